@@ -1,0 +1,81 @@
+#include <strata/core/authorized_keys.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <strata/core/errors.h>
+
+namespace strata::core {
+
+namespace {
+
+bool validName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+AuthorizedKeys AuthorizedKeys::parse(std::string_view text, const std::string& origin) {
+  AuthorizedKeys keys;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int lineNo = 0;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream fields(line);
+    std::string key, name, layerText, extra;
+    if (!(fields >> key)) continue;  // blank or comment
+    auto where = origin + ":" + std::to_string(lineNo) + ": ";
+    if (!(fields >> name >> layerText)) throw ConfigError(where + "expected '<public key> <name> <layer>'");
+    if (fields >> extra) throw ConfigError(where + "unexpected text after the layer: '" + extra + "'");
+    PublicKey publicKey = [&] {
+      try {
+        return PublicKey::fromZ85(key);
+      } catch (const KeyError&) {
+        throw ConfigError(where + "not a Z85 CURVE public key");
+      }
+    }();
+    if (!validName(name)) throw ConfigError(where + "bad name '" + name + "' (letters, digits, '-', '_', '.')");
+    if (layerText.size() != 1 || layerText[0] < '0' || layerText[0] > '0' + kMaxLayer) {
+      throw ConfigError(where + "layer must be 0 to 4, not '" + layerText + "'");
+    }
+    if (keys.find(key)) throw ConfigError(where + "key listed twice");
+    if (keys.findByName(name)) throw ConfigError(where + "name '" + name + "' listed twice");
+    keys.add(publicKey, Identity{name, layerText[0] - '0'});
+  }
+  return keys;
+}
+
+AuthorizedKeys AuthorizedKeys::load(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read authorized keys file " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path.string());
+}
+
+void AuthorizedKeys::add(const PublicKey& key, Identity identity) {
+  layerByName_[identity.name] = identity.layer;
+  byKey_[key.z85()] = std::move(identity);
+}
+
+std::optional<Identity> AuthorizedKeys::find(std::string_view z85Key) const {
+  auto it = byKey_.find(std::string(z85Key));
+  if (it == byKey_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Identity> AuthorizedKeys::findByName(std::string_view name) const {
+  auto it = layerByName_.find(std::string(name));
+  if (it == layerByName_.end()) return std::nullopt;
+  return Identity{it->first, it->second};
+}
+
+}  // namespace strata::core
