@@ -1,0 +1,67 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include <strata/broker/broker_core.h>
+#include <strata/core/clock.h>
+#include <strata/core/curve_keys.h>
+#include <strata/core/layer_policy.h>
+#include <strata/core/limits.h>
+#include <strata/core/wakeup.h>
+#include <strata/core/zap_server.h>
+
+namespace strata::broker {
+
+struct BrokerOptions {
+  std::vector<std::string> bind;
+  std::shared_ptr<const core::SecretKey> secretKey;
+  std::shared_ptr<const core::AuthorizedKeys> authorizedKeys;
+  core::LayerPolicy policy;
+  BrokerSettings settings;
+  core::Limits limits;
+};
+
+// The broker's socket and event loop: one CURVE ROUTER socket (bound to every endpoint
+// in options.bind), its ZAP handler, and a poller that feeds BrokerCore. The constructor
+// installs ZAP and binds, so a broker that exists is already secure and reachable.
+class Broker {
+ public:
+  // Throws ConfigError (nothing to bind, no authorized keys, bind failure).
+  Broker(BrokerOptions options, const core::Clock& clock);
+  ~Broker();
+
+  // The endpoints bound, with ports chosen for "*" filled in.
+  const std::vector<std::string>& endpoints() const { return endpoints_; }
+
+  // Runs the loop on the calling thread until stop().
+  void run();
+  // May be called from any thread, including a signal-waiting one.
+  void stop();
+
+  // A copy of the stats, taken on the loop thread at its last turn.
+  BrokerStats stats() const;
+
+ private:
+  class SocketOutbox;
+  void receiveAll();
+
+  BrokerOptions options_;
+  const core::Clock& clock_;
+  zmq::context_t context_;
+  std::unique_ptr<core::ZapServer> zap_;
+  zmq::socket_t socket_;
+  std::vector<std::string> endpoints_;
+  std::unique_ptr<SocketOutbox> outbox_;
+  std::unique_ptr<BrokerCore> core_;
+  core::Wakeup wakeup_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex statsMutex_;
+  BrokerStats statsSnapshot_;
+};
+
+}  // namespace strata::broker

@@ -1,0 +1,127 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include <strata/codecs/wire_codec.h>
+#include <strata/core/authorized_keys.h>
+#include <strata/core/clock.h>
+#include <strata/core/layer_policy.h>
+#include <strata/core/logging.h>
+#include <strata/core/message_id.h>
+
+namespace strata::broker {
+
+// A connection's ROUTER routing id.
+using PeerId = std::string;
+using FrameList = std::vector<zmq::message_t>;
+
+// Where the core's messages go. The socket loop sends them; tests collect them.
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  virtual void send(const PeerId& peer, FrameList&& frames) = 0;
+};
+
+struct BrokerSettings {
+  static constexpr std::chrono::milliseconds kDefaultHeartbeat{1000};
+  static constexpr int kDefaultLiveness = 3;
+  static constexpr std::size_t kDefaultQueueMax = 100'000;
+
+  std::chrono::milliseconds heartbeat = kDefaultHeartbeat;
+  int liveness = kDefaultLiveness;         // missed heartbeats before a worker is dead
+  std::size_t queueMax = kDefaultQueueMax;  // waiting requests per service
+};
+
+struct BrokerStats {
+  std::uint64_t requests = 0;
+  std::uint64_t replies = 0;
+  std::uint64_t errors = 0;       // ERROR messages sent to clients, whoever made them
+  std::uint64_t timeouts = 0;
+  std::uint64_t forbidden = 0;
+  std::uint64_t unknownService = 0;
+  std::uint64_t rejectedFull = 0;
+  std::uint64_t malformed = 0;
+  std::uint64_t tooLarge = 0;
+  std::uint64_t requeued = 0;     // requests moved off a dead worker
+  std::uint64_t workersLost = 0;
+};
+
+struct ServiceInfo {
+  std::string name;
+  std::size_t workers = 0;
+  std::size_t queued = 0;
+  std::size_t inFlight = 0;
+};
+
+// All of the broker's routing state and rules, with no sockets and no threads: messages
+// and clock ticks go in, messages come out through the Outbox. Single-threaded; the
+// broker's event loop is its only caller.
+class BrokerCore {
+ public:
+  BrokerCore(BrokerSettings settings, std::shared_ptr<const core::AuthorizedKeys> keys, core::LayerPolicy policy,
+             Outbox& outbox);
+  ~BrokerCore();
+  BrokerCore(const BrokerCore&) = delete;
+  BrokerCore& operator=(const BrokerCore&) = delete;
+
+  // One whole message from peer, authenticated as userId by ZAP. Never throws for bad input.
+  void onMessage(const PeerId& peer, std::string_view userId, FrameList& frames, core::TimePoint now);
+  // A message that broke the frame-count or size limit. frames holds its first frames only.
+  void onOversized(const PeerId& peer, std::string_view userId, FrameList& frames, core::TimePoint now);
+  // Expires requests, buries silent workers, sends heartbeats.
+  void onTick(core::TimePoint now);
+  // How long the loop may sleep before onTick has work to do.
+  std::chrono::milliseconds timeUntilNextTick(core::TimePoint now) const;
+
+  const BrokerStats& stats() const { return stats_; }
+  std::vector<ServiceInfo> services() const;
+  std::size_t workerCount() const;
+
+ private:
+  struct Worker;
+  struct Service;
+  struct Pending;
+
+  void handleRequest(const PeerId& peer, const core::Identity& who, FrameList& frames,
+                     const codecs::Request& request, core::TimePoint now);
+  void handleReserved(const PeerId& peer, const codecs::Request& request);
+  void handleReady(const PeerId& peer, const core::Identity& who, const codecs::Ready& ready, core::TimePoint now);
+  void handleWorkerAnswer(const PeerId& peer, FrameList& frames, const core::MessageId& id, bool final);
+  void handleCredit(const PeerId& peer, std::uint32_t credit);
+  void handleMalformed(const PeerId& peer, std::string_view userId, FrameList& frames, codecs::DecodeError error,
+                       core::TimePoint now);
+
+  void dispatch(Service& service);
+  void removeWorker(const PeerId& peer, const char* why);
+  void sendError(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string_view text);
+  void sendDisconnect(const PeerId& peer, std::string_view reason);
+  void sendEncoded(const PeerId& peer, const codecs::Message& message);
+  Service& serviceNamed(std::string_view name);
+
+  BrokerSettings settings_;
+  std::shared_ptr<const core::AuthorizedKeys> keys_;
+  core::LayerPolicy policy_;
+  Outbox& outbox_;
+  BrokerStats stats_;
+  core::RateLimitedLog badInputLog_;
+  core::TimePoint nextHeartbeat_{};
+  core::TimePoint now_{};  // the time of the event being handled
+
+  std::unordered_map<std::string, std::unique_ptr<Service>> services_;
+  std::unordered_map<PeerId, std::unique_ptr<Worker>> workers_;
+  std::unordered_map<core::MessageId, std::unique_ptr<Pending>, core::MessageIdHash> pending_;
+  using Deadline = std::pair<core::TimePoint, core::MessageId>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+};
+
+}  // namespace strata::broker

@@ -1,0 +1,140 @@
+#include <strata/broker/broker.h>
+
+#include <array>
+
+#include <Poco/Logger.h>
+
+#include <strata/core/errors.h>
+#include <strata/core/socket_setup.h>
+
+namespace strata::broker {
+
+namespace {
+
+Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
+
+// Messages taken per poll wake-up before timers get a turn; keeps deadlines honest
+// under a flood without paying a poll per message.
+constexpr int kReceiveBatch = 512;
+constexpr std::chrono::milliseconds kStatsInterval{100};
+
+}  // namespace
+
+class Broker::SocketOutbox final : public Outbox {
+ public:
+  explicit SocketOutbox(zmq::socket_t& socket) : socket_(socket) {}
+
+  void send(const PeerId& peer, FrameList&& frames) override {
+    try {
+      if (!socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
+      for (std::size_t i = 0; i < frames.size(); ++i) {
+        auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+        socket_.send(frames[i], flags | zmq::send_flags::dontwait);
+      }
+    } catch (const zmq::error_t& e) {
+      // EHOSTUNREACH: the peer left (ROUTER_MANDATORY says so instead of dropping silently).
+      // Its requests are settled by deadlines and heartbeats, not here.
+      ++unroutable_;
+      if (e.num() != EHOSTUNREACH) logger().warning("send failed: %s", std::string(e.what()));
+    }
+  }
+
+  std::uint64_t unroutable() const { return unroutable_; }
+
+ private:
+  zmq::socket_t& socket_;
+  std::uint64_t unroutable_ = 0;
+};
+
+Broker::Broker(BrokerOptions options, const core::Clock& clock)
+    : options_(std::move(options)), clock_(clock), context_(1) {
+  if (options_.bind.empty()) throw ConfigError("strata.broker.bind names no endpoint to bind");
+  if (!options_.authorizedKeys || options_.authorizedKeys->empty()) {
+    throw ConfigError("no authorized keys: a broker accepts only listed keys, so it refuses to start without any");
+  }
+  if (!options_.secretKey) throw ConfigError("strata.key is required");
+  // ZAP first: until it is bound, CURVE would accept any key.
+  zap_ = std::make_unique<core::ZapServer>(context_, options_.authorizedKeys);
+  socket_ = zmq::socket_t(context_, zmq::socket_type::router);
+  core::makeCurveServer(socket_, *options_.secretKey, options_.limits);
+  socket_.set(zmq::sockopt::router_mandatory, true);
+  for (const auto& endpoint : options_.bind) endpoints_.push_back(core::bindSecure(socket_, endpoint));
+  outbox_ = std::make_unique<SocketOutbox>(socket_);
+  core_ = std::make_unique<BrokerCore>(options_.settings, options_.authorizedKeys, options_.policy, *outbox_);
+}
+
+Broker::~Broker() = default;
+
+void Broker::stop() {
+  stopping_ = true;
+  wakeup_.signal();
+}
+
+BrokerStats Broker::stats() const {
+  std::lock_guard lock(statsMutex_);
+  return statsSnapshot_;
+}
+
+void Broker::run() {
+  for (const auto& e : endpoints_) logger().information("broker listening on %s (CURVE)", e);
+  std::array<zmq::pollitem_t, 2> items{
+      {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wakeup_.fd(), ZMQ_POLLIN, 0}}};
+  auto nextStats = clock_.now();
+  while (!stopping_) {
+    auto wait = core_->timeUntilNextTick(clock_.now());
+    zmq::poll(items.data(), items.size(), wait);
+    if (items[1].revents & ZMQ_POLLIN) wakeup_.drain();
+    if (items[0].revents & ZMQ_POLLIN) receiveAll();
+    auto now = clock_.now();
+    core_->onTick(now);
+    if (now >= nextStats) {
+      nextStats = now + kStatsInterval;
+      std::lock_guard lock(statsMutex_);
+      statsSnapshot_ = core_->stats();
+    }
+  }
+  auto s = core_->stats();
+  logger().information("broker stopped: %Lu requests, %Lu replies, %Lu errors, %Lu malformed, %Lu too large",
+                       static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.replies),
+                       static_cast<unsigned long long>(s.errors), static_cast<unsigned long long>(s.malformed),
+                       static_cast<unsigned long long>(s.tooLarge));
+}
+
+void Broker::receiveAll() {
+  const auto& limits = options_.limits;
+  FrameList frames;
+  for (int n = 0; n < kReceiveBatch; ++n) {
+    zmq::message_t routing;
+    if (!socket_.recv(routing, zmq::recv_flags::dontwait)) return;
+    frames.clear();
+    std::size_t count = 0;
+    std::size_t total = 0;
+    bool oversized = false;
+    std::string userId;
+    bool more = routing.more();
+    while (more) {
+      zmq::message_t frame;
+      // The rest of a message is already queued once its first part has arrived.
+      (void)socket_.recv(frame, zmq::recv_flags::none);
+      more = frame.more();
+      ++count;
+      total += frame.size();
+      if (count == 1) {
+        if (const char* user = zmq_msg_gets(frame.handle(), "User-Id")) userId = user;
+      }
+      if (count > limits.maxFrames || total > limits.maxMessageSize) oversized = true;
+      // Of an oversized message keep only the first frames, to answer it by id.
+      if (!oversized || frames.size() < 2) frames.push_back(std::move(frame));
+    }
+    if (frames.empty()) continue;  // a routing id alone: nothing to route
+    PeerId peer(routing.data<char>(), routing.size());
+    auto now = clock_.now();
+    if (oversized) {
+      core_->onOversized(peer, userId, frames, now);
+    } else {
+      core_->onMessage(peer, userId, frames, now);
+    }
+  }
+}
+
+}  // namespace strata::broker

@@ -1,0 +1,48 @@
+#include <strata/broker/broker_app.h>
+
+#include <strata/core/errors.h>
+
+namespace strata::broker {
+
+BrokerOptions brokerOptionsFrom(const core::Config& config) {
+  BrokerOptions options;
+  options.bind = config.getList("strata.broker.bind");
+  if (options.bind.empty()) throw ConfigError("strata.broker.bind is required (e.g. tcp://0.0.0.0:5555)");
+  options.secretKey = std::make_shared<core::SecretKey>(core::loadSecretKey(config.getString("strata.key")));
+  if (!config.has("strata.authorized_keys")) {
+    throw ConfigError("strata.authorized_keys is required: a broker admits only the keys it lists");
+  }
+  options.authorizedKeys = std::make_shared<core::AuthorizedKeys>(
+      core::AuthorizedKeys::load(config.getString("strata.authorized_keys")));
+  if (options.authorizedKeys->empty()) {
+    throw ConfigError(config.getString("strata.authorized_keys") + " lists no key; the broker would admit nobody");
+  }
+  if (config.has("strata.policy.default")) options.policy.setDefaultRules(config.getString("strata.policy.default"));
+  for (const auto& service : config.keysUnder("strata.policy.")) {
+    if (service != "default") options.policy.setServiceCallers(service, config.getString("strata.policy." + service));
+  }
+  options.settings.heartbeat = config.getMillis("strata.heartbeat_ms", BrokerSettings::kDefaultHeartbeat);
+  options.settings.liveness =
+      static_cast<int>(config.getInt("strata.heartbeat_liveness", BrokerSettings::kDefaultLiveness, 1, 100));
+  options.settings.queueMax = static_cast<std::size_t>(
+      config.getInt("strata.queue.max", static_cast<long long>(BrokerSettings::kDefaultQueueMax), 1, 100'000'000));
+  options.limits = config.limits();
+  return options;
+}
+
+BrokerApp::BrokerApp()
+    : DaemonApplication("strata-broker", "Routes requests between Strata clients and workers over CURVE.",
+                        core::brokerKeys()) {}
+
+void BrokerApp::start(core::Config& config) {
+  broker_ = std::make_unique<Broker>(brokerOptionsFrom(config), clock_);
+  loop_ = std::thread([this] { broker_->run(); });
+}
+
+void BrokerApp::stop() {
+  if (broker_) broker_->stop();
+  if (loop_.joinable()) loop_.join();
+  broker_.reset();
+}
+
+}  // namespace strata::broker

@@ -1,0 +1,493 @@
+#include <strata/broker/broker_core.h>
+
+#include <algorithm>
+#include <array>
+
+#include <Poco/Logger.h>
+
+namespace strata::broker {
+
+namespace codec = strata::codecs;
+using codec::ErrorCode;
+using core::MessageId;
+using core::TimePoint;
+
+namespace {
+
+Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
+
+constexpr std::string_view kReservedPrefix = "strata.";
+constexpr std::size_t kMaxViewFrames = 256;
+
+zmq::message_t copyOf(zmq::message_t& frame) {
+  zmq::message_t out;
+  out.copy(frame);  // shares the buffer of a large frame instead of copying it
+  return out;
+}
+
+std::string jsonString(std::string_view text) {
+  // Service and peer names are restricted to [A-Za-z0-9._-]; quoting is enough.
+  return "\"" + std::string(text) + "\"";
+}
+
+}  // namespace
+
+struct BrokerCore::Service {
+  std::string name;
+  int layer = -1;  // the layer of its workers; -1 until one registers
+  std::vector<Worker*> workers;
+  std::size_t next = 0;  // round-robin position in workers
+  std::deque<MessageId> queue;  // may hold stale ids: Pending decides
+  std::size_t queued = 0;
+  std::size_t inFlight = 0;
+};
+
+struct BrokerCore::Worker {
+  PeerId peer;
+  std::string name;
+  int layer = 0;
+  std::vector<Service*> services;
+  std::uint32_t credit = 0;
+  std::chrono::milliseconds heartbeat{};
+  TimePoint lastSeen{};
+  std::unordered_set<MessageId, core::MessageIdHash> outstanding;
+};
+
+struct BrokerCore::Pending {
+  enum class State { kQueued, kAtWorker, kAnswered };
+  MessageId id;
+  PeerId client;
+  Service* service = nullptr;
+  FrameList frames;  // the request as it goes to a worker, kept until the final answer
+  TimePoint deadline;
+  State state = State::kQueued;
+  Worker* worker = nullptr;
+};
+
+BrokerCore::BrokerCore(BrokerSettings settings, std::shared_ptr<const core::AuthorizedKeys> keys,
+                       core::LayerPolicy policy, Outbox& outbox)
+    : settings_(settings), keys_(std::move(keys)), policy_(std::move(policy)), outbox_(outbox) {}
+
+BrokerCore::~BrokerCore() = default;
+
+void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameList& frames, TimePoint now) {
+  now_ = now;
+  if (frames.size() > kMaxViewFrames) {
+    onOversized(peer, userId, frames, now);
+    return;
+  }
+  std::array<std::string_view, kMaxViewFrames> views;
+  for (std::size_t i = 0; i < frames.size(); ++i) views[i] = frames[i].to_string_view();
+  auto decoded = codec::decode(codec::Frames(views.data(), frames.size()));
+  if (!decoded.ok()) {
+    handleMalformed(peer, userId, frames, decoded.error, now);
+    return;
+  }
+  auto who = keys_->findByName(userId);
+  if (!who) {
+    // ZAP names every CURVE peer; a message without a known name came around it.
+    if (badInputLog_.allow("anonymous", now)) logger().warning("dropped a message from an unauthenticated peer");
+    return;
+  }
+
+  auto workerIt = workers_.find(peer);
+  if (workerIt != workers_.end()) workerIt->second->lastSeen = now;
+  bool isWorker = workerIt != workers_.end();
+
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, codec::Request>) {
+          handleRequest(peer, *who, frames, m, now);
+        } else if constexpr (std::is_same_v<T, codec::Ready>) {
+          handleReady(peer, *who, m, now);
+        } else if constexpr (std::is_same_v<T, codec::Disconnect>) {
+          if (isWorker) removeWorker(peer, "it said goodbye");
+        } else if (!isWorker) {
+          // A worker the broker does not know (it restarted, or buried the worker): ask it
+          // to register again.
+          sendDisconnect(peer, "not registered");
+        } else if constexpr (std::is_same_v<T, codec::Reply> || std::is_same_v<T, codec::Error>) {
+          handleWorkerAnswer(peer, frames, m.id, true);
+        } else if constexpr (std::is_same_v<T, codec::Partial>) {
+          handleWorkerAnswer(peer, frames, m.id, false);
+        } else if constexpr (std::is_same_v<T, codec::Credit>) {
+          handleCredit(peer, m.credit);
+        }
+        // HEARTBEAT: lastSeen is already updated.
+      },
+      decoded.message);
+}
+
+void BrokerCore::onOversized(const PeerId& peer, std::string_view userId, FrameList& frames, TimePoint now) {
+  now_ = now;
+  ++stats_.tooLarge;
+  std::string key(userId.empty() ? "anonymous" : userId);
+  if (badInputLog_.allow(key, now)) {
+    logger().warning("dropped an oversized message from %s (%z more held back since the last line)", key,
+                     badInputLog_.suppressed(key));
+  }
+  codec::Command command{};
+  if (frames.size() > codec::kRequestIdFrame &&
+      codec::peekCommand(frames[0].to_string_view(), command) == codec::DecodeError::kNone &&
+      command == codec::Command::kRequest) {
+    if (auto id = MessageId::fromBytes(frames[codec::kRequestIdFrame].to_string_view()); id && !id->isZero()) {
+      sendError(peer, *id, ErrorCode::kTooLarge, "message exceeds the broker's size or frame limits");
+    }
+  }
+}
+
+void BrokerCore::handleMalformed(const PeerId& peer, std::string_view userId, FrameList& frames,
+                                 codec::DecodeError error, TimePoint now) {
+  ++stats_.malformed;
+  std::string key(userId.empty() ? "anonymous" : userId);
+  if (badInputLog_.allow(key, now)) {
+    logger().warning("dropped a malformed message from %s: %s (%z more held back since the last line)", key,
+                     std::string(codec::decodeErrorName(error)), badInputLog_.suppressed(key));
+  }
+  codec::Command command{};
+  if (frames.size() > codec::kRequestIdFrame &&
+      codec::peekCommand(frames[0].to_string_view(), command) == codec::DecodeError::kNone &&
+      command == codec::Command::kRequest) {
+    if (auto id = MessageId::fromBytes(frames[codec::kRequestIdFrame].to_string_view()); id && !id->isZero()) {
+      sendError(peer, *id, ErrorCode::kMalformed, codec::decodeErrorName(error));
+    }
+  }
+}
+
+void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, FrameList& frames,
+                               const codec::Request& request, TimePoint now) {
+  ++stats_.requests;
+  if (request.service.starts_with(kReservedPrefix)) {
+    handleReserved(peer, request);
+    return;
+  }
+  if (auto it = pending_.find(request.id); it != pending_.end()) {
+    // A retry of a request still in hand: answer it where the retry came from, once.
+    it->second->client = peer;
+    return;
+  }
+  auto serviceIt = services_.find(std::string(request.service));
+  if (serviceIt == services_.end() || serviceIt->second->workers.empty()) {
+    ++stats_.unknownService;
+    sendError(peer, request.id, ErrorCode::kUnknownService,
+              "no worker offers service '" + std::string(request.service) + "'");
+    return;
+  }
+  Service& service = *serviceIt->second;
+  if (!policy_.allows(who.layer, service.layer, service.name)) {
+    ++stats_.forbidden;
+    sendError(peer, request.id, ErrorCode::kForbidden,
+              "layer " + std::to_string(who.layer) + " may not call '" + service.name + "' (layer " +
+                  std::to_string(service.layer) + ")");
+    return;
+  }
+  if (service.queued >= settings_.queueMax) {
+    ++stats_.rejectedFull;
+    sendError(peer, request.id, ErrorCode::kUnavailable, "service '" + service.name + "' has a full queue");
+    return;
+  }
+  auto pending = std::make_unique<Pending>();
+  pending->id = request.id;
+  pending->client = peer;
+  pending->service = &service;
+  pending->deadline = now + std::chrono::milliseconds(request.timeoutMs);
+  pending->frames = std::move(frames);
+  auto caller = codec::encodeCaller({static_cast<std::uint8_t>(who.layer), who.name});
+  pending->frames[codec::kRequestCallerFrame] = zmq::message_t(caller.data(), caller.size());
+  deadlines_.emplace(pending->deadline, request.id);
+  service.queue.push_back(request.id);
+  ++service.queued;
+  pending_.emplace(request.id, std::move(pending));
+  dispatch(service);
+}
+
+void BrokerCore::dispatch(Service& service) {
+  while (!service.queue.empty() && !service.workers.empty()) {
+    auto it = pending_.find(service.queue.front());
+    if (it == pending_.end() || it->second->state != Pending::State::kQueued || it->second->service != &service) {
+      service.queue.pop_front();  // stale: expired or answered while it waited
+      continue;
+    }
+    Worker* chosen = nullptr;
+    for (std::size_t n = 0; n < service.workers.size(); ++n) {
+      Worker* candidate = service.workers[(service.next + n) % service.workers.size()];
+      if (candidate->credit > 0) {
+        chosen = candidate;
+        service.next = (service.next + n + 1) % service.workers.size();
+        break;
+      }
+    }
+    if (!chosen) return;
+    service.queue.pop_front();
+    --service.queued;
+    ++service.inFlight;
+    Pending& p = *it->second;
+    p.state = Pending::State::kAtWorker;
+    p.worker = chosen;
+    --chosen->credit;
+    chosen->outstanding.insert(p.id);
+    FrameList out;
+    out.reserve(p.frames.size());
+    for (auto& frame : p.frames) out.push_back(copyOf(frame));
+    // The worker gets the time left, not the time the client first gave.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - now_).count();
+    auto timeout = codec::encodeU32(static_cast<std::uint32_t>(std::max<long long>(1, left)));
+    out[codec::kRequestTimeoutFrame] = zmq::message_t(timeout.data(), timeout.size());
+    outbox_.send(chosen->peer, std::move(out));
+  }
+}
+
+void BrokerCore::handleWorkerAnswer(const PeerId& peer, FrameList& frames, const MessageId& id, bool final) {
+  Worker& worker = *workers_.at(peer);
+  auto it = pending_.find(id);
+  if (it == pending_.end() || it->second->worker != &worker) {
+    // Not ours (any more): the request was answered by a timeout or moved to another
+    // worker. A final answer still frees the worker's slot.
+    if (final && worker.outstanding.erase(id) > 0) ++worker.credit;
+    return;
+  }
+  Pending& p = *it->second;
+  if (p.state == Pending::State::kAtWorker) {
+    if (final) {
+      if (frames[0].to_string_view()[3] == static_cast<char>(codec::Command::kError)) {
+        ++stats_.errors;
+      } else {
+        ++stats_.replies;
+      }
+    }
+    outbox_.send(p.client, std::move(frames));
+  }
+  if (!final) return;
+  Service* service = p.service;
+  --service->inFlight;
+  worker.outstanding.erase(id);
+  ++worker.credit;
+  pending_.erase(it);
+  for (Service* s : worker.services) dispatch(*s);
+}
+
+void BrokerCore::handleCredit(const PeerId& peer, std::uint32_t credit) {
+  Worker& worker = *workers_.at(peer);
+  worker.credit = std::min<std::uint32_t>(worker.credit + credit, codec::kMaxCredit);
+  for (Service* s : worker.services) dispatch(*s);
+}
+
+void BrokerCore::handleReady(const PeerId& peer, const core::Identity& who, const codec::Ready& ready,
+                             TimePoint now) {
+  if (workers_.contains(peer)) removeWorker(peer, "it registered again");
+  if (who.layer == core::kMaxLayer) {
+    sendDisconnect(peer, "layer 4 may not offer services");
+    return;
+  }
+  for (auto name : ready.services) {
+    if (name.starts_with(kReservedPrefix)) {
+      sendDisconnect(peer, "service names starting with 'strata.' are reserved");
+      return;
+    }
+    auto it = services_.find(std::string(name));
+    if (it != services_.end() && it->second->layer >= 0 && !it->second->workers.empty() &&
+        it->second->layer != who.layer) {
+      sendDisconnect(peer, "service '" + std::string(name) + "' is offered at layer " +
+                               std::to_string(it->second->layer));
+      return;
+    }
+  }
+  auto worker = std::make_unique<Worker>();
+  worker->peer = peer;
+  worker->name = who.name;
+  worker->layer = who.layer;
+  worker->credit = ready.credit;
+  worker->heartbeat = std::chrono::milliseconds(ready.heartbeatMs);
+  worker->lastSeen = now;
+  for (auto name : ready.services) {
+    Service& service = serviceNamed(name);
+    if (std::find(worker->services.begin(), worker->services.end(), &service) != worker->services.end()) continue;
+    service.layer = who.layer;
+    service.workers.push_back(worker.get());
+    worker->services.push_back(&service);
+  }
+  logger().information("worker %s (layer %d) ready with credit %u for %z service(s)", who.name, who.layer,
+                       static_cast<unsigned>(ready.credit), worker->services.size());
+  Worker* raw = worker.get();
+  workers_.emplace(peer, std::move(worker));
+  if (nextHeartbeat_ == TimePoint{}) nextHeartbeat_ = now + settings_.heartbeat;
+  for (Service* s : raw->services) dispatch(*s);
+}
+
+BrokerCore::Service& BrokerCore::serviceNamed(std::string_view name) {
+  auto [it, inserted] = services_.try_emplace(std::string(name));
+  if (inserted) {
+    it->second = std::make_unique<Service>();
+    it->second->name = std::string(name);
+  }
+  return *it->second;
+}
+
+void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
+  auto it = workers_.find(peer);
+  if (it == workers_.end()) return;
+  Worker& worker = *it->second;
+  std::size_t moved = 0;
+  for (const auto& id : worker.outstanding) {
+    auto p = pending_.find(id);
+    if (p == pending_.end()) continue;
+    --p->second->service->inFlight;
+    if (p->second->state == Pending::State::kAnswered) {
+      pending_.erase(p);
+      continue;
+    }
+    // Back to the head of its queue: it has waited longest.
+    p->second->state = Pending::State::kQueued;
+    p->second->worker = nullptr;
+    p->second->service->queue.push_front(id);
+    ++p->second->service->queued;
+    ++moved;
+  }
+  stats_.requeued += moved;
+  logger().information("worker %s removed: %s; %z request(s) moved to other workers", worker.name, std::string(why),
+                       moved);
+  std::vector<Service*> affected = worker.services;
+  for (Service* s : affected) {
+    auto& ws = s->workers;
+    ws.erase(std::remove(ws.begin(), ws.end(), &worker), ws.end());
+    if (s->next >= ws.size()) s->next = 0;
+  }
+  workers_.erase(it);
+  for (Service* s : affected) {
+    if (s->workers.empty()) {
+      // Nobody left to serve what waits: answer now rather than at the deadline.
+      while (!s->queue.empty()) {
+        auto p = pending_.find(s->queue.front());
+        s->queue.pop_front();
+        if (p == pending_.end() || p->second->state != Pending::State::kQueued || p->second->service != s) continue;
+        --s->queued;
+        sendError(p->second->client, p->first, ErrorCode::kUnavailable,
+                  "the last worker of '" + s->name + "' is gone");
+        pending_.erase(p);
+      }
+    } else {
+      dispatch(*s);
+    }
+  }
+}
+
+void BrokerCore::onTick(TimePoint now) {
+  now_ = now;
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    auto [deadline, id] = deadlines_.top();
+    deadlines_.pop();
+    auto it = pending_.find(id);
+    if (it == pending_.end() || it->second->deadline != deadline) continue;
+    Pending& p = *it->second;
+    if (p.state == Pending::State::kAnswered) continue;
+    ++stats_.timeouts;
+    sendError(p.client, id, ErrorCode::kTimeout, "deadline passed before a worker answered");
+    if (p.state == Pending::State::kQueued) {
+      --p.service->queued;
+      pending_.erase(it);  // its queue entry is now stale and skipped
+    } else {
+      p.state = Pending::State::kAnswered;  // kept until the worker answers, to return its credit
+      p.frames.clear();
+    }
+  }
+  if (nextHeartbeat_ != TimePoint{} && now >= nextHeartbeat_) {
+    nextHeartbeat_ = now + settings_.heartbeat;
+    std::vector<PeerId> dead;
+    for (auto& [peer, worker] : workers_) {
+      auto silentFor = now - worker->lastSeen;
+      auto interval = std::max(worker->heartbeat, settings_.heartbeat);
+      if (silentFor > interval * settings_.liveness) {
+        dead.push_back(peer);
+      } else {
+        sendEncoded(peer, codec::Heartbeat{});
+      }
+    }
+    for (const auto& peer : dead) {
+      ++stats_.workersLost;
+      removeWorker(peer, "heartbeats stopped");
+    }
+    if (workers_.empty()) nextHeartbeat_ = TimePoint{};
+  }
+}
+
+std::chrono::milliseconds BrokerCore::timeUntilNextTick(TimePoint now) const {
+  constexpr std::chrono::milliseconds kIdle{1000};
+  auto next = now + kIdle;
+  if (!deadlines_.empty()) next = std::min(next, deadlines_.top().first);
+  if (nextHeartbeat_ != TimePoint{}) next = std::min(next, nextHeartbeat_);
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
+  // Round up, so the loop does not wake a fraction of a millisecond early and spin.
+  if (next > now + wait) wait += std::chrono::milliseconds(1);
+  return std::max(wait, std::chrono::milliseconds(0));
+}
+
+void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& request) {
+  std::string body;
+  if (request.service == "strata.services") {
+    body = "{\"services\":[";
+    bool first = true;
+    for (const auto& info : services()) {
+      if (!first) body += ",";
+      first = false;
+      body += "{\"name\":" + jsonString(info.name) + ",\"workers\":" + std::to_string(info.workers) +
+              ",\"queued\":" + std::to_string(info.queued) + ",\"in_flight\":" + std::to_string(info.inFlight) + "}";
+    }
+    body += "]}";
+  } else if (request.service == "strata.service") {
+    std::string name = request.body.empty() ? std::string() : std::string(request.body[0]);
+    auto it = services_.find(name);
+    if (it == services_.end() || it->second->workers.empty()) {
+      sendError(peer, request.id, ErrorCode::kUnknownService, "no worker offers service '" + name + "'");
+      return;
+    }
+    body = "{\"name\":" + jsonString(name) + ",\"workers\":" + std::to_string(it->second->workers.size()) +
+           ",\"queued\":" + std::to_string(it->second->queued) + "}";
+  } else if (request.service == "strata.stats") {
+    const auto& s = stats_;
+    body = "{\"requests\":" + std::to_string(s.requests) + ",\"replies\":" + std::to_string(s.replies) +
+           ",\"errors\":" + std::to_string(s.errors) + ",\"timeouts\":" + std::to_string(s.timeouts) +
+           ",\"forbidden\":" + std::to_string(s.forbidden) + ",\"unknown_service\":" +
+           std::to_string(s.unknownService) + ",\"rejected_full\":" + std::to_string(s.rejectedFull) +
+           ",\"malformed\":" + std::to_string(s.malformed) + ",\"too_large\":" + std::to_string(s.tooLarge) +
+           ",\"requeued\":" + std::to_string(s.requeued) + ",\"workers_lost\":" + std::to_string(s.workersLost) +
+           ",\"workers\":" + std::to_string(workers_.size()) + ",\"pending\":" + std::to_string(pending_.size()) + "}";
+  } else {
+    ++stats_.unknownService;
+    sendError(peer, request.id, ErrorCode::kUnknownService,
+              "no reserved service '" + std::string(request.service) + "'");
+    return;
+  }
+  ++stats_.replies;
+  codec::Reply reply{request.id, {{"content-type", "application/json"}}, {body}};
+  sendEncoded(peer, reply);
+}
+
+std::vector<ServiceInfo> BrokerCore::services() const {
+  std::vector<ServiceInfo> out;
+  for (const auto& [name, s] : services_) {
+    if (s->workers.empty() && s->queued == 0) continue;
+    out.push_back({name, s->workers.size(), s->queued, s->inFlight});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+std::size_t BrokerCore::workerCount() const { return workers_.size(); }
+
+void BrokerCore::sendError(const PeerId& peer, const MessageId& id, ErrorCode code, std::string_view text) {
+  ++stats_.errors;
+  sendEncoded(peer, codec::Error{id, code, text});
+}
+
+void BrokerCore::sendDisconnect(const PeerId& peer, std::string_view reason) {
+  sendEncoded(peer, codec::Disconnect{reason});
+}
+
+void BrokerCore::sendEncoded(const PeerId& peer, const codec::Message& message) {
+  FrameList out;
+  for (auto& frame : codec::encode(message)) out.emplace_back(frame.data(), frame.size());
+  outbox_.send(peer, std::move(out));
+}
+
+}  // namespace strata::broker

@@ -1,0 +1,103 @@
+#include <strata/core/daemon_application.h>
+
+#include <iostream>
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionCallback.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <strata/core/errors.h>
+#include <strata/core/logging.h>
+
+namespace strata::core {
+
+using Poco::Util::Option;
+using Poco::Util::OptionCallback;
+
+DaemonApplication::DaemonApplication(std::string name, std::string summary, const std::vector<KeySpec>& keys)
+    : name_(std::move(name)), summary_(std::move(summary)), keys_(keys) {
+  setUnixOptions(true);
+}
+
+void DaemonApplication::defineOptions(Poco::Util::OptionSet& options) {
+  ServerApplication::defineOptions(options);
+  options.addOption(Option("help", "h", "print this help and exit")
+                        .required(false)
+                        .repeatable(false)
+                        .callback(OptionCallback<DaemonApplication>(this, &DaemonApplication::handleHelp)));
+  options.addOption(Option("config", "c", "read configuration from FILE (.properties, .ini or .json)")
+                        .required(false)
+                        .repeatable(false)
+                        .argument("FILE")
+                        .callback(OptionCallback<DaemonApplication>(this, &DaemonApplication::handleConfig)));
+  options.addOption(Option("define", "D", "set configuration key to value, over the file")
+                        .required(false)
+                        .repeatable(true)
+                        .argument("key=value")
+                        .callback(OptionCallback<DaemonApplication>(this, &DaemonApplication::handleDefine)));
+}
+
+void DaemonApplication::handleHelp(const std::string&, const std::string&) {
+  helpRequested_ = true;
+  stopOptionsProcessing();
+}
+
+void DaemonApplication::handleConfig(const std::string&, const std::string& value) { configFile_ = value; }
+
+void DaemonApplication::handleDefine(const std::string&, const std::string& value) { defines_.push_back(value); }
+
+void DaemonApplication::displayHelp() {
+  Poco::Util::HelpFormatter help(options());
+  help.setCommand(name_);
+  help.setUsage("--config FILE [--define key=value ...]");
+  help.setHeader(summary_);
+  std::string footer = "Configuration keys (docs/configuration.md says more):\n";
+  for (const auto& key : keys_) {
+    footer += "  " + std::string(key.name) + (key.prefix ? "<service>" : "") + "\n      " + std::string(key.help) + "\n";
+  }
+  footer += "Exit codes follow sysexits(3): 64 usage, 66 missing input, 77 key permissions, 78 configuration.";
+  help.setFooter(footer);
+  help.format(std::cout);
+}
+
+int DaemonApplication::main(const std::vector<std::string>& args) {
+  if (helpRequested_) {
+    displayHelp();
+    return EXIT_OK;
+  }
+  if (!args.empty()) {
+    std::cerr << name_ << ": unexpected argument '" << args.front() << "'; try --help\n";
+    return EXIT_USAGE;
+  }
+  if (configFile_.empty()) {
+    std::cerr << name_ << ": --config FILE is required; try --help\n";
+    return EXIT_USAGE;
+  }
+  try {
+    Config config = Config::load(configFile_, defines_);
+    config.checkKnownKeys(keys_);
+    setupLogging(config.getString("strata.log.level", "information"));
+    start(config);
+  } catch (const Error& e) {
+    std::cerr << name_ << ": " << e.what() << "\n";
+    return static_cast<int>(e.exitCode());
+  }
+  waitForTerminationRequest();
+  logger().information("%s: stopping", name_);
+  stop();
+  logger().information("%s: stopped cleanly", name_);
+  return EXIT_OK;
+}
+
+int DaemonApplication::runFromMain(int argc, char** argv) {
+  try {
+    init(argc, argv);
+  } catch (const Poco::Exception& e) {
+    std::cerr << name_ << ": " << e.displayText() << "; try --help\n";
+    return static_cast<int>(strata::ExitCode::kUsage);
+  }
+  return run();
+}
+
+}  // namespace strata::core
