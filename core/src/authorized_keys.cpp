@@ -28,7 +28,13 @@ AuthorizedKeys AuthorizedKeys::parse(std::string_view text, const std::string& o
   int lineNo = 0;
   while (std::getline(in, line)) {
     ++lineNo;
-    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    // '#' is a Z85 digit, so it starts a comment only at the start of a field.
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+        line.erase(i);
+        break;
+      }
+    }
     std::istringstream fields(line);
     std::string key, name, layerText, extra;
     if (!(fields >> key)) continue;  // blank or comment

@@ -88,6 +88,7 @@ const std::vector<KeySpec>& nodeKeys() {
       {"strata.policy.default", "direct mode: layer rules"},
       {"strata.policy.", "direct mode: caller layers one service accepts", true},
       {"strata.node.layer", "direct mode: the layer of the services this node runs"},
+      {"strata.node.name", "this node's name, stamped on its replies (default: host-pid)"},
   });
   return keys;
 }
@@ -99,9 +100,6 @@ const std::vector<KeySpec>& clientKeys() {
       {"strata.workers", "direct mode: worker endpoints, comma separated"},
       {"strata.worker_key", "direct mode: the workers' public key file"},
       {"strata.timeout_ms", "default deadline of a call, ms"},
-      {"strata.services", "ignored by clients (shared node files)"},
-      {"strata.worker.threads", "ignored by clients (shared node files)"},
-      {"strata.worker.capacity", "ignored by clients (shared node files)"},
   });
   return keys;
 }

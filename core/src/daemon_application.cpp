@@ -77,7 +77,7 @@ int DaemonApplication::main(const std::vector<std::string>& args) {
   try {
     Config config = Config::load(configFile_, defines_);
     config.checkKnownKeys(keys_);
-    setupLogging(config.getString("strata.log.level", "information"));
+    setupLogging(config.getString("strata.log.level", "information"), std::cout);
     start(config);
   } catch (const Error& e) {
     std::cerr << name_ << ": " << e.what() << "\n";

@@ -1,22 +1,30 @@
 #include <strata/core/logging.h>
 
 #include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
+#include <Poco/Exception.h>
+#include <Poco/StreamChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/PatternFormatter.h>
 
+#include <strata/core/errors.h>
+
 namespace strata::core {
 
-void setupLogging(const std::string& level) {
+void setupLogging(const std::string& level, std::ostream& out) {
   Poco::AutoPtr<Poco::PatternFormatter> formatter(
       new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
-  Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
+  Poco::AutoPtr<Poco::StreamChannel> console(new Poco::StreamChannel(out));
   Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(formatter, console));
-  Poco::Logger::root().setChannel(channel);
-  Poco::Logger::root().setLevel(level);
   // Loggers made before this call keep their old settings; bring them along.
   Poco::Logger::setChannel("", channel);
-  Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
+  int parsed = 0;
+  try {
+    parsed = Poco::Logger::parseLevel(level);
+  } catch (const Poco::Exception&) {
+    throw ConfigError("strata.log.level must be one of fatal, critical, error, warning, notice, information, "
+                      "debug, trace; not '" + level + "'");
+  }
+  Poco::Logger::setLevel("", parsed);
 }
 
 bool RateLimitedLog::allow(const std::string& key, TimePoint now) {

@@ -77,6 +77,15 @@ std::string headersFrameOfSize(std::size_t frameSize) {
   return "\x01" "k"s + u16(static_cast<std::uint16_t>(valueSize)) + std::string(valueSize, 'v');
 }
 
+// Names each instantiated test after its case. A functor, not a lambda: gtest's macro
+// already has a parameter called `info`, and -Wshadow would flag the lambda's.
+struct CaseName {
+  template <typename Case>
+  std::string operator()(const ::testing::TestParamInfo<Case>& param) const {
+    return param.param.name;
+  }
+};
+
 struct MalformedCase {
   std::string name;
   std::vector<std::string> frames;
@@ -211,7 +220,7 @@ TEST_P(MalformedInput, IsRejectedWithTheMatchingError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(WireCodec, MalformedInput, ::testing::ValuesIn(malformedCases()),
-                         [](const ::testing::TestParamInfo<MalformedCase>& info) { return info.param.name; });
+                         CaseName{});
 
 // The table is only as good as its base messages: if one of them did not decode, a case
 // could pass because of an unrelated fault.
@@ -268,7 +277,7 @@ TEST_P(BoundaryInput, IsAccepted) {
 }
 
 INSTANTIATE_TEST_SUITE_P(WireCodec, BoundaryInput, ::testing::ValuesIn(boundaryCases()),
-                         [](const ::testing::TestParamInfo<BoundaryCase>& info) { return info.param.name; });
+                         CaseName{});
 
 }  // namespace
 }  // namespace strata::codecs

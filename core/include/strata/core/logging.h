@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <unordered_map>
 
@@ -10,9 +11,10 @@
 
 namespace strata::core {
 
-// Sends Poco's root logger to stdout, one line per event with time, level and source,
-// as containers expect. level is a Poco level name ("information", "debug", ...).
-void setupLogging(const std::string& level);
+// Sends every Poco logger to out (daemons: stdout, as containers expect; the command-line
+// tool: stderr, so replies alone reach stdout), one line per event with time, level and
+// source. level is a Poco level name ("information", "debug", ...).
+void setupLogging(const std::string& level, std::ostream& out);
 
 // Lets one line through per key and interval, and counts what it held back, so that a
 // peer sending junk cannot flood the log (nor slow the loop with formatting).

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <strata/nodes/worker.h>
+
+namespace strata::nodes {
+
+// The services strata-node runs without plug-ins.
+// echo: replies with the request's body and headers, unchanged. For smoke tests and benchmarks.
+Outcome echoService(const IncomingRequest& request, const PartialSender& sendPartial);
+
+// Registers the named built-in services on worker. Throws ConfigError for a name that
+// is not built in.
+void addBuiltinServices(Worker& worker, const std::vector<std::string>& names);
+
+}  // namespace strata::nodes

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include <strata/core/clock.h>
+#include <strata/core/curve_keys.h>
+#include <strata/core/limits.h>
+#include <strata/core/wakeup.h>
+#include <strata/nodes/messages.h>
+
+namespace strata::nodes {
+
+struct ClientOptions {
+  static constexpr std::chrono::milliseconds kDefaultTimeout{10'000};
+
+  std::vector<std::string> endpoints;  // brokers, or workers in direct mode
+  std::shared_ptr<const core::SecretKey> secretKey;
+  std::optional<core::PublicKey> serverKey;  // required for tcp:// endpoints
+  core::Limits limits;
+  std::chrono::milliseconds defaultTimeout = kDefaultTimeout;
+};
+
+// Calls services, through brokers or straight to workers: the topology is only the list
+// of endpoints. Thread-safe: any thread may call; many requests may be in flight. The
+// socket lives on the client's own event-loop thread, where callbacks run too, so a
+// callback must not block (it may call callAsync again).
+class Client {
+ public:
+  using ReplyHandler = std::function<void(Response&&)>;
+  using PartialHandler = std::function<void(PartialResponse&&)>;
+
+  // Throws ConfigError (no endpoint, tcp:// without a server key).
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends request; onReply runs once, on the loop thread, with the final reply or an error
+  // (its deadline passing included). Returns the request's id.
+  core::MessageId callAsync(OutgoingRequest request, ReplyHandler onReply, PartialHandler onPartial = nullptr);
+  std::future<Response> callFuture(OutgoingRequest request);
+  // Blocks until the reply, an error or the deadline. Must not be called from a callback.
+  Response call(OutgoingRequest request);
+  Response call(const std::string& service, std::string body, std::chrono::milliseconds timeout = {});
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  struct Call;
+  struct State;
+  void run();
+
+  ClientOptions options_;
+  std::unique_ptr<State> state_;
+  std::thread thread_;
+};
+
+}  // namespace strata::nodes

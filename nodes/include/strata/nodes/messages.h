@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <strata/codecs/protocol.h>
+#include <strata/core/authorized_keys.h>
+#include <strata/core/clock.h>
+#include <strata/core/message_id.h>
+
+namespace strata::nodes {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+using Body = std::vector<std::string>;  // one string per frame
+using codecs::ErrorCode;
+
+// The value of the first header named key, or nullopt.
+std::optional<std::string> findHeader(const Headers& headers, std::string_view key);
+
+// What a client sends. A zero id is replaced by a fresh one; a zero timeout by the
+// client's default.
+struct OutgoingRequest {
+  std::string service;
+  Body body;
+  Headers headers;
+  std::chrono::milliseconds timeout{0};
+  core::MessageId id;
+};
+
+// What a handler receives.
+struct IncomingRequest {
+  core::MessageId id;
+  std::string service;
+  core::Identity caller;  // as the broker (or this node, in direct mode) authenticated it
+  Headers headers;
+  Body body;
+  core::TimePoint deadline;
+};
+
+// What a handler returns: a reply, or an error with a code and text.
+struct Outcome {
+  Headers headers;
+  Body body;
+  std::optional<std::pair<ErrorCode, std::string>> error;
+
+  static Outcome reply(Body body, Headers headers = {}) { return {std::move(headers), std::move(body), std::nullopt}; }
+  static Outcome failure(ErrorCode code, std::string text) { return {{}, {}, std::make_pair(code, std::move(text))}; }
+};
+
+// What a caller gets back: the final reply or an error. Errors made by the client itself
+// (its own deadline, a refused key) use the same codes as the broker's.
+struct Response {
+  core::MessageId id;
+  bool ok = false;
+  ErrorCode errorCode = ErrorCode::kInternal;
+  std::string errorText;
+  Headers headers;
+  Body body;
+
+  std::string bodyText() const;  // the body frames joined
+};
+
+// One partial reply of a streamed answer.
+struct PartialResponse {
+  core::MessageId id;
+  Headers headers;
+  Body body;
+};
+
+}  // namespace strata::nodes

@@ -1,0 +1,308 @@
+#include <strata/nodes/cli.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <iomanip>
+#include <iostream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <Poco/JSON/Parser.h>
+
+#include <strata/core/config.h>
+#include <strata/core/curve_keys.h>
+#include <strata/core/errors.h>
+#include <strata/core/logging.h>
+#include <strata/nodes/client.h>
+#include <strata/nodes/node_config.h>
+
+namespace strata::nodes {
+
+namespace {
+
+constexpr int kExitCallFailed = 1;
+constexpr std::string_view kWorkerHeader = "strata-worker";
+
+struct CommonOptions {
+  std::string configFile;
+  std::vector<std::string> defines;
+  std::string logLevel = "warning";
+};
+
+core::Config loadClientConfig(const CommonOptions& common) {
+  auto config = core::Config::load(common.configFile, common.defines);
+  // Clients often share a node's file, so a node's keys are known here too.
+  auto keys = core::clientKeys();
+  keys.insert(keys.end(), core::nodeKeys().begin(), core::nodeKeys().end());
+  config.checkKnownKeys(keys);
+  core::setupLogging(config.getString("strata.log.level", common.logLevel), std::cerr);
+  return config;
+}
+
+// The exit code for a failed call, by the kind of failure (sysexits).
+int exitCodeFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnknownService:
+    case ErrorCode::kUnavailable: return static_cast<int>(ExitCode::kUnavailable);
+    case ErrorCode::kTimeout: return static_cast<int>(ExitCode::kTempFail);
+    case ErrorCode::kForbidden: return static_cast<int>(ExitCode::kNoPermission);
+    case ErrorCode::kTooLarge:
+    case ErrorCode::kMalformed: return static_cast<int>(ExitCode::kDataError);
+    case ErrorCode::kInternal: return static_cast<int>(ExitCode::kSoftware);
+  }
+  return kExitCallFailed;
+}
+
+std::string describe(const Response& r) {
+  return std::string(codecs::errorCodeName(r.errorCode)) + " (" + std::to_string(static_cast<int>(r.errorCode)) +
+         "): " + r.errorText;
+}
+
+std::vector<std::pair<std::string, std::string>> parseHeaders(const std::vector<std::string>& texts) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& text : texts) {
+    auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0) throw ConfigError("--header takes key=value, not '" + text + "'");
+    out.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+  }
+  return out;
+}
+
+int runKeygen(const std::string& path, bool force) {
+  auto pair = core::generateKeyPair();
+  core::writeKeyPair(path, pair, force);
+  std::cout << "wrote " << path << ".key (secret, mode 0600) and " << path << ".pub\n"
+            << "public key: " << pair.publicKey.z85() << "\n";
+  return 0;
+}
+
+struct CallOptions {
+  std::string service;
+  std::string body;
+  bool bodyGiven = false;
+  long long timeoutMs = 0;
+  std::vector<std::string> headers;
+  bool verbose = false;
+  bool raw = false;
+  std::uint64_t repeat = 0;
+  std::uint64_t window = 1;
+};
+
+int runSingleCall(Client& client, OutgoingRequest request, const CallOptions& opts) {
+  auto response = client.call(std::move(request));
+  if (!response.ok) {
+    std::cerr << "strata call: " << describe(response) << "\n";
+    return exitCodeFor(response.errorCode);
+  }
+  if (opts.verbose) {
+    std::cerr << "id: " << response.id.hex() << "\n";
+    for (const auto& [k, v] : response.headers) std::cerr << k << ": " << v << "\n";
+  }
+  std::cout << response.bodyText();
+  if (!opts.raw) std::cout << "\n";
+  return 0;
+}
+
+// Keeps `window` requests in flight until `repeat` have been answered. Callbacks run on
+// the client's loop thread and send the next request from there.
+int runLoad(Client& client, const OutgoingRequest& prototype, const CallOptions& opts) {
+  LoadSummary summary;
+  summary.latenciesUs.reserve(opts.repeat);
+  std::mutex mutex;
+  std::condition_variable done;
+  std::uint64_t sent = 0;
+  std::uint64_t answered = 0;
+  std::string firstError;
+  bool progress = ::isatty(STDERR_FILENO) != 0;
+  auto start = std::chrono::steady_clock::now();
+
+  std::function<void()> sendOne;
+  sendOne = [&] {
+    OutgoingRequest request = prototype;
+    auto sentAt = std::chrono::steady_clock::now();
+    ++sent;
+    client.callAsync(std::move(request), [&, sentAt](Response&& r) {
+      auto now = std::chrono::steady_clock::now();
+      bool more = false;
+      {
+        std::lock_guard lock(mutex);
+        ++answered;
+        if (r.ok) {
+          ++summary.ok;
+          summary.latenciesUs.push_back(
+              static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - sentAt).count()));
+          if (auto worker = findHeader(r.headers, kWorkerHeader)) ++summary.byWorker[*worker];
+        } else {
+          ++summary.errors;
+          if (firstError.empty()) firstError = describe(r);
+        }
+        more = sent < opts.repeat;
+        if (progress && (answered % 1000 == 0 || answered == opts.repeat)) {
+          int width = 40;
+          auto filled = static_cast<int>(width * answered / opts.repeat);
+          std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << answered << "/"
+                    << opts.repeat << std::flush;
+        }
+        if (answered == opts.repeat) done.notify_all();
+      }
+      if (more) sendOne();
+    });
+  };
+  {
+    std::uint64_t first = std::min(opts.window, opts.repeat);
+    for (std::uint64_t i = 0; i < first; ++i) {
+      std::lock_guard lock(mutex);
+      sendOne();
+    }
+  }
+  std::unique_lock lock(mutex);
+  done.wait(lock, [&] { return answered == opts.repeat; });
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.requests = answered;
+  if (progress) std::cerr << "\n";
+  if (!firstError.empty()) std::cerr << "strata call: first error: " << firstError << "\n";
+  std::cout << summary.line() << std::endl;
+  return summary.errors == 0 ? 0 : kExitCallFailed;
+}
+
+int runCall(const CommonOptions& common, CallOptions opts) {
+  auto config = loadClientConfig(common);
+  auto clientOptions = clientOptionsFrom(config);
+  if (!opts.bodyGiven) {
+    opts.body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  OutgoingRequest request;
+  request.service = opts.service;
+  request.body.push_back(opts.body);
+  request.headers = parseHeaders(opts.headers);
+  request.timeout = std::chrono::milliseconds(opts.timeoutMs);
+  Client client(std::move(clientOptions));
+  if (opts.repeat > 0) return runLoad(client, request, opts);
+  return runSingleCall(client, std::move(request), opts);
+}
+
+int runServices(const CommonOptions& common, bool json, long long timeoutMs) {
+  auto config = loadClientConfig(common);
+  Client client(clientOptionsFrom(config));
+  auto response = client.call("strata.services", "", std::chrono::milliseconds(timeoutMs));
+  if (!response.ok) {
+    std::cerr << "strata services: " << describe(response) << "\n";
+    return exitCodeFor(response.errorCode);
+  }
+  if (json) {
+    std::cout << response.bodyText() << "\n";
+    return 0;
+  }
+  Poco::JSON::Parser parser;
+  auto root = parser.parse(response.bodyText()).extract<Poco::JSON::Object::Ptr>();
+  auto list = root->getArray("services");
+  std::cout << std::left << std::setw(32) << "SERVICE" << std::setw(9) << "WORKERS" << std::setw(8) << "QUEUED"
+            << "IN_FLIGHT\n";
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    auto s = list->getObject(static_cast<unsigned>(i));
+    std::cout << std::left << std::setw(32) << s->getValue<std::string>("name") << std::setw(9)
+              << s->getValue<int>("workers") << std::setw(8) << s->getValue<int>("queued")
+              << s->getValue<int>("in_flight") << "\n";
+  }
+  return 0;
+}
+
+void addCommonOptions(CLI::App& app, CommonOptions& common) {
+  app.add_option("-c,--config", common.configFile, "configuration file (.properties, .ini or .json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("-D,--define", common.defines, "set a configuration key: key=value (repeatable)")
+      ->allow_extra_args(false);
+}
+
+}  // namespace
+
+std::uint64_t percentile(std::vector<std::uint64_t>& values, double q) {
+  if (values.empty()) return 0;
+  auto index = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
+  return values[index];
+}
+
+std::string LoadSummary::line() {
+  std::ostringstream out;
+  double rate = seconds > 0 ? static_cast<double>(requests) / seconds : 0.0;
+  out << "requests=" << requests << " ok=" << ok << " errors=" << errors << " req_per_s=" << std::fixed
+      << std::setprecision(0) << rate << " p50_us=" << percentile(latenciesUs, 0.50)
+      << " p99_us=" << percentile(latenciesUs, 0.99);
+  if (!byWorker.empty()) {
+    out << " workers=";
+    bool first = true;
+    for (const auto& [name, count] : byWorker) {
+      out << (first ? "" : ",") << name << ":" << count;
+      first = false;
+    }
+  }
+  return out.str();
+}
+
+int runCli(int argc, char** argv) {
+  CLI::App app{"strata: the Strata message bus command-line tool"};
+  app.require_subcommand(1);
+  app.footer("Exit codes follow sysexits(3): 64 usage, 65 bad data, 69 unavailable, 75 timeout, 77 forbidden or "
+             "key permissions, 78 configuration.");
+
+  std::string keyPath;
+  bool force = false;
+  auto* keygen = app.add_subcommand("keygen", "write a CURVE key pair: PATH.key (secret, mode 0600) and PATH.pub");
+  keygen->add_option("PATH", keyPath, "path of the key pair, without extension")->required();
+  keygen->add_flag("--force", force, "overwrite existing key files");
+
+  CommonOptions common;
+  CallOptions call;
+  auto* callCmd = app.add_subcommand("call", "call SERVICE with BODY (or stdin) and print the reply body");
+  addCommonOptions(*callCmd, common);
+  callCmd->add_option("SERVICE", call.service, "service name")->required();
+  auto* bodyOpt = callCmd->add_option("BODY", call.body, "request body; read from stdin when absent");
+  callCmd->add_option("-t,--timeout", call.timeoutMs, "deadline in ms (default strata.timeout_ms, 10000)")
+      ->check(CLI::Range(1LL, 86'400'000LL));
+  callCmd->add_option("-H,--header", call.headers, "request header key=value (repeatable)")->allow_extra_args(false);
+  callCmd->add_flag("-v,--verbose", call.verbose, "print the reply's id and headers on stderr");
+  callCmd->add_flag("--raw", call.raw, "print the body exactly, without a final newline");
+  auto* repeatOpt = callCmd->add_option("-n,--repeat", call.repeat, "send N requests and print a summary line")
+                        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+  callCmd->add_option("-w,--window", call.window, "requests in flight at once with --repeat (default 1)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000}))
+      ->needs(repeatOpt);
+
+  CommonOptions servicesCommon;
+  bool json = false;
+  long long servicesTimeout = 5000;
+  auto* services = app.add_subcommand("services", "list services with their workers and queue depth");
+  addCommonOptions(*services, servicesCommon);
+  services->add_flag("--json", json, "print the broker's JSON answer");
+  services->add_option("-t,--timeout", servicesTimeout, "deadline in ms")->check(CLI::Range(1LL, 86'400'000LL));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+  }
+  try {
+    if (*keygen) return runKeygen(keyPath, force);
+    if (*callCmd) {
+      call.bodyGiven = bodyOpt->count() > 0;
+      return runCall(common, call);
+    }
+    if (*services) return runServices(servicesCommon, json, servicesTimeout);
+  } catch (const Error& e) {
+    std::cerr << "strata: " << e.what() << "\n";
+    return static_cast<int>(e.exitCode());
+  } catch (const Poco::Exception& e) {
+    std::cerr << "strata: " << e.displayText() << "\n";
+    return static_cast<int>(ExitCode::kSoftware);
+  }
+  return static_cast<int>(ExitCode::kUsage);
+}
+
+}  // namespace strata::nodes

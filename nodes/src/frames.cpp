@@ -1,0 +1,55 @@
+#include "frames.h"
+
+namespace strata::nodes::detail {
+
+bool receiveRest(zmq::socket_t& socket, zmq::message_t& first, FrameList& frames, const core::Limits& limits) {
+  frames.clear();
+  std::size_t total = first.size();
+  bool more = first.more();
+  bool withinLimits = true;
+  frames.push_back(std::move(first));
+  while (more) {
+    zmq::message_t frame;
+    (void)socket.recv(frame, zmq::recv_flags::none);
+    more = frame.more();
+    total += frame.size();
+    if (frames.size() >= limits.maxFrames || total > limits.maxMessageSize) withinLimits = false;
+    if (withinLimits) frames.push_back(std::move(frame));
+  }
+  if (!withinLimits) frames.clear();
+  return withinLimits;
+}
+
+codecs::DecodeResult decodeFrames(const FrameList& frames, std::vector<std::string_view>& views) {
+  views.clear();
+  for (const auto& f : frames) views.push_back(f.to_string_view());
+  return codecs::decode(codecs::Frames(views.data(), views.size()));
+}
+
+void sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, const std::string* routingId) {
+  if (routingId) socket.send(zmq::buffer(*routingId), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    socket.send(zmq::buffer(frames[i]), flags | zmq::send_flags::dontwait);
+  }
+}
+
+Headers ownHeaders(const std::vector<codecs::Header>& headers) {
+  Headers out;
+  out.reserve(headers.size());
+  for (const auto& h : headers) out.emplace_back(std::string(h.key), std::string(h.value));
+  return out;
+}
+
+std::vector<codecs::Header> viewHeaders(const Headers& headers) {
+  std::vector<codecs::Header> out;
+  out.reserve(headers.size());
+  for (const auto& [k, v] : headers) out.push_back({k, v});
+  return out;
+}
+
+Body ownBody(const std::vector<std::string_view>& body) { return Body(body.begin(), body.end()); }
+
+std::vector<std::string_view> viewBody(const Body& body) { return {body.begin(), body.end()}; }
+
+}  // namespace strata::nodes::detail

@@ -1,0 +1,364 @@
+#include <strata/nodes/worker.h>
+
+#include <mutex>
+
+#include <Poco/Logger.h>
+#include <zmq.hpp>
+
+#include <strata/core/errors.h>
+#include <strata/core/socket_setup.h>
+#include <strata/core/wakeup.h>
+#include <strata/core/zap_server.h>
+#include <strata/nodes/broker_link.h>
+#include <strata/nodes/thread_pool.h>
+
+#include "frames.h"
+
+namespace strata::nodes {
+
+namespace codec = strata::codecs;
+using core::MessageId;
+using core::TimePoint;
+
+namespace {
+
+Poco::Logger& logger() { return Poco::Logger::get("strata.worker"); }
+
+constexpr int kReceiveBatch = 256;
+constexpr int kDirectLink = -1;
+constexpr std::chrono::milliseconds kGoodbyeLinger{500};
+constexpr std::string_view kWorkerHeader = "strata-worker";
+
+// Where an answer goes: a broker link (at the connection it came on) or a direct client.
+struct Origin {
+  int link = kDirectLink;
+  std::uint64_t generation = 0;
+  std::string routingId;
+};
+
+struct Completion {
+  Origin origin;
+  std::vector<std::string> frames;
+  bool final = true;
+};
+
+}  // namespace
+
+struct Worker::Impl {
+  struct Link {
+    std::string endpoint;
+    zmq::socket_t socket;
+    BrokerLink state;
+    std::uint64_t generation = 0;
+    bool silent = false;  // lost the broker and not heard from it since
+  };
+
+  explicit Impl(WorkerOptions o) : options(std::move(o)) {}
+
+  WorkerOptions options;
+  std::map<std::string, Handler, std::less<>> services;
+  zmq::context_t context{1};
+  std::unique_ptr<core::ZapServer> zap;
+  std::vector<std::unique_ptr<Link>> links;
+  zmq::socket_t direct;
+  std::vector<std::string> endpoints;
+  core::Wakeup wakeup;
+  core::SteadyClock clock;
+  std::unique_ptr<ThreadPool> pool;
+  std::mutex mutex;  // guards completions
+  std::vector<Completion> completions;
+  std::thread loop;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> handled{0};
+  std::size_t directInFlight = 0;  // loop thread only
+  bool started = false;
+
+  void connect(Link& link);
+  void apply(Link& link, BrokerLink::Actions actions);
+  void sendReady(Link& link);
+  void run();
+  void onLinkMessage(int index, detail::FrameList& frames, std::vector<std::string_view>& views);
+  void onDirectMessage(detail::FrameList& frames, std::vector<std::string_view>& views);
+  void startJob(Origin origin, const codec::Request& request, core::Identity caller);
+  void push(Completion completion);
+  void flushCompletions();
+};
+
+Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Worker::~Worker() { stop(); }
+
+void Worker::addService(const std::string& name, Handler handler) {
+  STRATA_ASSERT(!impl_->started);
+  if (!codec::isValidServiceName(name) || name.starts_with("strata.")) {
+    throw ConfigError("'" + name + "' is not a valid service name (strata.* is reserved)");
+  }
+  impl_->services[name] = std::move(handler);
+}
+
+std::vector<std::string> Worker::endpoints() const { return impl_->endpoints; }
+
+std::uint64_t Worker::handled() const { return impl_->handled.load(); }
+
+void Worker::start() {
+  Impl& w = *impl_;
+  if (w.services.empty()) throw ConfigError("a worker needs at least one service (strata.services)");
+  if (w.options.brokers.empty() && w.options.bind.empty()) {
+    throw ConfigError("a worker needs strata.brokers to register with, or strata.node.bind for direct mode");
+  }
+  if (!w.options.secretKey) throw ConfigError("strata.key is required");
+  if (!w.options.brokers.empty() && !w.options.brokerKey) throw ConfigError("strata.broker_key is required");
+  if (!w.options.bind.empty()) {
+    if (!w.options.authorizedKeys || w.options.authorizedKeys->empty()) {
+      throw ConfigError("direct mode needs strata.authorized_keys: a node admits only the keys it lists");
+    }
+    w.zap = std::make_unique<core::ZapServer>(w.context, w.options.authorizedKeys);
+    w.direct = zmq::socket_t(w.context, zmq::socket_type::router);
+    core::makeCurveServer(w.direct, *w.options.secretKey, w.options.limits);
+    w.direct.set(zmq::sockopt::router_mandatory, true);
+    for (const auto& e : w.options.bind) w.endpoints.push_back(core::bindSecure(w.direct, e));
+  }
+  for (const auto& endpoint : w.options.brokers) {
+    auto link = std::make_unique<Impl::Link>(
+        Impl::Link{endpoint, zmq::socket_t(), BrokerLink(w.options.heartbeat, w.options.liveness), 0, false});
+    w.connect(*link);
+    w.links.push_back(std::move(link));
+  }
+  w.pool = std::make_unique<ThreadPool>(w.options.threads);
+  w.started = true;
+  w.loop = std::thread([&w] { w.run(); });
+}
+
+void Worker::stop() {
+  Impl& w = *impl_;
+  if (!w.loop.joinable()) return;
+  w.stopping = true;
+  w.wakeup.signal();
+  w.loop.join();
+  w.pool.reset();
+}
+
+void Worker::Impl::connect(Link& link) {
+  link.socket = zmq::socket_t(context, zmq::socket_type::dealer);
+  core::makeCurveClient(link.socket, *options.secretKey, *options.brokerKey, options.limits);
+  try {
+    link.socket.connect(link.endpoint);
+  } catch (const zmq::error_t& e) {
+    throw ConfigError("cannot connect to " + link.endpoint + ": " + e.what());
+  }
+  ++link.generation;
+}
+
+void Worker::Impl::sendReady(Link& link) {
+  std::vector<std::string_view> names;
+  for (const auto& [name, _] : services) names.push_back(name);
+  codec::Ready ready{options.capacity, static_cast<std::uint32_t>(options.heartbeat.count()), names};
+  detail::sendFrames(link.socket, codec::encode(ready));
+}
+
+void Worker::Impl::apply(Link& link, BrokerLink::Actions actions) {
+  try {
+    if (actions.reconnect) {
+      // Said once per outage; the retries every liveness period are debug detail.
+      if (!link.silent) {
+        logger().warning("%s: no word from the broker; connecting again", link.endpoint);
+      } else {
+        logger().debug("%s: still no word from the broker; connecting again", link.endpoint);
+      }
+      link.silent = true;
+      connect(link);
+    }
+    if (actions.sendReady) sendReady(link);
+    if (actions.sendHeartbeat) detail::sendFrames(link.socket, codec::encode(codec::Heartbeat{}));
+  } catch (const zmq::error_t& e) {
+    logger().warning("%s: %s", link.endpoint, std::string(e.what()));
+  }
+}
+
+void Worker::Impl::push(Completion completion) {
+  {
+    std::lock_guard lock(mutex);
+    completions.push_back(std::move(completion));
+  }
+  wakeup.signal();
+}
+
+void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::Identity caller) {
+  auto it = services.find(request.service);
+  if (it == services.end()) {
+    push({std::move(origin),
+          codec::encode(codec::Error{request.id, ErrorCode::kUnknownService,
+                                     "this node does not run '" + std::string(request.service) + "'"}),
+          true});
+    return;
+  }
+  auto in = std::make_shared<IncomingRequest>();
+  in->id = request.id;
+  in->service = std::string(request.service);
+  in->caller = std::move(caller);
+  in->headers = detail::ownHeaders(request.headers);
+  in->body = detail::ownBody(request.body);
+  in->deadline = clock.now() + std::chrono::milliseconds(request.timeoutMs);
+  const Handler* handler = &it->second;
+  pool->post([this, origin = std::move(origin), in, handler] {
+    PartialSender sendPartial = [&](Body body, Headers headers) {
+      codec::Partial partial{in->id, detail::viewHeaders(headers), detail::viewBody(body)};
+      push({origin, codec::encode(partial), false});
+    };
+    Outcome outcome;
+    if (clock.now() >= in->deadline) {
+      outcome = Outcome::failure(ErrorCode::kTimeout, "the deadline passed before a handler was free");
+    } else {
+      try {
+        outcome = (*handler)(*in, sendPartial);
+      } catch (const std::exception& e) {
+        outcome = Outcome::failure(ErrorCode::kInternal, std::string("handler failed: ") + e.what());
+      } catch (...) {
+        outcome = Outcome::failure(ErrorCode::kInternal, "handler failed");
+      }
+    }
+    ++handled;
+    if (outcome.error) {
+      auto& [code, text] = *outcome.error;
+      push({origin, codec::encode(codec::Error{in->id, code, text.substr(0, codec::kMaxErrorText)}), true});
+      return;
+    }
+    outcome.headers.emplace_back(kWorkerHeader, options.name);
+    codec::Reply reply{in->id, detail::viewHeaders(outcome.headers), detail::viewBody(outcome.body)};
+    push({origin, codec::encode(reply), true});
+  });
+}
+
+void Worker::Impl::onLinkMessage(int index, detail::FrameList& frames, std::vector<std::string_view>& views) {
+  Link& link = *links[index];
+  auto decoded = detail::decodeFrames(frames, views);
+  auto now = clock.now();
+  if (!decoded.ok()) {
+    logger().warning("%s: dropped a malformed message: %s", link.endpoint,
+                     std::string(codec::decodeErrorName(decoded.error)));
+    return;
+  }
+  bool bye = std::holds_alternative<codec::Disconnect>(decoded.message);
+  if (bye) {
+    logger().information("%s: the broker asked to register again: %s", link.endpoint,
+                         std::string(std::get<codec::Disconnect>(decoded.message).reason));
+  }
+  if (link.silent && !bye) {
+    link.silent = false;
+    logger().information("%s: registered with the broker", link.endpoint);
+  }
+  apply(link, link.state.onMessage(now, bye));
+  if (auto* request = std::get_if<codec::Request>(&decoded.message)) {
+    // The broker vouches for the caller; it overwrote whatever the client claimed.
+    core::Identity caller{std::string(request->caller.name), request->caller.layer};
+    startJob(Origin{index, link.generation, {}}, *request, std::move(caller));
+  }
+}
+
+void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::string_view>& views) {
+  if (frames.size() < 2) return;
+  std::string routingId = frames[0].to_string();
+  const char* user = zmq_msg_gets(frames[1].handle(), "User-Id");
+  auto identity = user ? options.authorizedKeys->findByName(user) : std::nullopt;
+  if (!identity) return;
+  frames.erase(frames.begin());
+  auto decoded = detail::decodeFrames(frames, views);
+  auto* request = decoded.ok() ? std::get_if<codec::Request>(&decoded.message) : nullptr;
+  if (!request) {
+    logger().warning("dropped a malformed message from %s: %s", identity->name,
+                     std::string(codec::decodeErrorName(decoded.error)));
+    return;
+  }
+  Origin origin{kDirectLink, 0, routingId};
+  auto refuse = [&](ErrorCode code, std::string text) {
+    push({std::move(origin), codec::encode(codec::Error{request->id, code, text}), false});
+  };
+  if (!options.policy.allows(identity->layer, options.layer, request->service)) {
+    refuse(ErrorCode::kForbidden, "layer " + std::to_string(identity->layer) + " may not call '" +
+                                      std::string(request->service) + "'");
+    return;
+  }
+  if (directInFlight >= options.capacity) {
+    refuse(ErrorCode::kUnavailable, "this node is at capacity");
+    return;
+  }
+  ++directInFlight;
+  startJob(std::move(origin), *request, *identity);
+}
+
+void Worker::Impl::flushCompletions() {
+  std::vector<Completion> batch;
+  {
+    std::lock_guard lock(mutex);
+    batch.swap(completions);
+  }
+  auto now = clock.now();
+  for (auto& c : batch) {
+    try {
+      if (c.origin.link == kDirectLink) {
+        if (c.final && directInFlight > 0) --directInFlight;
+        detail::sendFrames(direct, c.frames, &c.origin.routingId);
+      } else {
+        Link& link = *links[c.origin.link];
+        // An answer for a connection that has since been replaced would confuse the new one.
+        if (link.generation != c.origin.generation) continue;
+        detail::sendFrames(link.socket, c.frames);
+        link.state.onSent(now);
+      }
+    } catch (const zmq::error_t& e) {
+      // The client or broker left; its deadline or the broker's requeue settles the request.
+      logger().debug("reply not sent: %s", std::string(e.what()));
+    }
+  }
+}
+
+void Worker::Impl::run() {
+  auto now = clock.now();
+  for (auto& link : links) apply(*link, link->state.start(now));
+  detail::FrameList frames;
+  std::vector<std::string_view> views;
+  std::vector<zmq::pollitem_t> items;
+  while (!stopping) {
+    items.clear();
+    for (auto& link : links) items.push_back({link->socket.handle(), 0, ZMQ_POLLIN, 0});
+    if (direct) items.push_back({direct.handle(), 0, ZMQ_POLLIN, 0});
+    items.push_back({nullptr, wakeup.fd(), ZMQ_POLLIN, 0});
+    auto next = clock.now() + std::chrono::seconds(1);
+    for (auto& link : links) next = std::min(next, link->state.nextDue());
+    auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(next - clock.now()) +
+                             std::chrono::milliseconds(1),
+                         std::chrono::milliseconds(0));
+    zmq::poll(items.data(), items.size(), wait);
+    if (items.back().revents & ZMQ_POLLIN) wakeup.drain();
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      if (!(items[i].revents & ZMQ_POLLIN)) continue;
+      for (int n = 0; n < kReceiveBatch; ++n) {
+        zmq::message_t first;
+        if (!links[i]->socket.recv(first, zmq::recv_flags::dontwait)) break;
+        if (!detail::receiveRest(links[i]->socket, first, frames, options.limits)) continue;
+        onLinkMessage(static_cast<int>(i), frames, views);
+      }
+    }
+    if (direct && (items[links.size()].revents & ZMQ_POLLIN)) {
+      for (int n = 0; n < kReceiveBatch; ++n) {
+        zmq::message_t first;
+        if (!direct.recv(first, zmq::recv_flags::dontwait)) break;
+        if (!detail::receiveRest(direct, first, frames, options.limits)) continue;
+        onDirectMessage(frames, views);
+      }
+    }
+    flushCompletions();
+    now = clock.now();
+    for (auto& link : links) apply(*link, link->state.onTick(now));
+  }
+  for (auto& link : links) {
+    try {
+      // Long enough for the goodbye to leave, so the broker moves our requests at once.
+      link->socket.set(zmq::sockopt::linger, static_cast<int>(kGoodbyeLinger.count()));
+      detail::sendFrames(link->socket, codec::encode(codec::Disconnect{"worker stopping"}));
+    } catch (const zmq::error_t&) {
+    }
+  }
+}
+
+}  // namespace strata::nodes
