@@ -94,10 +94,9 @@ void Broker::run() {
     }
   }
   auto s = core_->stats();
-  logger().information("broker stopped: %Lu requests, %Lu replies, %Lu errors, %Lu malformed, %Lu too large",
-                       static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.replies),
-                       static_cast<unsigned long long>(s.errors), static_cast<unsigned long long>(s.malformed),
-                       static_cast<unsigned long long>(s.tooLarge));
+  logger().information("broker stopped: " + std::to_string(s.requests) + " requests, " + std::to_string(s.replies) +
+                       " replies, " + std::to_string(s.errors) + " errors, " + std::to_string(s.malformed) +
+                       " malformed, " + std::to_string(s.tooLarge) + " too large");
 }
 
 void Broker::receiveAll() {

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include <Poco/Logger.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
@@ -84,9 +85,10 @@ int DaemonApplication::main(const std::vector<std::string>& args) {
     return static_cast<int>(e.exitCode());
   }
   waitForTerminationRequest();
-  logger().information("%s: stopping", name_);
+  auto& log = Poco::Logger::get(name_);
+  log.information("stopping");
   stop();
-  logger().information("%s: stopped cleanly", name_);
+  log.information("stopped cleanly");
   return EXIT_OK;
 }
 

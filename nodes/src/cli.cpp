@@ -107,64 +107,18 @@ int runSingleCall(Client& client, OutgoingRequest request, const CallOptions& op
   return 0;
 }
 
-// Keeps `window` requests in flight until `repeat` have been answered. Callbacks run on
-// the client's loop thread and send the next request from there.
-int runLoad(Client& client, const OutgoingRequest& prototype, const CallOptions& opts) {
-  LoadSummary summary;
-  summary.latenciesUs.reserve(opts.repeat);
-  std::mutex mutex;
-  std::condition_variable done;
-  std::uint64_t sent = 0;
-  std::uint64_t answered = 0;
-  std::string firstError;
+int runLoadCommand(Client& client, const OutgoingRequest& prototype, const CallOptions& opts) {
   bool progress = ::isatty(STDERR_FILENO) != 0;
-  auto start = std::chrono::steady_clock::now();
-
-  std::function<void()> sendOne;
-  sendOne = [&] {
-    OutgoingRequest request = prototype;
-    auto sentAt = std::chrono::steady_clock::now();
-    ++sent;
-    client.callAsync(std::move(request), [&, sentAt](Response&& r) {
-      auto now = std::chrono::steady_clock::now();
-      bool more = false;
-      {
-        std::lock_guard lock(mutex);
-        ++answered;
-        if (r.ok) {
-          ++summary.ok;
-          summary.latenciesUs.push_back(
-              static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - sentAt).count()));
-          if (auto worker = findHeader(r.headers, kWorkerHeader)) ++summary.byWorker[*worker];
-        } else {
-          ++summary.errors;
-          if (firstError.empty()) firstError = describe(r);
-        }
-        more = sent < opts.repeat;
-        if (progress && (answered % 1000 == 0 || answered == opts.repeat)) {
-          int width = 40;
-          auto filled = static_cast<int>(width * answered / opts.repeat);
-          std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << answered << "/"
-                    << opts.repeat << std::flush;
-        }
-        if (answered == opts.repeat) done.notify_all();
-      }
-      if (more) sendOne();
-    });
+  auto drawProgress = [&](std::uint64_t answered) {
+    constexpr std::uint64_t kWidth = 40;
+    auto filled = kWidth * answered / opts.repeat;
+    std::cerr << "\r[" << std::string(filled, '#') << std::string(kWidth - filled, ' ') << "] " << answered << "/"
+              << opts.repeat << std::flush;
   };
-  {
-    std::uint64_t first = std::min(opts.window, opts.repeat);
-    for (std::uint64_t i = 0; i < first; ++i) {
-      std::lock_guard lock(mutex);
-      sendOne();
-    }
-  }
-  std::unique_lock lock(mutex);
-  done.wait(lock, [&] { return answered == opts.repeat; });
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  summary.requests = answered;
+  auto summary = runLoad(client, prototype, opts.repeat, opts.window,
+                         progress ? std::function<void(std::uint64_t)>(drawProgress) : nullptr);
   if (progress) std::cerr << "\n";
-  if (!firstError.empty()) std::cerr << "strata call: first error: " << firstError << "\n";
+  if (!summary.firstError.empty()) std::cerr << "strata call: first error: " << summary.firstError << "\n";
   std::cout << summary.line() << std::endl;
   return summary.errors == 0 ? 0 : kExitCallFailed;
 }
@@ -181,7 +135,7 @@ int runCall(const CommonOptions& common, CallOptions opts) {
   request.headers = parseHeaders(opts.headers);
   request.timeout = std::chrono::milliseconds(opts.timeoutMs);
   Client client(std::move(clientOptions));
-  if (opts.repeat > 0) return runLoad(client, request, opts);
+  if (opts.repeat > 0) return runLoadCommand(client, request, opts);
   return runSingleCall(client, std::move(request), opts);
 }
 
@@ -220,6 +174,54 @@ void addCommonOptions(CLI::App& app, CommonOptions& common) {
 }
 
 }  // namespace
+
+LoadSummary runLoad(Client& client, const OutgoingRequest& prototype, std::uint64_t count, std::uint64_t window,
+                    const std::function<void(std::uint64_t)>& onProgress) {
+  constexpr std::uint64_t kProgressEvery = 1000;
+  LoadSummary summary;
+  summary.latenciesUs.reserve(count);
+  std::mutex mutex;
+  std::condition_variable done;
+  std::uint64_t sent = 0;
+  std::uint64_t answered = 0;
+  auto start = std::chrono::steady_clock::now();
+
+  std::function<void()> sendOne = [&] {
+    auto sentAt = std::chrono::steady_clock::now();
+    ++sent;
+    client.callAsync(prototype, [&, sentAt](Response&& r) {
+      auto now = std::chrono::steady_clock::now();
+      bool more = false;
+      std::uint64_t answeredNow = 0;
+      {
+        std::lock_guard lock(mutex);
+        answeredNow = ++answered;
+        if (r.ok) {
+          ++summary.ok;
+          summary.latenciesUs.push_back(
+              static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - sentAt).count()));
+          if (auto worker = findHeader(r.headers, kWorkerHeader)) ++summary.byWorker[*worker];
+        } else {
+          ++summary.errors;
+          if (summary.firstError.empty()) summary.firstError = describe(r);
+        }
+        more = sent < count;
+        if (more) sendOne();  // under the lock: sent is shared with the starting thread
+        if (answeredNow == count) done.notify_all();
+      }
+      if (onProgress && (answeredNow % kProgressEvery == 0 || answeredNow == count)) onProgress(answeredNow);
+    });
+  };
+  {
+    std::lock_guard lock(mutex);
+    for (std::uint64_t i = 0; i < std::min(window, count); ++i) sendOne();
+  }
+  std::unique_lock lock(mutex);
+  done.wait(lock, [&] { return answered == count; });
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.requests = answered;
+  return summary;
+}
 
 std::uint64_t percentile(std::vector<std::uint64_t>& values, double q) {
   if (values.empty()) return 0;

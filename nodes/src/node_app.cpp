@@ -1,5 +1,7 @@
 #include <strata/nodes/node_app.h>
 
+#include <Poco/Logger.h>
+
 #include <strata/core/errors.h>
 #include <strata/nodes/builtin_services.h>
 #include <strata/nodes/node_config.h>
@@ -18,8 +20,9 @@ void NodeApp::start(core::Config& config) {
   worker_ = std::make_unique<Worker>(std::move(options));
   addBuiltinServices(*worker_, services);
   worker_->start();
-  logger().information("node %s serving %s", name, config.getString("strata.services"));
-  for (const auto& e : worker_->endpoints()) logger().information("direct mode: listening on %s (CURVE)", e);
+  auto& log = Poco::Logger::get("strata-node");
+  log.information("node %s serving %s", name, config.getString("strata.services"));
+  for (const auto& e : worker_->endpoints()) log.information("direct mode: listening on %s (CURVE)", e);
 }
 
 void NodeApp::stop() {

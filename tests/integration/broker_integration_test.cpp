@@ -201,8 +201,7 @@ TEST_F(BrokerIntegration, KeepsAnsweringOthersDuringAMalformedBurst) {
   ASSERT_TRUE(waitUntil([&] { return statValue(brokerStats(client), "malformed") >= 1000; }, 10s));
   // Logged once per peer and interval, not once per message.
   auto log = cluster.broker().log();
-  std::size_t lines = 0;
-  for (std::size_t pos = 0; (pos = log.find("malformed message from front", pos)) != std::string::npos; ++pos) ++lines;
+  auto lines = countOf(log, "malformed message from front");
   EXPECT_GE(lines, 1u);
   EXPECT_LE(lines, 5u);
 }
@@ -278,19 +277,9 @@ TEST_F(DirectMode, ServesClientsWithoutABroker) {
                                                           {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
                                                           {"strata.services", "echo"},
                                                           {"strata.node.name", "direct-a"}});
-  Process node(nodeBinary(), {"--config", config.string()}, cluster.dir() / "direct.log");
-  std::regex listening("listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
-  std::smatch match;
-  std::string endpoint;
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        auto text = node.log();
-        if (!std::regex_search(text, match, listening)) return false;
-        endpoint = match[1];
-        return true;
-      },
-      10s))
-      << node.log();
+  auto& node = cluster.startProcess(nodeBinary(), {"--config", config.string()}, "direct.log");
+  auto endpoint = node.waitForEndpoint("listening on", 10s);
+  ASSERT_FALSE(endpoint.empty()) << node.log();
   nodes::ClientOptions options;
   options.endpoints = {endpoint};
   options.secretKey = std::make_shared<core::SecretKey>(core::loadSecretKey(cluster.keyFile("front")));

@@ -41,8 +41,10 @@ class Process {
   std::optional<int> wait(std::chrono::milliseconds timeout);
   bool running();
   std::string log() const { return readFile(log_); }
-  // Waits until the log contains text.
-  bool waitForLog(const std::string& text, std::chrono::milliseconds timeout) const;
+  // Waits until the log contains text (at least count times).
+  bool waitForLog(const std::string& text, std::chrono::milliseconds timeout, std::size_t count = 1) const;
+  // Waits for the first tcp://127.0.0.1:PORT after marker in the log; empty on timeout.
+  std::string waitForEndpoint(const std::string& marker, std::chrono::milliseconds timeout) const;
 
  private:
   pid_t pid_ = -1;
@@ -58,6 +60,8 @@ struct RunResult {
 };
 RunResult runProgram(const std::string& program, const std::vector<std::string>& args,
                      const std::string& stdinText = "", std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+std::size_t countOf(const std::string& text, const std::string& needle);
 
 std::string brokerBinary();
 std::string nodeBinary();
@@ -86,6 +90,9 @@ class Cluster {
   // waits until the broker has registered it.
   Process& startNode(const std::string& name, const std::string& services,
                      const std::map<std::string, std::string>& extra = {});
+
+  // Starts strata-node without waiting for anything (direct mode, or a broker of another kind).
+  Process& startProcess(const std::string& program, const std::vector<std::string>& args, const std::string& log);
 
   nodes::ClientOptions clientOptions(const std::string& identity) const;
   std::filesystem::path clientConfig(const std::string& identity) const;

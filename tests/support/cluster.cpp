@@ -93,8 +93,29 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   return status_;
 }
 
-bool Process::waitForLog(const std::string& text, std::chrono::milliseconds timeout) const {
-  return waitUntil([&] { return log().find(text) != std::string::npos; }, timeout);
+bool Process::waitForLog(const std::string& text, std::chrono::milliseconds timeout, std::size_t count) const {
+  return waitUntil([&] { return countOf(log(), text) >= count; }, timeout);
+}
+
+std::string Process::waitForEndpoint(const std::string& marker, std::chrono::milliseconds timeout) const {
+  std::regex pattern(marker + " (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  std::string endpoint;
+  waitUntil(
+      [&] {
+        std::smatch match;
+        auto text = log();
+        if (!std::regex_search(text, match, pattern)) return false;
+        endpoint = match[1];
+        return true;
+      },
+      timeout);
+  return endpoint;
+}
+
+std::size_t countOf(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + needle.size())) ++n;
+  return n;
 }
 
 RunResult runProgram(const std::string& program, const std::vector<std::string>& args, const std::string& stdinText,
@@ -172,17 +193,8 @@ std::string Cluster::startBroker(const std::map<std::string, std::string>& extra
   auto config = writeConfig("broker.properties", keys);
   broker_ = std::make_unique<Process>(brokerBinary(), std::vector<std::string>{"--config", config.string()},
                                       dir_ / "broker.log");
-  std::regex listening("listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
-  std::smatch match;
-  bool up = waitUntil(
-      [&] {
-        auto text = broker_->log();
-        if (!std::regex_search(text, match, listening)) return false;
-        brokerEndpoint_ = match[1];
-        return true;
-      },
-      kStartTimeout);
-  if (!up) throw std::runtime_error("broker did not start:\n" + broker_->log());
+  brokerEndpoint_ = broker_->waitForEndpoint("listening on", kStartTimeout);
+  if (brokerEndpoint_.empty()) throw std::runtime_error("broker did not start:\n" + broker_->log());
   return brokerEndpoint_;
 }
 
@@ -196,12 +208,18 @@ Process& Cluster::startNode(const std::string& name, const std::string& services
                                           {"strata.heartbeat_ms", "200"}};
   for (const auto& [k, v] : extra) keys[k] = v;
   auto config = writeConfig(name + ".properties", keys);
-  auto before = broker_->log();
+  auto registered = countOf(broker_->log(), "worker " + name + " (");
   nodes_.push_back(std::make_unique<Process>(nodeBinary(), std::vector<std::string>{"--config", config.string()},
                                              dir_ / (name + ".log")));
-  if (!broker_->waitForLog("worker " + name + " (", kStartTimeout)) {
+  if (!broker_->waitForLog("worker " + name + " (", kStartTimeout, registered + 1)) {
     throw std::runtime_error("node " + name + " did not register:\n" + nodes_.back()->log());
   }
+  return *nodes_.back();
+}
+
+Process& Cluster::startProcess(const std::string& program, const std::vector<std::string>& args,
+                               const std::string& log) {
+  nodes_.push_back(std::make_unique<Process>(program, args, dir_ / log));
   return *nodes_.back();
 }
 

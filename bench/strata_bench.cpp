@@ -1,0 +1,273 @@
+// strata-bench: request/reply throughput and latency over CURVE through the Strata broker,
+// a bare ZeroMQ forwarder (the baseline) and direct mode, all in one run on one machine,
+// plus the broker's memory with many idle clients. docs/performance.md explains the output.
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <zmq.hpp>
+
+#include <strata/codecs/wire_codec.h>
+#include <strata/core/socket_setup.h>
+#include <strata/nodes/cli.h>
+#include <strata/nodes/client.h>
+
+#include "bare_forwarder.h"
+#include "cluster.h"
+
+namespace strata::bench {
+namespace {
+
+using namespace std::chrono_literals;
+using test::Cluster;
+using test::Process;
+
+constexpr std::uint32_t kWorkerCapacity = 128;  // above the widest window, so direct mode never refuses
+constexpr std::chrono::seconds kStartTimeout{15};
+
+struct Scenario {
+  std::string path;  // forwarder, broker, direct
+  int workers = 1;
+  std::size_t body = 64;
+  std::uint64_t window = 100;
+  std::uint64_t requests = 0;
+};
+
+struct Result {
+  Scenario scenario;
+  double reqPerSec = 0;
+  std::uint64_t p50 = 0;
+  std::uint64_t p99 = 0;
+  std::uint64_t errors = 0;
+};
+
+std::string selfPath() {
+  char buffer[4096] = {};
+  auto n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "strata-bench";
+}
+
+void prepareKeys(Cluster& cluster) {
+  cluster.addIdentity("broker", std::nullopt);
+  cluster.addIdentity("worker", 2);  // every worker uses this key, so direct-mode clients know one server key
+  cluster.addIdentity("client", 4);
+}
+
+std::map<std::string, std::string> workerSettings() {
+  return {{"strata.worker.capacity", std::to_string(kWorkerCapacity)}, {"strata.log.level", "warning"},
+          {"strata.heartbeat_ms", "1000"}};
+}
+
+// Starts the path's server side and returns the options a client uses to reach it.
+nodes::ClientOptions startPath(Cluster& cluster, const Scenario& s) {
+  auto options = cluster.clientOptions("client");
+  if (s.path == "broker") {
+    cluster.startBroker({{"strata.heartbeat_ms", "1000"}, {"strata.log.level", "information"}});
+    for (int i = 0; i < s.workers; ++i) {
+      auto extra = workerSettings();
+      extra["strata.key"] = cluster.keyFile("worker").string();
+      extra["strata.log.level"] = "information";
+      cluster.startNode("worker", "echo", extra);
+    }
+    options.endpoints = {cluster.brokerEndpoint()};
+  } else if (s.path == "forwarder") {
+    auto& forwarder = cluster.startProcess(
+        selfPath(), {"forwarder", cluster.keyFile("broker").string(), (cluster.dir() / "authorized_keys").string()},
+        "forwarder.log");
+    auto frontend = forwarder.waitForEndpoint("frontend listening on", kStartTimeout);
+    auto backend = forwarder.waitForEndpoint("backend listening on", kStartTimeout);
+    if (frontend.empty() || backend.empty()) throw std::runtime_error("forwarder did not start: " + forwarder.log());
+    for (int i = 0; i < s.workers; ++i) {
+      auto settings = workerSettings();
+      settings["strata.brokers"] = backend;
+      settings["strata.key"] = cluster.keyFile("worker").string();
+      settings["strata.broker_key"] = cluster.pubFile("broker").string();
+      settings["strata.services"] = "echo";
+      settings["strata.node.name"] = "worker-" + std::to_string(i);
+      auto config = cluster.writeConfig("fw-worker-" + std::to_string(i) + ".properties", settings);
+      cluster.startProcess(test::nodeBinary(), {"--config", config.string()}, "fw-worker.log");
+    }
+    if (!forwarder.waitForLog("worker ready", kStartTimeout, static_cast<std::size_t>(s.workers))) {
+      throw std::runtime_error("workers did not reach the forwarder");
+    }
+    options.endpoints = {frontend};
+  } else {
+    options.endpoints.clear();
+    for (int i = 0; i < s.workers; ++i) {
+      auto settings = workerSettings();
+      settings["strata.node.bind"] = "tcp://127.0.0.1:*";
+      settings["strata.key"] = cluster.keyFile("worker").string();
+      settings["strata.authorized_keys"] = (cluster.dir() / "authorized_keys").string();
+      settings["strata.services"] = "echo";
+      settings["strata.node.name"] = "direct-" + std::to_string(i);
+      settings["strata.log.level"] = "information";
+      auto name = "direct-" + std::to_string(i);
+      auto config = cluster.writeConfig(name + ".properties", settings);
+      auto& node = cluster.startProcess(test::nodeBinary(), {"--config", config.string()}, name + ".log");
+      auto endpoint = node.waitForEndpoint("listening on", kStartTimeout);
+      if (endpoint.empty()) throw std::runtime_error("direct node did not start: " + node.log());
+      options.endpoints.push_back(endpoint);
+    }
+    options.serverKey = core::loadPublicKey(cluster.pubFile("worker"));
+  }
+  return options;
+}
+
+Result measure(const Scenario& s, std::uint64_t warmup) {
+  Cluster cluster;
+  prepareKeys(cluster);
+  nodes::Client client(startPath(cluster, s));
+  nodes::OutgoingRequest prototype;
+  prototype.service = "echo";
+  prototype.body = {std::string(s.body, 'x')};
+  prototype.timeout = 30s;
+  // Warm up: connections made, every worker reached, caches hot.
+  nodes::runLoad(client, prototype, warmup, s.window);
+  auto summary = nodes::runLoad(client, prototype, s.requests, s.window);
+  Result r{s};
+  r.reqPerSec = static_cast<double>(summary.requests) / summary.seconds;
+  r.p50 = nodes::percentile(summary.latenciesUs, 0.50);
+  r.p99 = nodes::percentile(summary.latenciesUs, 0.99);
+  r.errors = summary.errors;
+  return r;
+}
+
+std::uint64_t rssKiB(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
+// Connects idle clients to a broker (each makes one call so its handshake is done) and
+// reports the broker's resident memory before and after.
+void measureIdleClients(int clients) {
+  Cluster cluster;
+  prepareKeys(cluster);
+  cluster.startBroker();
+  auto before = rssKiB(cluster.broker().pid());
+  zmq::context_t context(1);
+  context.set(zmq::ctxopt::max_sockets, clients + 64);
+  auto secret = core::loadSecretKey(cluster.keyFile("client"));
+  auto serverKey = core::loadPublicKey(cluster.pubFile("broker"));
+  std::vector<zmq::socket_t> sockets;
+  sockets.reserve(static_cast<std::size_t>(clients));
+  for (int i = 0; i < clients; ++i) {
+    sockets.emplace_back(context, zmq::socket_type::dealer);
+    core::makeCurveClient(sockets.back(), secret, serverKey, core::Limits{});
+    sockets.back().connect(cluster.brokerEndpoint());
+    auto frames = codecs::encode(codecs::Request{core::MessageId::generate(), "strata.stats", 30000, {}, {}, {}});
+    for (std::size_t f = 0; f < frames.size(); ++f) {
+      sockets.back().send(zmq::buffer(frames[f]), f + 1 < frames.size() ? zmq::send_flags::sndmore
+                                                                         : zmq::send_flags::none);
+    }
+  }
+  int answered = 0;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  std::vector<bool> done(sockets.size(), false);
+  while (answered < clients && std::chrono::steady_clock::now() < deadline) {
+    std::vector<zmq::pollitem_t> items;
+    for (auto& s : sockets) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
+    zmq::poll(items.data(), items.size(), 1000ms);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!(items[i].revents & ZMQ_POLLIN)) continue;
+      zmq::message_t part;
+      while (sockets[i].recv(part, zmq::recv_flags::dontwait)) {
+        if (!part.more() && !done[i]) {
+          done[i] = true;
+          ++answered;
+        }
+      }
+    }
+  }
+  auto after = rssKiB(cluster.broker().pid());
+  std::cout << "\nbroker memory with " << answered << " of " << clients << " idle CURVE clients connected: "
+            << before / 1024 << " MiB before, " << after / 1024 << " MiB after, "
+            << std::fixed << std::setprecision(1) << static_cast<double>(after - before) / answered
+            << " KiB per client\n";
+}
+
+void printRow(const Result& r) {
+  std::cout << std::left << std::setw(11) << r.scenario.path << std::setw(9) << r.scenario.workers << std::setw(7)
+            << r.scenario.body << std::setw(8) << r.scenario.window << std::right << std::setw(10) << std::fixed
+            << std::setprecision(0) << r.reqPerSec << std::setw(10) << r.p50 << std::setw(10) << r.p99
+            << std::setw(8) << r.errors << std::endl;
+}
+
+int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClients) {
+  std::cout << "strata-bench: echo over CURVE on loopback; every path uses the same client and worker code\n\n";
+  std::cout << std::left << std::setw(11) << "path" << std::setw(9) << "workers" << std::setw(7) << "body"
+            << std::setw(8) << "window" << std::right << std::setw(10) << "req/s" << std::setw(10) << "p50_us"
+            << std::setw(10) << "p99_us" << std::setw(8) << "errors" << "\n";
+  std::map<std::string, double> rate;
+  auto key = [](const Scenario& s) {
+    return s.path + "/" + std::to_string(s.workers) + "/" + std::to_string(s.body) + "/" + std::to_string(s.window);
+  };
+  for (std::size_t body : {std::size_t{64}, std::size_t{1024}}) {
+    for (int workers : {1, 2}) {
+      for (const char* path : {"forwarder", "broker", "direct"}) {
+        Scenario s{path, workers, body, 100, requests};
+        auto r = measure(s, requests / 10);
+        rate[key(s)] = r.reqPerSec;
+        printRow(r);
+      }
+    }
+  }
+  for (const char* path : {"forwarder", "broker", "direct"}) {
+    printRow(measure(Scenario{path, 1, 64, 1, latencyRequests}, latencyRequests / 10));
+  }
+  std::cout << "\nbroker / bare forwarder, requests per second on the same path:\n";
+  for (std::size_t body : {std::size_t{64}, std::size_t{1024}}) {
+    for (int workers : {1, 2}) {
+      auto broker = rate[key({"broker", workers, body, 100, 0})];
+      auto forwarder = rate[key({"forwarder", workers, body, 100, 0})];
+      std::cout << "  " << body << " B, " << workers << " worker(s): " << std::setprecision(2)
+                << broker / forwarder << "\n";
+    }
+  }
+  if (idleClients > 0) measureIdleClients(idleClients);
+  return 0;
+}
+
+}  // namespace
+}  // namespace strata::bench
+
+int main(int argc, char** argv) {
+  CLI::App app{"strata-bench: Strata's broker against a bare ZeroMQ forwarder, and direct mode"};
+  std::uint64_t requests = 50'000;
+  std::uint64_t latencyRequests = 5'000;
+  int idleClients = 1000;
+  app.add_option("--requests", requests, "requests per throughput measurement")->check(CLI::Range(100, 10'000'000));
+  app.add_option("--latency-requests", latencyRequests, "requests per latency measurement (1 in flight)")
+      ->check(CLI::Range(10, 1'000'000));
+  app.add_option("--idle-clients", idleClients, "idle clients for the memory measurement (0: skip)")
+      ->check(CLI::Range(0, 10'000));
+  std::string keyFile;
+  std::string keysFile;
+  auto* forwarder = app.add_subcommand("forwarder", "run the bare forwarder (the benchmark starts it itself)");
+  forwarder->add_option("KEY", keyFile)->required();
+  forwarder->add_option("AUTHORIZED_KEYS", keysFile)->required();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*forwarder) {
+      std::atomic<bool> stop{false};
+      strata::bench::BareForwarder(std::make_shared<strata::core::SecretKey>(strata::core::loadSecretKey(keyFile)),
+                                   std::make_shared<strata::core::AuthorizedKeys>(
+                                       strata::core::AuthorizedKeys::load(keysFile)))
+          .run(stop);
+      return 0;
+    }
+    return strata::bench::runBench(requests, latencyRequests, idleClients);
+  } catch (const std::exception& e) {
+    std::cerr << "strata-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,39 @@
+# Shared by scripts/test.sh and scripts/demo.sh: installs what the build needs from
+# Debian's packages (only what is missing), then configures and builds into build/.
+# Source it; it defines strata_setup.
+
+STRATA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STRATA_BUILD=${STRATA_BUILD:-$STRATA_ROOT/build}
+STRATA_PACKAGES=(build-essential cmake ninja-build pkg-config
+                 libzmq3-dev cppzmq-dev libsodium-dev libpoco-dev libcli11-dev libgtest-dev)
+
+strata_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+strata_install_packages() {
+  local missing=()
+  for p in "${STRATA_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  strata_log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+strata_build() {
+  local jobs
+  jobs=$(nproc 2>/dev/null || echo 2)
+  if [[ ! -f $STRATA_BUILD/build.ninja ]]; then
+    strata_log "configuring into ${STRATA_BUILD#"$STRATA_ROOT"/}"
+    cmake -S "$STRATA_ROOT" -B "$STRATA_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_WERROR=ON >/dev/null
+  fi
+  strata_log "building with $jobs jobs"
+  cmake --build "$STRATA_BUILD" -j "$jobs"
+}
+
+strata_setup() {
+  strata_install_packages
+  strata_build
+}
