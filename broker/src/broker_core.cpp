@@ -17,12 +17,16 @@ namespace {
 Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
 
 constexpr std::string_view kReservedPrefix = "strata.";
-constexpr std::size_t kMaxViewFrames = 256;
 
 zmq::message_t copyOf(zmq::message_t& frame) {
   zmq::message_t out;
   out.copy(frame);  // shares the buffer of a large frame instead of copying it
   return out;
+}
+
+zmq::message_t callerFrame(const core::Identity& who) {
+  auto caller = codec::encodeCaller({static_cast<std::uint8_t>(who.layer), who.name});
+  return zmq::message_t(caller.data(), caller.size());
 }
 
 std::string jsonString(std::string_view text) {
@@ -50,13 +54,16 @@ struct BrokerCore::Worker {
   std::uint32_t credit = 0;
   std::chrono::milliseconds heartbeat{};
   TimePoint lastSeen{};
-  std::unordered_set<MessageId, core::MessageIdHash> outstanding;
+  // Requests sent and not yet finally answered, each costing one credit. A multiset: a
+  // retried id can be at the same worker twice, and each answer returns its own credit.
+  std::unordered_multiset<MessageId, core::MessageIdHash> outstanding;
 };
 
 struct BrokerCore::Pending {
   enum class State { kQueued, kAtWorker, kAnswered };
   MessageId id;
   PeerId client;
+  std::string clientName;  // who sent it: only the same identity may retry the id
   Service* service = nullptr;
   FrameList frames;  // the request as it goes to a worker, kept until the final answer
   TimePoint deadline;
@@ -72,13 +79,9 @@ BrokerCore::~BrokerCore() = default;
 
 void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameList& frames, TimePoint now) {
   now_ = now;
-  if (frames.size() > kMaxViewFrames) {
-    onOversized(peer, userId, frames, now);
-    return;
-  }
-  std::array<std::string_view, kMaxViewFrames> views;
-  for (std::size_t i = 0; i < frames.size(); ++i) views[i] = frames[i].to_string_view();
-  auto decoded = codec::decode(codec::Frames(views.data(), frames.size()));
+  views_.clear();
+  for (const auto& frame : frames) views_.push_back(frame.to_string_view());
+  auto decoded = codec::decode(codec::Frames(views_.data(), views_.size()));
   if (!decoded.ok()) {
     handleMalformed(peer, userId, frames, decoded.error, now);
     return;
@@ -163,8 +166,26 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
     return;
   }
   if (auto it = pending_.find(request.id); it != pending_.end()) {
+    Pending& p = *it->second;
+    if (p.clientName != who.name) {
+      // Another identity must never receive this request's answer.
+      sendError(peer, request.id, ErrorCode::kMalformed, "request id already in use");
+      return;
+    }
     // A retry of a request still in hand: answer it where the retry came from, once.
-    it->second->client = peer;
+    p.client = peer;
+    if (p.state != Pending::State::kAnswered) return;
+    // It timed out at a worker that still holds it; the retry starts it afresh.
+    --p.service->inFlight;
+    p.state = Pending::State::kQueued;
+    p.worker = nullptr;
+    p.deadline = now + std::chrono::milliseconds(request.timeoutMs);
+    p.frames = std::move(frames);
+    p.frames[codec::kRequestCallerFrame] = callerFrame(who);
+    deadlines_.emplace(p.deadline, request.id);
+    p.service->queue.push_back(request.id);
+    ++p.service->queued;
+    dispatch(*p.service);
     return;
   }
   auto serviceIt = services_.find(std::string(request.service));
@@ -190,11 +211,11 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
   auto pending = std::make_unique<Pending>();
   pending->id = request.id;
   pending->client = peer;
+  pending->clientName = who.name;
   pending->service = &service;
   pending->deadline = now + std::chrono::milliseconds(request.timeoutMs);
   pending->frames = std::move(frames);
-  auto caller = codec::encodeCaller({static_cast<std::uint8_t>(who.layer), who.name});
-  pending->frames[codec::kRequestCallerFrame] = zmq::message_t(caller.data(), caller.size());
+  pending->frames[codec::kRequestCallerFrame] = callerFrame(who);
   deadlines_.emplace(pending->deadline, request.id);
   service.queue.push_back(request.id);
   ++service.queued;
@@ -240,31 +261,29 @@ void BrokerCore::dispatch(Service& service) {
 
 void BrokerCore::handleWorkerAnswer(const PeerId& peer, FrameList& frames, const MessageId& id, bool final) {
   Worker& worker = *workers_.at(peer);
-  auto it = pending_.find(id);
-  if (it == pending_.end() || it->second->worker != &worker) {
-    // Not ours (any more): the request was answered by a timeout or moved to another
-    // worker. A final answer still frees the worker's slot.
-    if (final && worker.outstanding.erase(id) > 0) ++worker.credit;
-    return;
-  }
-  Pending& p = *it->second;
-  if (p.state == Pending::State::kAtWorker) {
-    if (final) {
-      if (frames[0].to_string_view()[3] == static_cast<char>(codec::Command::kError)) {
-        ++stats_.errors;
-      } else {
-        ++stats_.replies;
-      }
+  if (final) {
+    if (auto slot = worker.outstanding.find(id); slot != worker.outstanding.end()) {
+      worker.outstanding.erase(slot);
+      ++worker.credit;
     }
-    outbox_.send(p.client, std::move(frames));
   }
-  if (!final) return;
-  Service* service = p.service;
-  --service->inFlight;
-  worker.outstanding.erase(id);
-  ++worker.credit;
-  pending_.erase(it);
-  for (Service* s : worker.services) dispatch(*s);
+  auto it = pending_.find(id);
+  bool ours = it != pending_.end() && it->second->worker == &worker;
+  if (ours && it->second->state == Pending::State::kAtWorker) {
+    if (final) {
+      bool isError = frames[0].to_string_view()[3] == static_cast<char>(codec::Command::kError);
+      ++(isError ? stats_.errors : stats_.replies);
+    }
+    outbox_.send(it->second->client, std::move(frames));
+  }
+  // Not ours (any more): answered by a timeout, or moved to another worker. Dropped.
+  if (final && ours) {
+    --it->second->service->inFlight;
+    pending_.erase(it);
+  }
+  if (final) {
+    for (Service* s : worker.services) dispatch(*s);
+  }
 }
 
 void BrokerCore::handleCredit(const PeerId& peer, std::uint32_t credit) {
@@ -331,7 +350,7 @@ void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
   std::size_t moved = 0;
   for (const auto& id : worker.outstanding) {
     auto p = pending_.find(id);
-    if (p == pending_.end()) continue;
+    if (p == pending_.end() || p->second->worker != &worker) continue;
     --p->second->service->inFlight;
     if (p->second->state == Pending::State::kAnswered) {
       pending_.erase(p);

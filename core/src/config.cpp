@@ -11,6 +11,7 @@
 #include <Poco/Util/LayeredConfiguration.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
+#include <Poco/Util/SystemConfiguration.h>
 
 #include <strata/core/errors.h>
 
@@ -20,7 +21,7 @@ namespace {
 
 const std::vector<KeySpec> kCommonKeys = {
     {"strata.key", "this process's secret key file (Z85, mode 0600)"},
-    {"strata.log.level", "log level: error, warning, information, debug"},
+    {"strata.log.level", "log level: fatal, critical, error, warning, notice, information, debug, trace"},
     {"strata.limits.max_frame_size", "largest frame accepted, bytes"},
     {"strata.limits.max_frames", "most frames in one message"},
     {"strata.limits.max_message_size", "largest message accepted, bytes, all frames together"},
@@ -59,8 +60,12 @@ void collectKeys(const Poco::Util::AbstractConfiguration& conf, const std::strin
     return;
   }
   for (const auto& child : children) collectKeys(conf, base.empty() ? child : base + "." + child, out);
-  // A key can hold a value and have children too ("strata.policy" and "strata.policy.x").
-  if (!base.empty() && !children.empty() && conf.hasProperty(base)) out.push_back(base);
+  // A key can hold a value and have children too ("strata.policy" and "strata.policy.x");
+  // a JSON file's objects answer with their JSON text and are not keys of their own.
+  if (!base.empty() && !children.empty() && conf.hasProperty(base)) {
+    auto raw = Poco::trim(conf.getRawString(base, ""));
+    if (!raw.empty() && raw.front() != '{' && raw.front() != '[') out.push_back(base);
+  }
 }
 
 }  // namespace
@@ -141,6 +146,8 @@ Config Config::load(const std::string& file, const std::vector<std::string>& def
     overrides->setString(Poco::trim(define.substr(0, eq)), Poco::trim(define.substr(eq + 1)));
   }
   layered->add(overrides, -100);  // a lower priority number wins: overrides first
+  // ${system.env.X} in a value expands from the environment through this layer.
+  layered->add(Poco::AutoPtr(new Poco::Util::SystemConfiguration), "system", 100, false);
   return Config(Poco::AutoPtr<Poco::Util::AbstractConfiguration>(layered.duplicate()));
 }
 

@@ -22,7 +22,9 @@ DaemonApplication::DaemonApplication(std::string name, std::string summary, cons
 }
 
 void DaemonApplication::defineOptions(Poco::Util::OptionSet& options) {
-  ServerApplication::defineOptions(options);
+  // Not ServerApplication's options: --daemon and --pidfile would need run(argc, argv),
+  // and Strata's daemons run in the foreground (containers, service managers).
+  Application::defineOptions(options);
   options.addOption(Option("help", "h", "print this help and exit")
                         .required(false)
                         .repeatable(false)
@@ -57,7 +59,8 @@ void DaemonApplication::displayHelp() {
   for (const auto& key : keys_) {
     footer += "  " + std::string(key.name) + (key.prefix ? "<service>" : "") + "\n      " + std::string(key.help) + "\n";
   }
-  footer += "Exit codes follow sysexits(3): 64 usage, 66 missing input, 77 key permissions, 78 configuration.";
+  footer += "Exit codes follow sysexits(3): 0 stopped cleanly, 64 usage, 65 bad key data, 66 missing input, 70 "
+            "internal error, 71 system error, 77 key permissions, 78 configuration.";
   help.setFooter(footer);
   help.format(std::cout);
 }

@@ -28,6 +28,9 @@ void setupLogging(const std::string& level, std::ostream& out) {
 }
 
 bool RateLimitedLog::allow(const std::string& key, TimePoint now) {
+  // Bounded, so that peers with ever new names cannot grow it without end.
+  constexpr std::size_t kMaxKeys = 4096;
+  if (entries_.size() >= kMaxKeys && !entries_.contains(key)) entries_.clear();
   auto [it, inserted] = entries_.try_emplace(key);
   Entry& e = it->second;
   if (inserted || now - e.last >= interval_) {

@@ -16,6 +16,13 @@ void setRawInt(zmq::socket_t& socket, int option, int value) {
   if (zmq_setsockopt(socket.handle(), option, &value, sizeof value) != 0) throw zmq::error_t();
 }
 
+// Straight from the key's own buffer, so no copy of the secret is left in freed memory.
+void setSecretKey(zmq::socket_t& socket, const SecretKey& secret) {
+  if (zmq_setsockopt(socket.handle(), ZMQ_CURVE_SECRETKEY, secret.z85(), PublicKey::kZ85Length) != 0) {
+    throw zmq::error_t();
+  }
+}
+
 void applyCommon(zmq::socket_t& socket, const Limits& limits) {
   socket.set(zmq::sockopt::linger, static_cast<int>(SocketTimings::kLinger.count()));
   socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(limits.maxFrameSize));
@@ -39,7 +46,7 @@ void makeCurveServer(zmq::socket_t& socket, const SecretKey& secret, const Limit
   socket.set(zmq::sockopt::zap_domain, kZapDomain);
   setRawInt(socket, kZapEnforceDomain, 1);
   socket.set(zmq::sockopt::curve_server, true);
-  socket.set(zmq::sockopt::curve_secretkey, std::string(secret.z85()));
+  setSecretKey(socket, secret);
 }
 
 void makeCurveClient(zmq::socket_t& socket, const SecretKey& secret, const PublicKey& serverKey,
@@ -47,7 +54,7 @@ void makeCurveClient(zmq::socket_t& socket, const SecretKey& secret, const Publi
   applyCommon(socket, limits);
   socket.set(zmq::sockopt::curve_serverkey, serverKey.z85());
   socket.set(zmq::sockopt::curve_publickey, secret.publicKey().z85());
-  socket.set(zmq::sockopt::curve_secretkey, std::string(secret.z85()));
+  setSecretKey(socket, secret);
 }
 
 std::string bindSecure(zmq::socket_t& socket, const std::string& endpoint) {

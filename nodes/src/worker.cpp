@@ -6,6 +6,7 @@
 #include <zmq.hpp>
 
 #include <strata/core/errors.h>
+#include <strata/core/logging.h>
 #include <strata/core/socket_setup.h>
 #include <strata/core/wakeup.h>
 #include <strata/core/zap_server.h>
@@ -71,6 +72,8 @@ struct Worker::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> handled{0};
   std::size_t directInFlight = 0;  // loop thread only
+  std::uint64_t malformed = 0;     // loop thread only
+  core::RateLimitedLog badInputLog;
   bool started = false;
 
   void connect(Link& link);
@@ -234,8 +237,11 @@ void Worker::Impl::onLinkMessage(int index, detail::FrameList& frames, std::vect
   auto decoded = detail::decodeFrames(frames, views);
   auto now = clock.now();
   if (!decoded.ok()) {
-    logger().warning("%s: dropped a malformed message: %s", link.endpoint,
-                     std::string(codec::decodeErrorName(decoded.error)));
+    ++malformed;
+    if (badInputLog.allow(link.endpoint, now)) {
+      logger().warning("%s: dropped a malformed message: %s", link.endpoint,
+                       std::string(codec::decodeErrorName(decoded.error)));
+    }
     return;
   }
   bool bye = std::holds_alternative<codec::Disconnect>(decoded.message);
@@ -265,8 +271,12 @@ void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::s
   auto decoded = detail::decodeFrames(frames, views);
   auto* request = decoded.ok() ? std::get_if<codec::Request>(&decoded.message) : nullptr;
   if (!request) {
-    logger().warning("dropped a malformed message from %s: %s", identity->name,
-                     std::string(codec::decodeErrorName(decoded.error)));
+    ++malformed;
+    if (badInputLog.allow(identity->name, clock.now())) {
+      logger().warning("dropped a malformed message from %s: %s (%z more held back since the last line)",
+                       identity->name, std::string(codec::decodeErrorName(decoded.error)),
+                       badInputLog.suppressed(identity->name));
+    }
     return;
   }
   Origin origin{kDirectLink, 0, routingId};

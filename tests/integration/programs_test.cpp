@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
 
 #include "cluster.h"
@@ -169,6 +170,23 @@ TEST_F(Programs, NodeRefusesAnUnknownBuiltinService) {
   auto r = runProgram(nodeBinary(), {"--config", config.string()});
   EXPECT_EQ(r.exitCode, 78);
   EXPECT_NE(r.err.find("unknown service 'ech0'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace strata::test
+
+namespace strata::test {
+namespace {
+
+TEST_F(Programs, BrokerReadsAJsonConfigWithAnEnvironmentValue) {
+  auto config = cluster.dir() / "broker.json";
+  std::ofstream(config) << R"({"strata": {"broker": {"bind": "tcp://127.0.0.1:*"}, "key": ")"
+                        << cluster.keyFile("broker").string()
+                        << R"(", "authorized_keys": "${system.env.STRATA_TEST_KEYS}"}})";
+  ::setenv("STRATA_TEST_KEYS", (cluster.dir() / "authorized_keys").c_str(), 1);
+  Process broker(brokerBinary(), {"--config", config.string()}, cluster.dir() / "json-broker.log");
+  EXPECT_FALSE(broker.waitForEndpoint("listening on", 10s).empty()) << broker.log();
+  ::unsetenv("STRATA_TEST_KEYS");
 }
 
 }  // namespace

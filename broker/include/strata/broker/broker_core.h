@@ -116,6 +116,7 @@ class BrokerCore {
   core::RateLimitedLog badInputLog_;
   core::TimePoint nextHeartbeat_{};
   core::TimePoint now_{};  // the time of the event being handled
+  std::vector<std::string_view> views_;  // reused for every message, to spare an allocation
 
   std::unordered_map<std::string, std::unique_ptr<Service>> services_;
   std::unordered_map<PeerId, std::unique_ptr<Worker>> workers_;
