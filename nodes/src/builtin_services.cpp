@@ -28,7 +28,7 @@ Outcome sleepService(const IncomingRequest& request, const PartialSender&) {
 void addBuiltinServices(Worker& worker, const std::vector<std::string>& names) {
   for (const auto& name : names) {
     if (name == "echo") {
-      worker.addService(name, echoService);
+      worker.addService(name, echoService, Worker::Execution::kInline);
     } else if (name == "sleep") {
       worker.addService(name, sleepService);
     } else {

@@ -57,7 +57,12 @@ struct Worker::Impl {
   explicit Impl(WorkerOptions o) : options(std::move(o)) {}
 
   WorkerOptions options;
-  std::map<std::string, Handler, std::less<>> services;
+  struct Service {
+    Handler handler;
+    Execution execution = Execution::kPool;
+  };
+  std::map<std::string, Service, std::less<>> services;
+  std::thread::id loopThread;
   zmq::context_t context{1};
   std::unique_ptr<core::ZapServer> zap;
   std::vector<std::unique_ptr<Link>> links;
@@ -91,12 +96,12 @@ Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
 Worker::~Worker() { stop(); }
 
-void Worker::addService(const std::string& name, Handler handler) {
+void Worker::addService(const std::string& name, Handler handler, Execution execution) {
   STRATA_ASSERT(!impl_->started);
   if (!codec::isValidServiceName(name) || name.starts_with("strata.")) {
     throw ConfigError("'" + name + "' is not a valid service name (strata.* is reserved)");
   }
-  impl_->services[name] = std::move(handler);
+  impl_->services[name] = Impl::Service{std::move(handler), execution};
 }
 
 std::vector<std::string> Worker::endpoints() const { return impl_->endpoints; }
@@ -183,7 +188,8 @@ void Worker::Impl::push(Completion completion) {
     std::lock_guard lock(mutex);
     completions.push_back(std::move(completion));
   }
-  wakeup.signal();
+  // The loop flushes after every turn; only other threads need to wake it.
+  if (std::this_thread::get_id() != loopThread) wakeup.signal();
 }
 
 void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::Identity caller) {
@@ -202,8 +208,8 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
   in->headers = detail::ownHeaders(request.headers);
   in->body = detail::ownBody(request.body);
   in->deadline = clock.now() + std::chrono::milliseconds(request.timeoutMs);
-  const Handler* handler = &it->second;
-  pool->post([this, origin = std::move(origin), in, handler] {
+  const Handler* handler = &it->second.handler;
+  auto job = [this, origin = std::move(origin), in, handler] {
     PartialSender sendPartial = [&](Body body, Headers headers) {
       codec::Partial partial{in->id, detail::viewHeaders(headers), detail::viewBody(body)};
       push({origin, codec::encode(partial), false});
@@ -229,7 +235,12 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
     outcome.headers.emplace_back(kWorkerHeader, options.name);
     codec::Reply reply{in->id, detail::viewHeaders(outcome.headers), detail::viewBody(outcome.body)};
     push({origin, codec::encode(reply), true});
-  });
+  };
+  if (it->second.execution == Execution::kInline) {
+    job();
+  } else {
+    pool->post(std::move(job));
+  }
 }
 
 void Worker::Impl::onLinkMessage(int index, detail::FrameList& frames, std::vector<std::string_view>& views) {
@@ -323,6 +334,7 @@ void Worker::Impl::flushCompletions() {
 }
 
 void Worker::Impl::run() {
+  loopThread = std::this_thread::get_id();
   auto now = clock.now();
   for (auto& link : links) apply(*link, link->state.start(now));
   detail::FrameList frames;

@@ -57,8 +57,13 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  // How a handler runs. kPool: on the thread pool; it may block. kInline: on the event
+  // loop itself, for handlers that only compute a little and never block (echo): no thread
+  // hand-off, but a slow inline handler delays every other request and the heartbeats.
+  enum class Execution { kPool, kInline };
+
   // Before start() only.
-  void addService(const std::string& name, Handler handler);
+  void addService(const std::string& name, Handler handler, Execution execution = Execution::kPool);
   // Connects, binds (direct mode) and registers. Throws ConfigError.
   void start();
   // Says goodbye to the brokers and stops; running handlers finish, their replies are dropped.
