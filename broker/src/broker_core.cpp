@@ -462,6 +462,8 @@ void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& reques
     }
     body = "{\"name\":" + jsonString(name) + ",\"workers\":" + std::to_string(it->second->workers.size()) +
            ",\"queued\":" + std::to_string(it->second->queued) + "}";
+  } else if (request.service == "strata.ping") {
+    body = "pong";  // clients of a pool use it to tell a live broker from a dead one
   } else if (request.service == "strata.stats") {
     const auto& s = stats_;
     body = "{\"requests\":" + std::to_string(s.requests) + ",\"replies\":" + std::to_string(s.replies) +

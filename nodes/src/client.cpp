@@ -9,6 +9,7 @@
 
 #include <strata/core/errors.h>
 #include <strata/core/socket_setup.h>
+#include <strata/nodes/endpoint_pool.h>
 
 #include "frames.h"
 
@@ -60,9 +61,24 @@ struct Client::Call {
 };
 
 struct Client::State {
+  struct Link {
+    std::string endpoint;
+    zmq::socket_t socket;
+    zmq::socket_t monitor;
+    bool refused = false;  // the last handshake failed
+  };
+  struct InFlight {
+    TimePoint deadline;
+    ReplyHandler onReply;
+    PartialHandler onPartial;
+    std::size_t link = 0;
+    std::vector<std::string> frames;  // kept to send again elsewhere
+  };
+  using Deadline = std::pair<TimePoint, MessageId>;
+
   zmq::context_t context{1};
-  zmq::socket_t socket;
-  zmq::socket_t monitor;
+  std::vector<Link> links;
+  std::optional<EndpointPool> pool;
   core::Wakeup wakeup;
   core::SteadyClock clock;
   std::thread::id loopThread;
@@ -71,41 +87,38 @@ struct Client::State {
   std::mutex mutex;  // guards submitted only
   std::vector<Call> submitted;
 
-  struct InFlight {
-    TimePoint deadline;
-    ReplyHandler onReply;
-    PartialHandler onPartial;
-  };
   std::unordered_map<MessageId, InFlight, core::MessageIdHash> inFlight;
-  using Deadline = std::pair<TimePoint, MessageId>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
-  std::string lastRefusal;
+  std::unordered_map<MessageId, TimePoint, core::MessageIdHash> pings;  // our own, by when sent
+  std::uint64_t resent = 0;
 };
 
 Client::Client(ClientOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {
   if (options_.endpoints.empty()) throw ConfigError("no endpoint to connect to (strata.brokers or strata.workers)");
   bool anyTcp = std::any_of(options_.endpoints.begin(), options_.endpoints.end(), core::isTcp);
+  bool curve = options_.serverKey && options_.secretKey;
+  if (anyTcp && !curve) throw ConfigError("tcp:// endpoints need CURVE: set strata.key and the server's public key");
   State& s = *state_;
-  s.socket = zmq::socket_t(s.context, zmq::socket_type::dealer);
-  if (options_.serverKey && options_.secretKey) {
-    core::makeCurveClient(s.socket, *options_.secretKey, *options_.serverKey, options_.limits);
-  } else if (anyTcp) {
-    throw ConfigError("tcp:// endpoints need CURVE: set strata.key and the server's public key");
-  }
-  auto monitorEndpoint = "inproc://strata.client.monitor." + std::to_string(++monitorSequence);
-  if (zmq_socket_monitor(s.socket.handle(), monitorEndpoint.c_str(), kMonitorEvents) != 0) {
-    throw SystemError("cannot monitor the client socket");
-  }
-  s.monitor = zmq::socket_t(s.context, zmq::socket_type::pair);
-  s.monitor.set(zmq::sockopt::linger, 0);
-  s.monitor.connect(monitorEndpoint);
   for (const auto& endpoint : options_.endpoints) {
+    State::Link link;
+    link.endpoint = endpoint;
+    link.socket = zmq::socket_t(s.context, zmq::socket_type::dealer);
+    if (curve) core::makeCurveClient(link.socket, *options_.secretKey, *options_.serverKey, options_.limits);
+    auto monitorEndpoint = "inproc://strata.client.monitor." + std::to_string(++monitorSequence);
+    if (zmq_socket_monitor(link.socket.handle(), monitorEndpoint.c_str(), kMonitorEvents) != 0) {
+      throw SystemError("cannot monitor the client socket");
+    }
+    link.monitor = zmq::socket_t(s.context, zmq::socket_type::pair);
+    link.monitor.set(zmq::sockopt::linger, 0);
+    link.monitor.connect(monitorEndpoint);
     try {
-      s.socket.connect(endpoint);
+      link.socket.connect(endpoint);
     } catch (const zmq::error_t& e) {
       throw ConfigError("cannot connect to " + endpoint + ": " + e.what());
     }
+    s.links.push_back(std::move(link));
   }
+  s.pool.emplace(s.links.size(), options_.pingInterval, options_.liveness, s.clock.now());
   thread_ = std::thread([this] { run(); });
 }
 
@@ -151,12 +164,10 @@ Response Client::call(const std::string& service, std::string body, std::chrono:
 void Client::run() {
   State& s = *state_;
   s.loopThread = std::this_thread::get_id();
-  std::array<zmq::pollitem_t, 3> items{{{s.socket.handle(), 0, ZMQ_POLLIN, 0},
-                                        {nullptr, s.wakeup.fd(), ZMQ_POLLIN, 0},
-                                        {s.monitor.handle(), 0, ZMQ_POLLIN, 0}}};
   detail::FrameList frames;
   std::vector<std::string_view> views;
   std::vector<Call> batch;
+  std::vector<zmq::pollitem_t> items;
 
   auto finish = [&](const MessageId& id, Response&& response) {
     auto it = s.inFlight.find(id);
@@ -164,6 +175,16 @@ void Client::run() {
     auto handler = std::move(it->second.onReply);
     s.inFlight.erase(it);
     handler(std::move(response));
+  };
+
+  // Sends frames to endpoint i. A full or closed pipe is not an error here: the deadline
+  // or the endpoint's death settles the request.
+  auto sendTo = [&](std::size_t i, const std::vector<std::string>& out) {
+    try {
+      detail::sendFrames(s.links[i].socket, out);
+    } catch (const zmq::error_t& e) {
+      logger().debug("%s: send failed: %s", s.links[i].endpoint, std::string(e.what()));
+    }
   };
 
   auto sendSubmitted = [&] {
@@ -184,24 +205,24 @@ void Client::run() {
       }
       codec::Request wire{req.id, req.service, static_cast<std::uint32_t>(req.timeout.count()), {},
                           detail::viewHeaders(req.headers), detail::viewBody(req.body)};
-      try {
-        detail::sendFrames(s.socket, codec::encode(wire));
-      } catch (const zmq::error_t& e) {
-        call.onReply(errorResponse(req.id, ErrorCode::kUnavailable, std::string("cannot send: ") + e.what()));
-        continue;
-      }
+      std::size_t link = s.pool->pick();
       auto deadline = now + req.timeout;
-      s.inFlight.emplace(req.id, State::InFlight{deadline, std::move(call.onReply), std::move(call.onPartial)});
+      auto [it, _] = s.inFlight.emplace(
+          req.id, State::InFlight{deadline, std::move(call.onReply), std::move(call.onPartial), link, codec::encode(wire)});
       s.deadlines.emplace(deadline, req.id);
+      sendTo(link, it->second.frames);
     }
     batch.clear();
   };
 
-  auto receive = [&] {
+  auto receive = [&](std::size_t link) {
+    auto& socket = s.links[link].socket;
     for (int n = 0; n < kReceiveBatch; ++n) {
       zmq::message_t first;
-      if (!s.socket.recv(first, zmq::recv_flags::dontwait)) return;
-      if (!detail::receiveRest(s.socket, first, frames, options_.limits)) {
+      if (!socket.recv(first, zmq::recv_flags::dontwait)) return;
+      s.pool->onHeard(link, s.clock.now());
+      s.links[link].refused = false;
+      if (!detail::receiveRest(socket, first, frames, options_.limits)) {
         logger().warning("dropped a reply over the size limits");
         continue;
       }
@@ -211,6 +232,7 @@ void Client::run() {
         continue;
       }
       if (auto* reply = std::get_if<codec::Reply>(&decoded.message)) {
+        if (s.pings.erase(reply->id) > 0) continue;
         Response r;
         r.id = reply->id;
         r.ok = true;
@@ -218,6 +240,7 @@ void Client::run() {
         r.body = detail::ownBody(reply->body);
         finish(reply->id, std::move(r));
       } else if (auto* error = std::get_if<codec::Error>(&decoded.message)) {
+        if (s.pings.erase(error->id) > 0) continue;  // a worker in direct mode has no strata.ping
         finish(error->id, errorResponse(error->id, error->code, std::string(error->text)));
       } else if (auto* partial = std::get_if<codec::Partial>(&decoded.message)) {
         auto it = s.inFlight.find(partial->id);
@@ -231,26 +254,42 @@ void Client::run() {
     }
   };
 
-  auto readMonitor = [&] {
+  // Sends every request held by endpoint i to another endpoint, with the same id.
+  auto moveRequestsOff = [&](std::size_t i) {
+    for (auto& [id, call] : s.inFlight) {
+      if (call.link != i) continue;
+      call.link = s.pool->pick();
+      ++s.resent;
+      sendTo(call.link, call.frames);
+    }
+  };
+
+  auto readMonitor = [&](std::size_t i) {
     zmq::multipart_t event;
-    if (!event.recv(s.monitor, static_cast<int>(zmq::recv_flags::dontwait)) || event.size() < 2) return;
+    if (!event.recv(s.links[i].monitor, static_cast<int>(zmq::recv_flags::dontwait)) || event.size() < 2) return;
     auto head = event[0].to_string_view();
     if (head.size() < 2) return;
     std::uint16_t code = 0;
     std::memcpy(&code, head.data(), 2);
-    std::string endpoint = event[1].to_string();
     std::string why = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                           ? "refused this client's key (it is not in the server's authorized keys)"
-                          : "failed the CURVE handshake (is strata.broker_key the server's public key?)";
-    s.lastRefusal = endpoint + " " + why;
-    if (logger().warning()) logger().warning("%s", s.lastRefusal);
+                          : "failed the CURVE handshake (is the server key, strata.broker_key, right?)";
+    std::string text = s.links[i].endpoint + " " + why;
+    if (!s.links[i].refused) logger().warning("%s", text);
+    s.links[i].refused = true;
+    s.pool->onRefused(i);
+    bool allRefused = std::all_of(s.links.begin(), s.links.end(), [](const auto& l) { return l.refused; });
+    if (!allRefused) {
+      moveRequestsOff(i);
+      return;
+    }
     // Nothing will get through on a refused key; fail what waits now rather than at its deadline.
     std::vector<MessageId> ids;
     for (const auto& [id, _] : s.inFlight) ids.push_back(id);
-    for (const auto& id : ids) finish(id, errorResponse(id, ErrorCode::kUnavailable, s.lastRefusal));
+    for (const auto& id : ids) finish(id, errorResponse(id, ErrorCode::kUnavailable, text));
   };
 
-  auto expire = [&] {
+  auto onTimers = [&] {
     auto now = s.clock.now();
     while (!s.deadlines.empty() && s.deadlines.top().first <= now) {
       auto [deadline, id] = s.deadlines.top();
@@ -259,19 +298,39 @@ void Client::run() {
       if (it == s.inFlight.end() || it->second.deadline != deadline) continue;
       finish(id, errorResponse(id, ErrorCode::kTimeout, "no answer before the deadline"));
     }
+    auto tick = s.pool->onTick(now);
+    for (auto i : tick.died) {
+      logger().warning("%s stopped answering; its requests go to another endpoint", s.links[i].endpoint);
+      moveRequestsOff(i);
+    }
+    auto pingTimeout = options_.pingInterval * options_.liveness;
+    std::erase_if(s.pings, [&](const auto& entry) { return now - entry.second > pingTimeout * 2; });
+    for (auto i : tick.ping) {
+      auto id = MessageId::generate();
+      s.pings.emplace(id, now);
+      codec::Request ping{id, "strata.ping", static_cast<std::uint32_t>(pingTimeout.count()), {}, {}, {}};
+      sendTo(i, codec::encode(ping));
+    }
   };
 
   while (!s.stopping) {
-    std::chrono::milliseconds wait{-1};
-    if (!s.deadlines.empty()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(s.deadlines.top().first - s.clock.now());
-      wait = std::max(left + std::chrono::milliseconds(1), std::chrono::milliseconds(0));
-    }
+    auto now = s.clock.now();
+    auto due = s.pool->nextDue();
+    if (!s.deadlines.empty()) due = std::min(due, s.deadlines.top().first);
+    auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1),
+                         std::chrono::milliseconds(0));
+    items.clear();
+    for (auto& link : s.links) items.push_back({link.socket.handle(), 0, ZMQ_POLLIN, 0});
+    for (auto& link : s.links) items.push_back({link.monitor.handle(), 0, ZMQ_POLLIN, 0});
+    items.push_back({nullptr, s.wakeup.fd(), ZMQ_POLLIN, 0});
     zmq::poll(items.data(), items.size(), wait);
-    if (items[1].revents & ZMQ_POLLIN) s.wakeup.drain();
-    if (items[2].revents & ZMQ_POLLIN) readMonitor();
-    if (items[0].revents & ZMQ_POLLIN) receive();
-    expire();
+    std::size_t n = s.links.size();
+    if (items.back().revents & ZMQ_POLLIN) s.wakeup.drain();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (items[n + i].revents & ZMQ_POLLIN) readMonitor(i);
+      if (items[i].revents & ZMQ_POLLIN) receive(i);
+    }
+    onTimers();
     sendSubmitted();
   }
   // Whoever still waits is told, so no caller blocks past the client's life.
@@ -279,7 +338,7 @@ void Client::run() {
   std::vector<MessageId> ids;
   for (const auto& [id, _] : s.inFlight) ids.push_back(id);
   for (const auto& id : ids) finish(id, errorResponse(id, ErrorCode::kUnavailable, "the client is shutting down"));
-  zmq_socket_monitor(s.socket.handle(), nullptr, 0);
+  for (auto& link : s.links) zmq_socket_monitor(link.socket.handle(), nullptr, 0);
 }
 
 }  // namespace strata::nodes

@@ -53,6 +53,8 @@ ClientOptions clientOptionsFrom(const core::Config& config) {
   o.secretKey = std::make_shared<core::SecretKey>(core::loadSecretKey(config.getString("strata.key")));
   o.serverKey = core::loadPublicKey(config.getString(direct ? "strata.worker_key" : "strata.broker_key"));
   o.defaultTimeout = config.getMillis("strata.timeout_ms", ClientOptions::kDefaultTimeout);
+  o.pingInterval = config.getMillis("strata.heartbeat_ms", ClientOptions::kDefaultPing);
+  o.liveness = static_cast<int>(config.getInt("strata.heartbeat_liveness", ClientOptions::kDefaultLiveness, 1, 100));
   o.limits = config.limits();
   return o;
 }

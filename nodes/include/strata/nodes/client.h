@@ -21,16 +21,23 @@ namespace strata::nodes {
 
 struct ClientOptions {
   static constexpr std::chrono::milliseconds kDefaultTimeout{10'000};
+  static constexpr std::chrono::milliseconds kDefaultPing{500};
+  static constexpr int kDefaultLiveness = 3;
 
   std::vector<std::string> endpoints;  // brokers, or workers in direct mode
   std::shared_ptr<const core::SecretKey> secretKey;
   std::optional<core::PublicKey> serverKey;  // required for tcp:// endpoints
   core::Limits limits;
   std::chrono::milliseconds defaultTimeout = kDefaultTimeout;
+  // Each endpoint is pinged this often; one silent for pingInterval * liveness is taken
+  // for dead, and the requests it holds are sent again, with the same id, to another.
+  std::chrono::milliseconds pingInterval = kDefaultPing;
+  int liveness = kDefaultLiveness;
 };
 
 // Calls services, through brokers or straight to workers: the topology is only the list
-// of endpoints. Thread-safe: any thread may call; many requests may be in flight. The
+// of endpoints. With several endpoints it spreads requests over the live ones and moves
+// a request whose endpoint dies to another, keeping its id, until its deadline. Thread-safe: any thread may call; many requests may be in flight. The
 // socket lives on the client's own event-loop thread, where callbacks run too, so a
 // callback must not block (it may call callAsync again).
 class Client {

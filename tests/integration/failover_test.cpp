@@ -1,0 +1,117 @@
+// A pool of two brokers under steady load, one of them killed for real.
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include <strata/nodes/cli.h>
+#include <strata/nodes/client.h>
+
+#include "cluster.h"
+
+namespace strata::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class BrokerPool : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster.addIdentity("broker", std::nullopt);
+    cluster.addIdentity("front", 4);
+    cluster.addIdentity("logic-a", 2);
+    cluster.addIdentity("logic-b", 2);
+    endpointA = cluster.startBroker();
+    auto config = cluster.writeConfig("broker-b.properties",
+                                      {{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                                       {"strata.key", cluster.keyFile("broker").string()},
+                                       {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
+                                       {"strata.heartbeat_ms", "200"}});
+    brokerB = &cluster.startProcess(brokerBinary(), {"--config", config.string()}, "broker-b.log");
+    endpointB = brokerB->waitForEndpoint("listening on", 10s);
+    ASSERT_FALSE(endpointB.empty()) << brokerB->log();
+    for (const char* name : {"logic-a", "logic-b"}) {
+      cluster.startNode(name, "echo", {{"strata.brokers", endpointA + "," + endpointB}});
+    }
+    ASSERT_TRUE(brokerB->waitForLog("ready with credit", 10s, 2)) << brokerB->log();
+  }
+
+  nodes::ClientOptions poolClient() {
+    auto options = cluster.clientOptions("front");
+    options.endpoints = {endpointA, endpointB};
+    options.pingInterval = 200ms;
+    options.liveness = 3;
+    return options;
+  }
+
+  Cluster cluster;
+  std::string endpointA;
+  std::string endpointB;
+  Process* brokerB = nullptr;
+};
+
+TEST_F(BrokerPool, SpreadsRequestsOverBothBrokers) {
+  nodes::Client client(poolClient());
+  nodes::OutgoingRequest request{"echo", {"x"}, {}, 5s, {}};
+  auto summary = nodes::runLoad(client, request, 2000, 50);
+  ASSERT_EQ(summary.ok, 2000u) << summary.firstError;
+  // Each broker saw a share: its own stats count the requests it routed.
+  for (auto* log : {&cluster.broker(), brokerB}) {
+    log->signal(SIGTERM);
+    ASSERT_TRUE(log->wait(10s).has_value());
+    auto text = log->log();
+    auto pos = text.find("broker stopped: ");
+    ASSERT_NE(pos, std::string::npos) << text;
+    auto requests = std::stoull(text.substr(pos + 16));
+    EXPECT_GE(requests, 500u) << text.substr(pos);
+  }
+}
+
+TEST_F(BrokerPool, LosesNoRequestWhenABrokerIsKilledUnderLoad) {
+  constexpr std::uint64_t kRequests = 20000;
+  constexpr std::uint64_t kKillAfter = 4000;
+  constexpr std::uint64_t kWindow = 50;
+  nodes::Client client(poolClient());
+  std::mutex mutex;
+  std::condition_variable done;
+  std::uint64_t sent = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t answered = 0;
+  std::string firstError;
+  auto lastAnswer = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration longestStall{};
+  std::function<void()> sendOne = [&] {
+    ++sent;
+    client.callAsync(nodes::OutgoingRequest{"echo", {"x"}, {}, 20s, {}}, [&](nodes::Response&& r) {
+      std::lock_guard lock(mutex);
+      auto now = std::chrono::steady_clock::now();
+      longestStall = std::max(longestStall, now - lastAnswer);
+      lastAnswer = now;
+      ++answered;
+      if (r.ok) {
+        ++ok;
+      } else if (firstError.empty()) {
+        firstError = r.errorText;
+      }
+      if (answered == kKillAfter) cluster.broker().signal(SIGKILL);
+      if (sent < kRequests) sendOne();
+      if (answered == kRequests) done.notify_all();
+    });
+  };
+  {
+    std::lock_guard lock(mutex);
+    for (std::uint64_t i = 0; i < kWindow; ++i) sendOne();
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(done.wait_for(lock, 60s, [&] { return answered == kRequests; })) << answered << " answered";
+  EXPECT_EQ(ok, kRequests) << firstError;
+  EXPECT_FALSE(cluster.broker().running());
+  // The client notices the silent broker within ping * liveness (600 ms here) and resends.
+  EXPECT_LT(longestStall, 2s) << std::chrono::duration_cast<std::chrono::milliseconds>(longestStall).count()
+                              << " ms";
+}
+
+}  // namespace
+}  // namespace strata::test
