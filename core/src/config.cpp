@@ -94,6 +94,8 @@ const std::vector<KeySpec>& nodeKeys() {
       {"strata.policy.", "direct mode: caller layers one service accepts", true},
       {"strata.node.layer", "direct mode: the layer of the services this node runs"},
       {"strata.node.name", "this node's name, stamped on its replies (default: host-pid)"},
+      {"strata.worker.idempotency_db", "SQLite file of completed request ids; a retried id gets the stored reply"},
+      {"strata.worker.idempotency_window_ms", "how long completed ids are remembered, ms (default one day)"},
   });
   return keys;
 }

@@ -90,7 +90,7 @@ struct Client::State {
   std::unordered_map<MessageId, InFlight, core::MessageIdHash> inFlight;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
   std::unordered_map<MessageId, TimePoint, core::MessageIdHash> pings;  // our own, by when sent
-  std::uint64_t resent = 0;
+  std::atomic<std::uint64_t> resent{0};
 };
 
 Client::Client(ClientOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {
@@ -140,6 +140,8 @@ MessageId Client::callAsync(OutgoingRequest request, ReplyHandler onReply, Parti
   if (std::this_thread::get_id() != state_->loopThread) state_->wakeup.signal();
   return id;
 }
+
+std::uint64_t Client::resent() const { return state_->resent.load(); }
 
 std::future<Response> Client::callFuture(OutgoingRequest request) {
   auto promise = std::make_shared<std::promise<Response>>();

@@ -42,6 +42,11 @@ WorkerOptions workerOptionsFrom(const core::Config& config) {
   o.heartbeat = config.getMillis("strata.heartbeat_ms", WorkerOptions::kDefaultHeartbeat);
   o.liveness = static_cast<int>(config.getInt("strata.heartbeat_liveness", WorkerOptions::kDefaultLiveness, 1, 100));
   o.limits = config.limits();
+  if (config.has("strata.worker.idempotency_db")) {
+    o.idempotency = std::make_shared<IdempotencyStore>(
+        config.getString("strata.worker.idempotency_db"),
+        config.getMillis("strata.worker.idempotency_window_ms", IdempotencyStore::kDefaultWindow));
+  }
   return o;
 }
 

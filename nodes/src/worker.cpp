@@ -41,6 +41,7 @@ struct Completion {
   Origin origin;
   std::vector<std::string> frames;
   bool final = true;
+  core::MessageId id;  // of a final answer, for copies that waited on it
 };
 
 }  // namespace
@@ -77,6 +78,8 @@ struct Worker::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> handled{0};
   std::size_t directInFlight = 0;  // loop thread only
+  // Ids being handled now, with the origins of copies that arrived meanwhile (loop thread only).
+  std::unordered_map<MessageId, std::vector<Origin>, core::MessageIdHash> running;
   std::uint64_t malformed = 0;     // loop thread only
   core::RateLimitedLog badInputLog;
   bool started = false;
@@ -198,11 +201,21 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
     push({std::move(origin),
           codec::encode(codec::Error{request.id, ErrorCode::kUnknownService,
                                      "this node does not run '" + std::string(request.service) + "'"}),
-          true});
+          true, request.id});
     return;
+  }
+  if (options.idempotency) {
+    // A copy of a request already in hand (sent again through another broker) waits for
+    // the first one's answer instead of running the handler a second time.
+    auto [slot, fresh] = running.try_emplace(request.id);
+    if (!fresh) {
+      slot->second.push_back(std::move(origin));
+      return;
+    }
   }
   auto in = std::make_shared<IncomingRequest>();
   in->id = request.id;
+  in->store = options.idempotency.get();
   in->service = std::string(request.service);
   in->caller = std::move(caller);
   in->headers = detail::ownHeaders(request.headers);
@@ -212,10 +225,21 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
   auto job = [this, origin = std::move(origin), in, handler] {
     PartialSender sendPartial = [&](Body body, Headers headers) {
       codec::Partial partial{in->id, detail::viewHeaders(headers), detail::viewBody(body)};
-      push({origin, codec::encode(partial), false});
+      push({origin, codec::encode(partial), false, {}});
     };
     Outcome outcome;
-    if (clock.now() >= in->deadline) {
+    std::optional<Outcome> stored;
+    if (in->store) {
+      try {
+        stored = in->store->find(in->id);
+      } catch (const std::exception& e) {
+        logger().error("idempotency store: %s", std::string(e.what()));
+      }
+    }
+    if (stored) {
+      outcome = std::move(*stored);
+      outcome.recorded = true;
+    } else if (clock.now() >= in->deadline) {
       outcome = Outcome::failure(ErrorCode::kTimeout, "the deadline passed before a handler was free");
     } else {
       try {
@@ -227,14 +251,21 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
       }
     }
     ++handled;
+    if (in->store && !outcome.recorded) {
+      try {
+        in->store->record(in->id, outcome);
+      } catch (const std::exception& e) {
+        outcome = Outcome::failure(ErrorCode::kInternal, std::string("cannot record the outcome: ") + e.what());
+      }
+    }
     if (outcome.error) {
       auto& [code, text] = *outcome.error;
-      push({origin, codec::encode(codec::Error{in->id, code, text.substr(0, codec::kMaxErrorText)}), true});
+      push({origin, codec::encode(codec::Error{in->id, code, text.substr(0, codec::kMaxErrorText)}), true, in->id});
       return;
     }
     outcome.headers.emplace_back(kWorkerHeader, options.name);
     codec::Reply reply{in->id, detail::viewHeaders(outcome.headers), detail::viewBody(outcome.body)};
-    push({origin, codec::encode(reply), true});
+    push({origin, codec::encode(reply), true, in->id});
   };
   if (it->second.execution == Execution::kInline) {
     job();
@@ -292,7 +323,7 @@ void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::s
   }
   Origin origin{kDirectLink, 0, routingId};
   auto refuse = [&](ErrorCode code, std::string text) {
-    push({std::move(origin), codec::encode(codec::Error{request->id, code, text}), false});
+    push({std::move(origin), codec::encode(codec::Error{request->id, code, text}), false, {}});
   };
   if (!options.policy.allows(identity->layer, options.layer, request->service)) {
     refuse(ErrorCode::kForbidden, "layer " + std::to_string(identity->layer) + " may not call '" +
@@ -314,6 +345,15 @@ void Worker::Impl::flushCompletions() {
     batch.swap(completions);
   }
   auto now = clock.now();
+  std::vector<Completion> copies;
+  for (auto& c : batch) {
+    if (!c.final || running.empty()) continue;
+    auto it = running.find(c.id);
+    if (it == running.end()) continue;
+    for (auto& origin : it->second) copies.push_back({std::move(origin), c.frames, true, c.id});
+    running.erase(it);
+  }
+  batch.insert(batch.end(), std::make_move_iterator(copies.begin()), std::make_move_iterator(copies.end()));
   for (auto& c : batch) {
     try {
       if (c.origin.link == kDirectLink) {

@@ -108,6 +108,7 @@ TEST_F(BrokerPool, LosesNoRequestWhenABrokerIsKilledUnderLoad) {
   ASSERT_TRUE(done.wait_for(lock, 60s, [&] { return answered == kRequests; })) << answered << " answered";
   EXPECT_EQ(ok, kRequests) << firstError;
   EXPECT_FALSE(cluster.broker().running());
+  EXPECT_GT(client.resent(), 0u);
   // The client notices the silent broker within ping * liveness (600 ms here) and resends.
   EXPECT_LT(longestStall, 2s) << std::chrono::duration_cast<std::chrono::milliseconds>(longestStall).count()
                               << " ms";

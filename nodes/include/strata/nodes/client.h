@@ -60,6 +60,8 @@ class Client {
   Response call(const std::string& service, std::string body, std::chrono::milliseconds timeout = {});
 
   const ClientOptions& options() const { return options_; }
+  // Requests sent again to another endpoint because theirs stopped answering.
+  std::uint64_t resent() const;
 
  private:
   struct Call;

@@ -30,6 +30,8 @@ struct OutgoingRequest {
   core::MessageId id;
 };
 
+class IdempotencyStore;
+
 // What a handler receives.
 struct IncomingRequest {
   core::MessageId id;
@@ -38,6 +40,9 @@ struct IncomingRequest {
   Headers headers;
   Body body;
   core::TimePoint deadline;
+  // The worker's store when it has one: a handler that changes this database applies its
+  // change and records the id in one transaction, store->transaction(id, ...).
+  IdempotencyStore* store = nullptr;
 };
 
 // What a handler returns: a reply, or an error with a code and text.
@@ -45,9 +50,14 @@ struct Outcome {
   Headers headers;
   Body body;
   std::optional<std::pair<ErrorCode, std::string>> error;
+  bool recorded = false;  // already in the idempotency store (IdempotencyStore::transaction)
 
-  static Outcome reply(Body body, Headers headers = {}) { return {std::move(headers), std::move(body), std::nullopt}; }
-  static Outcome failure(ErrorCode code, std::string text) { return {{}, {}, std::make_pair(code, std::move(text))}; }
+  static Outcome reply(Body body, Headers headers = {}) {
+    return {std::move(headers), std::move(body), std::nullopt, false};
+  }
+  static Outcome failure(ErrorCode code, std::string text) {
+    return {{}, {}, std::make_pair(code, std::move(text)), false};
+  }
 };
 
 // What a caller gets back: the final reply or an error. Errors made by the client itself

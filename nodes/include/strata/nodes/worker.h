@@ -13,6 +13,7 @@
 #include <strata/core/curve_keys.h>
 #include <strata/core/layer_policy.h>
 #include <strata/core/limits.h>
+#include <strata/nodes/idempotency_store.h>
 #include <strata/nodes/messages.h>
 
 namespace strata::nodes {
@@ -45,6 +46,8 @@ struct WorkerOptions {
   std::chrono::milliseconds heartbeat = kDefaultHeartbeat;
   int liveness = kDefaultLiveness;
   core::Limits limits;
+  // Answers a retried id from here instead of running the handler again; nullptr: off.
+  std::shared_ptr<IdempotencyStore> idempotency;
 };
 
 // Serves handlers to brokers (and, in direct mode, to clients). Its sockets live on its

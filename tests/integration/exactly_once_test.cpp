@@ -1,0 +1,191 @@
+// Side effects once: a retried id never applies its effect twice, even when the broker
+// that carried it is killed and the request arrives again through another.
+
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include <strata/nodes/client.h>
+#include <strata/nodes/idempotency_store.h>
+#include <strata/nodes/worker.h>
+
+#include "cluster.h"
+
+namespace strata::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nodes::IdempotencyStore;
+using nodes::IncomingRequest;
+using nodes::Outcome;
+
+void exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string text = error ? error : "?";
+    sqlite3_free(error);
+    throw std::runtime_error(text);
+  }
+}
+
+long long queryCount(const std::filesystem::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  long long n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
+
+// The effect: one row per application, in the same transaction as the id's record.
+Outcome applyEffect(const IncomingRequest& request, const nodes::PartialSender&) {
+  return request.store->transaction(request.id, [&](sqlite3* db) {
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "INSERT INTO effects (request) VALUES (?)", -1, &stmt, nullptr);
+    sqlite3_bind_blob(stmt, 1, request.id.bytes().data(), 16, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) throw std::runtime_error("insert failed");
+    return Outcome::reply({"applied"});
+  });
+}
+
+class ExactlyOnce : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster.addIdentity("broker", std::nullopt);
+    cluster.addIdentity("front", 4);
+    cluster.addIdentity("logic-a", 2);
+    cluster.addIdentity("logic-b", 2);
+    store = cluster.dir() / "effects.db";
+    {
+      IdempotencyStore init(store);
+      sqlite3* db = nullptr;
+      sqlite3_open(store.c_str(), &db);
+      exec(db, "CREATE TABLE effects (request BLOB NOT NULL)");
+      sqlite3_close(db);
+    }
+  }
+
+  std::unique_ptr<nodes::Worker> startWorker(const std::string& name, const std::vector<std::string>& brokers) {
+    nodes::WorkerOptions o;
+    o.name = name;
+    o.brokers = brokers;
+    o.secretKey = std::make_shared<core::SecretKey>(core::loadSecretKey(cluster.keyFile(name)));
+    o.brokerKey = core::loadPublicKey(cluster.pubFile("broker"));
+    o.heartbeat = 200ms;
+    o.idempotency = std::make_shared<IdempotencyStore>(store);
+    auto worker = std::make_unique<nodes::Worker>(o);
+    worker->addService("apply", applyEffect);
+    worker->start();
+    return worker;
+  }
+
+  Cluster cluster;
+  std::filesystem::path store;
+};
+
+TEST_F(ExactlyOnce, AnswersARetriedIdFromTheStoreWithoutApplyingAgain) {
+  cluster.startBroker();
+  auto worker = startWorker("logic-a", {cluster.brokerEndpoint()});
+  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a (", 10s));
+  nodes::Client client(cluster.clientOptions("front"));
+  nodes::OutgoingRequest request{"apply", {"x"}, {}, 5s, core::MessageId::generate()};
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto r = client.call(request);
+    ASSERT_TRUE(r.ok) << r.errorText;
+    EXPECT_EQ(r.bodyText(), "applied");
+  }
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), 1);
+}
+
+TEST_F(ExactlyOnce, AppliesEachIdOnceWhenABrokerIsKilledUnderLoad) {
+  auto endpointA = cluster.startBroker();
+  auto config = cluster.writeConfig("broker-b.properties",
+                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                                     {"strata.key", cluster.keyFile("broker").string()},
+                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
+                                     {"strata.heartbeat_ms", "200"}});
+  auto& brokerB = cluster.startProcess(brokerBinary(), {"--config", config.string()}, "broker-b.log");
+  auto endpointB = brokerB.waitForEndpoint("listening on", 10s);
+  ASSERT_FALSE(endpointB.empty());
+  auto workerA = startWorker("logic-a", {endpointA, endpointB});
+  auto workerB = startWorker("logic-b", {endpointA, endpointB});
+  ASSERT_TRUE(brokerB.waitForLog("ready with credit", 10s, 2));
+  ASSERT_TRUE(cluster.broker().waitForLog("ready with credit", 10s, 2));
+
+  auto options = cluster.clientOptions("front");
+  options.endpoints = {endpointA, endpointB};
+  options.pingInterval = 200ms;
+  nodes::Client client(options);
+  constexpr std::uint64_t kRequests = 3000;
+  std::mutex mutex;
+  std::condition_variable done;
+  std::uint64_t sent = 0;
+  std::uint64_t answered = 0;
+  std::uint64_t ok = 0;
+  std::function<void()> sendOne = [&] {
+    ++sent;
+    client.callAsync(nodes::OutgoingRequest{"apply", {"x"}, {}, 30s, {}}, [&](nodes::Response&& r) {
+      std::lock_guard lock(mutex);
+      ++answered;
+      ok += r.ok ? 1 : 0;
+      if (answered == 500) cluster.broker().signal(SIGKILL);
+      if (sent < kRequests) sendOne();
+      if (answered == kRequests) done.notify_all();
+    });
+  };
+  {
+    std::lock_guard lock(mutex);
+    for (int i = 0; i < 40; ++i) sendOne();
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(done.wait_for(lock, 90s, [&] { return answered == kRequests; })) << answered;
+  EXPECT_EQ(ok, kRequests);
+  EXPECT_GT(client.resent(), 0u);  // the kill did catch requests in flight
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), static_cast<long long>(kRequests));
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(DISTINCT request) FROM effects"), static_cast<long long>(kRequests));
+}
+
+TEST_F(ExactlyOnce, StoreSurvivesAReopen) {
+  auto id = core::MessageId::generate();
+  {
+    IdempotencyStore first(store);
+    first.record(id, Outcome::reply({"kept"}, {{"k", "v"}}));
+  }
+  IdempotencyStore second(store);
+  auto found = second.find(id);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->body, nodes::Body{"kept"});
+  EXPECT_FALSE(second.find(core::MessageId::generate()).has_value());
+}
+
+TEST_F(ExactlyOnce, ForgetsIdsOlderThanTheWindow) {
+  auto id = core::MessageId::generate();
+  IdempotencyStore tiny(store, std::chrono::milliseconds(1));
+  tiny.record(id, Outcome::reply({"old"}));
+  ASSERT_TRUE(waitUntil([&] { return !tiny.find(id).has_value(); }, 2s));
+  EXPECT_EQ(tiny.prune(), 1u);
+}
+
+TEST_F(ExactlyOnce, RollsBackTheEffectWhenTheHandlerThrows) {
+  IdempotencyStore s(store);
+  auto id = core::MessageId::generate();
+  EXPECT_THROW(s.transaction(id,
+                             [](sqlite3* db) -> Outcome {
+                               exec(db, "INSERT INTO effects (request) VALUES (x'00')");
+                               throw std::runtime_error("handler failed");
+                             }),
+               std::runtime_error);
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), 0);
+  EXPECT_FALSE(s.find(id).has_value());
+}
+
+}  // namespace
+}  // namespace strata::test
