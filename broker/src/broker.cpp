@@ -61,6 +61,10 @@ Broker::Broker(BrokerOptions options, const core::Clock& clock)
   for (const auto& endpoint : options_.bind) endpoints_.push_back(core::bindSecure(socket_, endpoint));
   outbox_ = std::make_unique<SocketOutbox>(socket_);
   core_ = std::make_unique<BrokerCore>(options_.settings, options_.authorizedKeys, options_.policy, *outbox_);
+  if (!options_.journal.empty()) {
+    journal_ = std::make_unique<SqliteJournal>(options_.journal);
+    core_->setJournal(journal_.get(), clock_.now());
+  }
 }
 
 Broker::~Broker() = default;
@@ -87,6 +91,7 @@ void Broker::run() {
     if (items[0].revents & ZMQ_POLLIN) receiveAll();
     auto now = clock_.now();
     core_->onTick(now);
+    core_->flushJournal();
     if (now >= nextStats) {
       nextStats = now + kStatsInterval;
       std::lock_guard lock(statsMutex_);

@@ -27,6 +27,7 @@ BrokerOptions brokerOptionsFrom(const core::Config& config) {
   options.settings.queueMax = static_cast<std::size_t>(
       config.getInt("strata.queue.max", static_cast<long long>(BrokerSettings::kDefaultQueueMax), 1, 100'000'000));
   options.limits = config.limits();
+  options.journal = config.getString("strata.journal", "");
   return options;
 }
 

@@ -17,6 +17,19 @@ namespace {
 Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
 
 constexpr std::string_view kReservedPrefix = "strata.";
+constexpr std::string_view kDurableHeader = "strata-durable";
+constexpr std::string_view kAcceptedHeader = "strata-accepted";
+
+bool isDurable(const codec::Request& request) {
+  for (const auto& h : request.headers)
+    if (h.key == kDurableHeader) return h.value == "1";
+  return false;
+}
+
+std::int64_t unixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 zmq::message_t copyOf(zmq::message_t& frame) {
   zmq::message_t out;
@@ -69,6 +82,8 @@ struct BrokerCore::Pending {
   TimePoint deadline;
   State state = State::kQueued;
   Worker* worker = nullptr;
+  bool durable = false;
+  int callerLayer = core::kMaxLayer;
 };
 
 BrokerCore::BrokerCore(BrokerSettings settings, std::shared_ptr<const core::AuthorizedKeys> keys,
@@ -188,15 +203,24 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
     dispatch(*p.service);
     return;
   }
+  bool durable = isDurable(request);
+  if (durable && !journal_) {
+    sendError(peer, request.id, ErrorCode::kUnavailable, "this broker keeps no journal (strata.journal)");
+    return;
+  }
   auto serviceIt = services_.find(std::string(request.service));
-  if (serviceIt == services_.end() || serviceIt->second->workers.empty()) {
+  if (durable && (serviceIt == services_.end() || serviceIt->second->workers.empty())) {
+    // A durable request waits for a worker; the policy is checked when one is there.
+    serviceNamed(request.service);
+    serviceIt = services_.find(std::string(request.service));
+  } else if (serviceIt == services_.end() || serviceIt->second->workers.empty()) {
     ++stats_.unknownService;
     sendError(peer, request.id, ErrorCode::kUnknownService,
               "no worker offers service '" + std::string(request.service) + "'");
     return;
   }
   Service& service = *serviceIt->second;
-  if (!policy_.allows(who.layer, service.layer, service.name)) {
+  if (service.layer >= 0 && !policy_.allows(who.layer, service.layer, service.name)) {
     ++stats_.forbidden;
     sendError(peer, request.id, ErrorCode::kForbidden,
               "layer " + std::to_string(who.layer) + " may not call '" + service.name + "' (layer " +
@@ -216,6 +240,16 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
   pending->deadline = now + std::chrono::milliseconds(request.timeoutMs);
   pending->frames = std::move(frames);
   pending->frames[codec::kRequestCallerFrame] = callerFrame(who);
+  pending->callerLayer = who.layer;
+  if (durable) {
+    pending->durable = true;
+    JournalEntry entry{request.id, service.name, who.name,
+                       unixMs() + static_cast<std::int64_t>(request.timeoutMs), {}};
+    for (auto& frame : pending->frames) entry.frames.emplace_back(frame.to_string());
+    journal_->append(entry);
+    toAccept_.emplace_back(peer, request.id);
+    ++stats_.durable;
+  }
   deadlines_.emplace(pending->deadline, request.id);
   service.queue.push_back(request.id);
   ++service.queued;
@@ -242,6 +276,14 @@ void BrokerCore::dispatch(Service& service) {
     if (!chosen) return;
     service.queue.pop_front();
     --service.queued;
+    if (it->second->durable && !policy_.allows(it->second->callerLayer, service.layer, service.name)) {
+      ++stats_.forbidden;
+      sendError(it->second->client, it->first, ErrorCode::kForbidden,
+                "layer " + std::to_string(it->second->callerLayer) + " may not call '" + service.name + "'");
+      forget(it->first);
+      pending_.erase(it);
+      continue;
+    }
     ++service.inFlight;
     Pending& p = *it->second;
     p.state = Pending::State::kAtWorker;
@@ -279,6 +321,7 @@ void BrokerCore::handleWorkerAnswer(const PeerId& peer, FrameList& frames, const
   // Not ours (any more): answered by a timeout, or moved to another worker. Dropped.
   if (final && ours) {
     --it->second->service->inFlight;
+    if (it->second->durable) forget(id);
     pending_.erase(it);
   }
   if (final) {
@@ -376,15 +419,21 @@ void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
   for (Service* s : affected) {
     if (s->workers.empty()) {
       // Nobody left to serve what waits: answer now rather than at the deadline.
+      std::vector<MessageId> keep;
       while (!s->queue.empty()) {
         auto p = pending_.find(s->queue.front());
         s->queue.pop_front();
         if (p == pending_.end() || p->second->state != Pending::State::kQueued || p->second->service != s) continue;
+        if (p->second->durable) {
+          keep.push_back(p->first);  // waits for the next worker, until its deadline
+          continue;
+        }
         --s->queued;
         sendError(p->second->client, p->first, ErrorCode::kUnavailable,
                   "the last worker of '" + s->name + "' is gone");
         pending_.erase(p);
       }
+      s->queue.assign(keep.begin(), keep.end());
     } else {
       dispatch(*s);
     }
@@ -402,6 +451,7 @@ void BrokerCore::onTick(TimePoint now) {
     if (p.state == Pending::State::kAnswered) continue;
     ++stats_.timeouts;
     sendError(p.client, id, ErrorCode::kTimeout, "deadline passed before a worker answered");
+    if (p.durable) forget(id);
     if (p.state == Pending::State::kQueued) {
       --p.service->queued;
       pending_.erase(it);  // its queue entry is now stale and skipped
@@ -482,6 +532,63 @@ void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& reques
   ++stats_.replies;
   codec::Reply reply{request.id, {{"content-type", "application/json"}}, {body}};
   sendEncoded(peer, reply);
+}
+
+void BrokerCore::forget(const MessageId& id) {
+  if (journal_) journal_->remove(id);
+}
+
+void BrokerCore::setJournal(Journal* journal, TimePoint now) {
+  journal_ = journal;
+  if (!journal_) return;
+  auto nowUnix = unixMs();
+  for (auto& entry : journal_->loadPending()) {
+    auto left = entry.deadlineUnixMs - nowUnix;
+    if (left <= 0 || entry.frames.size() <= codec::kRequestCallerFrame) {
+      journal_->remove(entry.id);  // expired while the broker was down
+      continue;
+    }
+    auto p = std::make_unique<Pending>();
+    p->id = entry.id;
+    p->clientName = entry.clientName;  // its client may retry the id to hear the answer
+    p->durable = true;
+    p->deadline = now + std::chrono::milliseconds(left);
+    for (const auto& f : entry.frames) p->frames.emplace_back(f.data(), f.size());
+    auto caller = p->frames[codec::kRequestCallerFrame].to_string_view();
+    p->callerLayer = caller.empty() ? core::kMaxLayer : static_cast<std::uint8_t>(caller[0]);
+    Service& service = serviceNamed(entry.service);
+    p->service = &service;
+    service.queue.push_back(entry.id);
+    ++service.queued;
+    deadlines_.emplace(p->deadline, entry.id);
+    pending_.emplace(entry.id, std::move(p));
+    ++stats_.restored;
+  }
+  journal_->commit();
+  if (stats_.restored > 0) {
+    logger().information("took back " + std::to_string(stats_.restored) + " durable request(s) from the journal");
+  }
+}
+
+void BrokerCore::flushJournal() {
+  if (!journal_ || !journal_->hasUncommitted()) return;
+  try {
+    journal_->commit();
+  } catch (const std::exception& e) {
+    // Not on disk, so not accepted: the clients hear so and may retry. The requests stay
+    // in memory and may still be answered; a retry then finds them by id.
+    logger().error("%s", std::string(e.what()));
+    for (auto& [peer, id] : toAccept_) {
+      sendError(peer, id, ErrorCode::kUnavailable, "the journal could not store the request");
+    }
+    toAccept_.clear();
+    return;
+  }
+  for (auto& [peer, id] : toAccept_) {
+    codec::Partial accepted{id, {{kAcceptedHeader, "1"}}, {}};
+    sendEncoded(peer, accepted);
+  }
+  toAccept_.clear();
 }
 
 std::vector<ServiceInfo> BrokerCore::services() const {

@@ -75,6 +75,7 @@ const std::vector<KeySpec>& brokerKeys() {
       {"strata.broker.bind", "endpoints the broker binds, comma separated"},
       {"strata.authorized_keys", "file of '<public key> <name> <layer>' lines"},
       {"strata.queue.max", "requests waiting per service before new ones are refused"},
+      {"strata.journal", "SQLite file where durable requests wait until answered (WAL, synchronous=FULL)"},
       {"strata.policy.default", "layer rules, e.g. 4:2;3:1,0;2:1,0;1:0"},
       {"strata.policy.", "caller layers one service accepts, e.g. strata.policy.echo=4,2", true},
   });

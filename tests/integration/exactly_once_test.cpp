@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -151,6 +152,49 @@ TEST_F(ExactlyOnce, AppliesEachIdOnceWhenABrokerIsKilledUnderLoad) {
   EXPECT_GT(client.resent(), 0u);  // the kill did catch requests in flight
   EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), static_cast<long long>(kRequests));
   EXPECT_EQ(queryCount(store, "SELECT COUNT(DISTINCT request) FROM effects"), static_cast<long long>(kRequests));
+}
+
+TEST_F(ExactlyOnce, DeliversJournaledRequestsOnceAfterTheBrokerIsKilled) {
+  constexpr std::size_t kRequests = 10000;
+  auto journal = (cluster.dir() / "journal.db").string();
+  auto endpoint = cluster.startBroker({{"strata.journal", journal}});
+  std::atomic<std::size_t> accepted{0};
+  {
+    auto options = cluster.clientOptions("front");
+    nodes::Client client(options);
+    for (std::size_t i = 0; i < kRequests; ++i) {
+      nodes::OutgoingRequest request{"apply", {"x"}, {{"strata-durable", "1"}}, 120s, {}};
+      client.callAsync(
+          std::move(request), [](nodes::Response&&) {},
+          [&](nodes::PartialResponse&& p) {
+            if (nodes::findHeader(p.headers, "strata-accepted")) ++accepted;
+          });
+    }
+    // No worker is up: the requests can only be waiting in the journal.
+    ASSERT_TRUE(waitUntil([&] { return accepted.load() == kRequests; }, 60s)) << accepted.load();
+    cluster.broker().signal(SIGKILL);
+    cluster.broker().wait(10s);
+  }
+  cluster.startBroker({{"strata.journal", journal}, {"strata.broker.bind", endpoint}});
+  ASSERT_TRUE(cluster.broker().waitForLog("took back 10000 durable request(s)", 10s)) << cluster.broker().log();
+  auto worker = startWorker("logic-a", {endpoint});
+  ASSERT_TRUE(waitUntil([&] { return queryCount(store, "SELECT COUNT(*) FROM effects") >= 10000; }, 90s))
+      << queryCount(store, "SELECT COUNT(*) FROM effects");
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), 10000);
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(DISTINCT request) FROM effects"), 10000);
+  // Answered requests leave the journal.
+  ASSERT_TRUE(waitUntil([&] { return queryCount(journal, "SELECT COUNT(*) FROM strata_journal") == 0; }, 10s));
+}
+
+TEST_F(ExactlyOnce, RefusesADurableRequestWithoutAJournal) {
+  cluster.startBroker();
+  auto worker = startWorker("logic-a", {cluster.brokerEndpoint()});
+  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a (", 10s));
+  nodes::Client client(cluster.clientOptions("front"));
+  auto r = client.call(nodes::OutgoingRequest{"apply", {"x"}, {{"strata-durable", "1"}}, 5s, {}});
+  EXPECT_EQ(r.errorCode, nodes::ErrorCode::kUnavailable);
+  EXPECT_NE(r.errorText.find("strata.journal"), std::string::npos) << r.errorText;
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), 0);
 }
 
 TEST_F(ExactlyOnce, StoreSurvivesAReopen) {

@@ -24,6 +24,7 @@ struct BrokerOptions {
   core::LayerPolicy policy;
   BrokerSettings settings;
   core::Limits limits;
+  std::string journal;  // SQLite file for durable requests; empty: none
 };
 
 // The broker's socket and event loop: one CURVE ROUTER socket (bound to every endpoint
@@ -57,6 +58,7 @@ class Broker {
   zmq::socket_t socket_;
   std::vector<std::string> endpoints_;
   std::unique_ptr<SocketOutbox> outbox_;
+  std::unique_ptr<Journal> journal_;
   std::unique_ptr<BrokerCore> core_;
   core::Wakeup wakeup_;
   std::atomic<bool> stopping_{false};

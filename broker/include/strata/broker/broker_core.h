@@ -12,6 +12,7 @@
 
 #include <zmq.hpp>
 
+#include <strata/broker/journal.h>
 #include <strata/codecs/wire_codec.h>
 #include <strata/core/authorized_keys.h>
 #include <strata/core/clock.h>
@@ -54,6 +55,8 @@ struct BrokerStats {
   std::uint64_t tooLarge = 0;
   std::uint64_t requeued = 0;     // requests moved off a dead worker
   std::uint64_t workersLost = 0;
+  std::uint64_t durable = 0;      // durable requests journaled
+  std::uint64_t restored = 0;     // durable requests taken back from the journal at start
 };
 
 struct ServiceInfo {
@@ -83,6 +86,15 @@ class BrokerCore {
   // How long the loop may sleep before onTick has work to do.
   std::chrono::milliseconds timeUntilNextTick(core::TimePoint now) const;
 
+  // Durable requests (header strata-durable: 1) are written to journal and acknowledged
+  // (a PARTIAL with header strata-accepted: 1) only once flushJournal() has committed them.
+  // Without a journal they are refused. Call before any message; restores what the journal
+  // still holds from an earlier run.
+  void setJournal(Journal* journal, core::TimePoint now);
+  // Commits the journal writes of the messages handled since the last call, then sends
+  // their acknowledgements. The loop calls it once per batch: one disk sync per batch.
+  void flushJournal();
+
   const BrokerStats& stats() const { return stats_; }
   std::vector<ServiceInfo> services() const;
   std::size_t workerCount() const;
@@ -102,6 +114,7 @@ class BrokerCore {
                        core::TimePoint now);
 
   void dispatch(Service& service);
+  void forget(const core::MessageId& id);  // drops a durable request from the journal
   void removeWorker(const PeerId& peer, const char* why);
   void sendError(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string_view text);
   void sendDisconnect(const PeerId& peer, std::string_view reason);
@@ -117,6 +130,8 @@ class BrokerCore {
   core::TimePoint nextHeartbeat_{};
   core::TimePoint now_{};  // the time of the event being handled
   std::vector<std::string_view> views_;  // reused for every message, to spare an allocation
+  Journal* journal_ = nullptr;
+  std::vector<std::pair<PeerId, core::MessageId>> toAccept_;  // journaled, awaiting commit
 
   std::unordered_map<std::string, std::unique_ptr<Service>> services_;
   std::unordered_map<PeerId, std::unique_ptr<Worker>> workers_;

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <strata/core/message_id.h>
+
+struct sqlite3;
+
+namespace strata::broker {
+
+// A durable request as the journal keeps it: enough to queue it again after a crash.
+struct JournalEntry {
+  core::MessageId id;
+  std::string service;
+  std::string clientName;
+  std::int64_t deadlineUnixMs = 0;  // wall clock, since the broker's steady clock restarts with it
+  std::vector<std::string> frames;  // the request as it goes to a worker
+};
+
+// Where durable requests wait until a worker has answered them. Writes are grouped:
+// append() and remove() take effect at the next commit(), which returns only once the
+// data is on disk; the broker acknowledges a durable request only after that.
+class Journal {
+ public:
+  virtual ~Journal() = default;
+  virtual void append(const JournalEntry& entry) = 0;
+  virtual void remove(const core::MessageId& id) = 0;
+  // Throws std::runtime_error when the write did not reach the disk; nothing is acknowledged then.
+  virtual void commit() = 0;
+  virtual bool hasUncommitted() const = 0;
+  virtual std::vector<JournalEntry> loadPending() = 0;
+};
+
+// The embedded journal: a SQLite file in WAL mode with synchronous=FULL.
+class SqliteJournal final : public Journal {
+ public:
+  // Throws ConfigError if the file cannot be opened or prepared.
+  explicit SqliteJournal(const std::filesystem::path& file);
+  ~SqliteJournal() override;
+  SqliteJournal(const SqliteJournal&) = delete;
+  SqliteJournal& operator=(const SqliteJournal&) = delete;
+
+  void append(const JournalEntry& entry) override;
+  void remove(const core::MessageId& id) override;
+  void commit() override;
+  bool hasUncommitted() const override { return inTransaction_; }
+  std::vector<JournalEntry> loadPending() override;
+
+ private:
+  void begin();
+  void exec(const char* sql);
+
+  sqlite3* db_ = nullptr;
+  bool inTransaction_ = false;
+};
+
+}  // namespace strata::broker
