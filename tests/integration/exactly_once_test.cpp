@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 #include <strata/nodes/client.h>
 #include <strata/nodes/idempotency_store.h>
@@ -88,6 +89,9 @@ class ExactlyOnce : public ::testing::Test {
     return worker;
   }
 
+  void runPoolUnderLoad(const std::function<void(Process& brokerA)>& disrupt,
+                        const std::function<void(Process& brokerA)>& afterLoad);
+
   Cluster cluster;
   std::filesystem::path store;
 };
@@ -106,7 +110,11 @@ TEST_F(ExactlyOnce, AnswersARetriedIdFromTheStoreWithoutApplyingAgain) {
   EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), 1);
 }
 
-TEST_F(ExactlyOnce, AppliesEachIdOnceWhenABrokerIsKilledUnderLoad) {
+// Two brokers, two workers sharing one store, a client of both under load; disrupt runs
+// once, on the loop thread, after the 500th answer. Every request must be answered and
+// applied once.
+void ExactlyOnce::runPoolUnderLoad(const std::function<void(Process& brokerA)>& disrupt,
+                                   const std::function<void(Process& brokerA)>& afterLoad) {
   auto endpointA = cluster.startBroker();
   auto config = cluster.writeConfig("broker-b.properties",
                                     {{"strata.broker.bind", "tcp://127.0.0.1:*"},
@@ -137,7 +145,7 @@ TEST_F(ExactlyOnce, AppliesEachIdOnceWhenABrokerIsKilledUnderLoad) {
       std::lock_guard lock(mutex);
       ++answered;
       ok += r.ok ? 1 : 0;
-      if (answered == 500) cluster.broker().signal(SIGKILL);
+      if (answered == 500) disrupt(cluster.broker());
       if (sent < kRequests) sendOne();
       if (answered == kRequests) done.notify_all();
     });
@@ -148,10 +156,41 @@ TEST_F(ExactlyOnce, AppliesEachIdOnceWhenABrokerIsKilledUnderLoad) {
   }
   std::unique_lock lock(mutex);
   ASSERT_TRUE(done.wait_for(lock, 90s, [&] { return answered == kRequests; })) << answered;
+  lock.unlock();
+  afterLoad(cluster.broker());
   EXPECT_EQ(ok, kRequests);
-  EXPECT_GT(client.resent(), 0u);  // the kill did catch requests in flight
+  EXPECT_GT(client.resent(), 0u);  // the disruption did catch requests in flight
   EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), static_cast<long long>(kRequests));
   EXPECT_EQ(queryCount(store, "SELECT COUNT(DISTINCT request) FROM effects"), static_cast<long long>(kRequests));
+}
+
+TEST_F(ExactlyOnce, AppliesEachIdOnceWhenABrokerIsKilledUnderLoad) {
+  runPoolUnderLoad([](Process& broker) { broker.signal(SIGKILL); }, [](Process&) {});
+}
+
+TEST_F(ExactlyOnce, AppliesEachIdOnceWhenABrokerIsPausedForFiveSeconds) {
+  std::thread resumer;
+  runPoolUnderLoad(
+      [&](Process& broker) {
+        broker.signal(SIGSTOP);
+        resumer = std::thread([&broker] {
+          std::this_thread::sleep_for(5s);  // the pause itself is the scenario, not a wait
+          broker.signal(SIGCONT);
+        });
+      },
+      [&](Process& broker) {
+        resumer.join();
+        // Once resumed, the paused broker hands what it held to the workers, whose store
+        // answers those ids without applying them again: wait until it has nothing left.
+        EXPECT_TRUE(broker.running());
+        nodes::Client probe(cluster.clientOptions("front"));
+        EXPECT_TRUE(waitUntil(
+            [&] {
+              auto r = probe.call("strata.stats", "", 2s);
+              return r.ok && r.bodyText().find("\"pending\":0") != std::string::npos;
+            },
+            20s));
+      });
 }
 
 TEST_F(ExactlyOnce, DeliversJournaledRequestsOnceAfterTheBrokerIsKilled) {
