@@ -1,0 +1,270 @@
+// BrokerCore and bad or unexpected input: registrations it refuses, worker messages from
+// peers that never registered, malformed and oversized messages, unknown identities.
+// Whatever a peer sends, the core answers or drops it and goes on.
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "broker_harness.h"
+
+namespace strata::broker {
+namespace {
+
+using namespace std::string_literals;
+using codecs::ErrorCode;
+using core::MessageId;
+using test::Harness;
+using test::kData;
+using test::kFront;
+using test::kLogicA;
+using test::kLogicB;
+using test::kStranger;
+using test::peerOf;
+using test::ready;
+using test::reply;
+using test::request;
+using test::Sent;
+using test::sentAs;
+
+void expectError(const Sent& sent, std::string_view to, const MessageId& id, ErrorCode code) {
+  EXPECT_EQ(sent.peer, peerOf(to));
+  auto error = sentAs<codecs::Error>(sent);
+  EXPECT_EQ(error.id, id);
+  EXPECT_EQ(error.code, code) << "got " << codecs::errorCodeName(error.code) << ": " << error.text;
+}
+
+void expectDisconnect(const Sent& sent, std::string_view to, std::string_view reasonPart) {
+  EXPECT_EQ(sent.peer, peerOf(to));
+  auto bye = sentAs<codecs::Disconnect>(sent);
+  EXPECT_NE(bye.reason.find(reasonPart), std::string_view::npos) << bye.reason;
+}
+
+std::vector<std::string> encoded(const codecs::Message& message) { return codecs::encode(message); }
+
+// ---- Registrations the broker refuses ----
+
+TEST(BrokerCore, DisconnectsLayer4IdentityOfferingServices) {
+  Harness h;
+  h.send(kFront, ready(1, {"orders"}));
+  expectDisconnect(h.takeOne(), kFront, "layer 4");
+  EXPECT_EQ(h.broker.workerCount(), 0u);
+  EXPECT_EQ(h.service("orders"), nullptr);
+}
+
+TEST(BrokerCore, DisconnectsWorkerOfferingReservedService) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders", "strata.services"}));
+  expectDisconnect(h.takeOne(), kLogicA, "reserved");
+  EXPECT_EQ(h.broker.workerCount(), 0u);
+  EXPECT_EQ(h.service("orders"), nullptr);
+}
+
+TEST(BrokerCore, DisconnectsWorkerOfferingServiceAlreadyOfferedAtAnotherLayer) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  h.send(kData, ready(1, {"orders"}));
+  expectDisconnect(h.takeOne(), kData, "layer 2");
+  EXPECT_EQ(h.broker.workerCount(), 1u);
+  EXPECT_EQ(h.service("orders")->workers, 1u);
+}
+
+TEST(BrokerCore, LetsServiceMoveLayersOnceItsWorkersAreGone) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  h.send(kLogicA, codecs::Disconnect{"bye"});
+  h.send(kData, ready(1, {"orders"}));
+  EXPECT_TRUE(h.take().empty());
+  ASSERT_NE(h.service("orders"), nullptr);
+  // Now a layer-1 service: layer 4 may no longer call it.
+  auto id = MessageId::generate();
+  h.send(kFront, request(id, "orders"));
+  expectError(h.takeOne(), kFront, id, ErrorCode::kForbidden);
+}
+
+// ---- Worker messages from peers that never registered ----
+
+TEST(BrokerCore, AsksUnregisteredPeerSendingReplyToRegister) {
+  Harness h;
+  h.send(kLogicA, reply(MessageId::generate()));
+  expectDisconnect(h.takeOne(), kLogicA, "not registered");
+}
+
+TEST(BrokerCore, AsksUnregisteredPeerSendingHeartbeatToRegister) {
+  Harness h;
+  h.send(kLogicA, codecs::Heartbeat{});
+  expectDisconnect(h.takeOne(), kLogicA, "not registered");
+}
+
+TEST(BrokerCore, AsksUnregisteredPeerSendingCreditToRegister) {
+  Harness h;
+  h.send(kLogicA, codecs::Credit{5});
+  expectDisconnect(h.takeOne(), kLogicA, "not registered");
+}
+
+TEST(BrokerCore, AsksUnregisteredPeerSendingPartialOrErrorToRegister) {
+  Harness h;
+  h.send(kLogicA, codecs::Partial{MessageId::generate(), {}, {"x"}});
+  expectDisconnect(h.takeOne(), kLogicA, "not registered");
+  h.send(kLogicA, codecs::Error{MessageId::generate(), ErrorCode::kInternal, "x"});
+  expectDisconnect(h.takeOne(), kLogicA, "not registered");
+}
+
+TEST(BrokerCore, AsksWorkerRemovedForSilenceToRegisterAgain) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  for (int i = 0; i < 4; ++i) h.advanceAndTick(std::chrono::milliseconds(1000));
+  h.take();
+  h.send(kLogicA, codecs::Heartbeat{});
+  expectDisconnect(h.takeOne(), kLogicA, "not registered");
+}
+
+TEST(BrokerCore, IgnoresDisconnectFromUnregisteredPeer) {
+  Harness h;
+  h.send(kFront, codecs::Disconnect{"bye"});
+  EXPECT_TRUE(h.take().empty());
+}
+
+TEST(BrokerCore, TakesWorkerMessagesOnlyFromTheRegisteredPeer) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  // Same identity, another connection: not the registered worker.
+  h.sendFrom("peer:logic-a-second", kLogicA, codecs::Credit{5});
+  auto sent = h.takeOne();
+  EXPECT_EQ(sent.peer, "peer:logic-a-second");
+  sentAs<codecs::Disconnect>(sent);
+}
+
+// ---- Malformed input ----
+
+TEST(BrokerCore, AnswersMalformedRequestWithReadableIdWithMalformed) {
+  Harness h;
+  auto id = MessageId::generate();
+  auto frames = encoded(request(id, "orders"));
+  frames[codecs::kRequestServiceFrame] = "no spaces allowed";
+  h.sendRaw(peerOf(kFront), kFront, frames);
+  auto sent = h.takeOne();
+  expectError(sent, kFront, id, ErrorCode::kMalformed);
+  EXPECT_EQ(sentAs<codecs::Error>(sent).text, "bad service name");
+  EXPECT_EQ(h.broker.stats().malformed, 1u);
+}
+
+TEST(BrokerCore, AnswersRequestWithBadTimeoutWithMalformed) {
+  Harness h;
+  auto id = MessageId::generate();
+  auto frames = encoded(request(id, "orders"));
+  frames[codecs::kRequestTimeoutFrame] = codecs::encodeU32(0);
+  h.sendRaw(peerOf(kFront), kFront, frames);
+  expectError(h.takeOne(), kFront, id, ErrorCode::kMalformed);
+}
+
+TEST(BrokerCore, DropsJunkWithoutId) {
+  Harness h;
+  h.sendRaw(peerOf(kFront), kFront, {"junk"});
+  h.sendRaw(peerOf(kFront), kFront, {"ST\x01\x01"s});  // a REQUEST header and nothing else
+  h.sendRaw(peerOf(kFront), kFront, {});
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.stats().malformed, 3u);
+}
+
+TEST(BrokerCore, DropsMalformedRequestWithZeroId) {
+  Harness h;
+  auto frames = encoded(request(MessageId::generate(), "bad service"));
+  frames[codecs::kRequestIdFrame] = std::string(core::MessageId::kSize, '\0');
+  h.sendRaw(peerOf(kFront), kFront, frames);
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.stats().malformed, 1u);
+}
+
+TEST(BrokerCore, DropsMalformedRequestWithShortId) {
+  Harness h;
+  auto frames = encoded(request(MessageId::generate(), "orders"));
+  frames[codecs::kRequestIdFrame].pop_back();
+  h.sendRaw(peerOf(kFront), kFront, frames);
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.stats().malformed, 1u);
+}
+
+TEST(BrokerCore, DropsMalformedReplyWithoutAnswering) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  auto id = MessageId::generate();
+  h.send(kFront, request(id, "orders"));
+  h.take();
+  auto frames = encoded(reply(id));
+  frames[2] = "\x05" "ab"s;  // headers frame cut short
+  h.sendRaw(peerOf(kLogicA), kLogicA, frames);
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.stats().malformed, 1u);
+  EXPECT_EQ(h.service("orders")->inFlight, 1u);
+}
+
+TEST(BrokerCore, KeepsServingAfterMalformedInput) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  h.sendRaw(peerOf(kFront), kFront, {"\xff\xff\xff\xff"s, "junk"});
+  h.send(kFront, request(MessageId::generate(), "orders"));
+  EXPECT_EQ(h.takeOne().peer, peerOf(kLogicA));
+}
+
+// ---- Oversized input ----
+
+TEST(BrokerCore, AnswersOversizedRequestWithTooLarge) {
+  Harness h;
+  auto id = MessageId::generate();
+  auto frames = encoded(request(id, "orders"));
+  frames.resize(2);  // the socket loop keeps only the header and the id
+  h.sendOversized(kFront, frames);
+  expectError(h.takeOne(), kFront, id, ErrorCode::kTooLarge);
+  EXPECT_EQ(h.broker.stats().tooLarge, 1u);
+}
+
+TEST(BrokerCore, DropsOversizedMessageWithoutRequestId) {
+  Harness h;
+  h.sendOversized(kFront, {"ST\x01\x01"s});
+  h.sendOversized(kLogicA, encoded(reply(MessageId::generate())));
+  h.sendOversized(kFront, {"junk", std::string(16, 'i')});
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.stats().tooLarge, 3u);
+}
+
+TEST(BrokerCore, PassesManyBodyFramesThrough) {
+  // The frame-count limit is the socket loop's; whatever reaches the core is routed whole.
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  auto frames = encoded(request(MessageId::generate(), "orders"));
+  frames.resize(300, "body");
+  h.sendRaw(peerOf(kFront), kFront, frames);
+  auto sent = h.takeOne();
+  EXPECT_EQ(sent.peer, peerOf(kLogicA));
+  EXPECT_EQ(sent.frames.size(), 300u);
+}
+
+// ---- Unknown identities ----
+
+TEST(BrokerCore, DropsRequestFromIdentityNotInKeys) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  h.send(kStranger, request(MessageId::generate(), "orders"));
+  h.send(kStranger, request(MessageId::generate(), "strata.services"));
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.stats().requests, 0u);
+}
+
+TEST(BrokerCore, DropsReadyFromIdentityNotInKeys) {
+  Harness h;
+  h.send(kStranger, ready(1, {"orders"}));
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.workerCount(), 0u);
+}
+
+TEST(BrokerCore, DropsMessageWithoutUserId) {
+  Harness h;
+  h.sendFrom(peerOf(kLogicB), "", ready(1, {"orders"}));
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.workerCount(), 0u);
+}
+
+}  // namespace
+}  // namespace strata::broker
