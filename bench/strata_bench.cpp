@@ -2,6 +2,7 @@
 // a bare ZeroMQ forwarder (the baseline) and direct mode, all in one run on one machine,
 // plus the broker's memory with many idle clients. docs/performance.md explains the output.
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -67,8 +68,10 @@ std::map<std::string, std::string> workerSettings() {
 // Starts the path's server side and returns the options a client uses to reach it.
 nodes::ClientOptions startPath(Cluster& cluster, const Scenario& s) {
   auto options = cluster.clientOptions("client");
-  if (s.path == "broker") {
-    cluster.startBroker({{"strata.heartbeat_ms", "1000"}, {"strata.log.level", "information"}});
+  if (s.path == "broker" || s.path == "durable") {
+    std::map<std::string, std::string> settings{{"strata.heartbeat_ms", "1000"}, {"strata.log.level", "information"}};
+    if (s.path == "durable") settings["strata.journal"] = (cluster.dir() / "journal.db").string();
+    cluster.startBroker(settings);
     for (int i = 0; i < s.workers; ++i) {
       auto extra = workerSettings();
       extra["strata.key"] = cluster.keyFile("worker").string();
@@ -127,6 +130,7 @@ Result measure(const Scenario& s, std::uint64_t warmup) {
   prototype.service = "echo";
   prototype.body = {std::string(s.body, 'x')};
   prototype.timeout = 30s;
+  if (s.path == "durable") prototype.headers = {{"strata-durable", "1"}};
   // Warm up: connections made, every worker reached, caches hot.
   nodes::runLoad(client, prototype, warmup, s.window);
   auto summary = nodes::runLoad(client, prototype, s.requests, s.window);
@@ -136,6 +140,25 @@ Result measure(const Scenario& s, std::uint64_t warmup) {
   r.p99 = nodes::percentile(summary.latenciesUs, 0.99);
   r.errors = summary.errors;
   return r;
+}
+
+// The disk's own limit for durable writes: how many small write + fdatasync pairs it
+// completes in a second, in the same directory the journal uses.
+double fsyncsPerSecond() {
+  Cluster cluster;
+  auto path = cluster.dir() / "fsync.probe";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return 0;
+  std::string block(64, 'x');
+  std::uint64_t count = 0;
+  auto start = std::chrono::steady_clock::now();
+  auto end = start + 1s;
+  while (std::chrono::steady_clock::now() < end) {
+    if (::write(fd, block.data(), block.size()) < 0 || ::fdatasync(fd) != 0) break;
+    ++count;
+  }
+  ::close(fd);
+  return static_cast<double>(count) / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::uint64_t rssKiB(pid_t pid) {
@@ -224,6 +247,11 @@ int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClie
   for (const char* path : {"forwarder", "broker", "direct"}) {
     printRow(measure(Scenario{path, 1, 64, 1, latencyRequests}, latencyRequests / 10));
   }
+  auto plain = measure(Scenario{"broker", 1, 64, 100, requests}, requests / 10);
+  auto durable = measure(Scenario{"durable", 1, 64, 100, requests}, requests / 10);
+  printRow(plain);
+  printRow(durable);
+  auto fsyncs = fsyncsPerSecond();
   std::cout << "\nbroker / bare forwarder, requests per second on the same path:\n";
   for (std::size_t body : {std::size_t{64}, std::size_t{1024}}) {
     for (int workers : {1, 2}) {
@@ -233,6 +261,10 @@ int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClie
                 << broker / forwarder << "\n";
     }
   }
+  std::cout << "\ndurable / plain through the broker (64 B, 1 worker, window 100): " << std::setprecision(2)
+            << durable.reqPerSec / plain.reqPerSec << "\n"
+            << "durable requests per second / the disk's fsyncs per second (" << std::setprecision(0) << fsyncs
+            << "): " << std::setprecision(1) << durable.reqPerSec / fsyncs << " (over 1: commits are grouped)\n";
   if (idleClients > 0) measureIdleClients(idleClients);
   return 0;
 }
