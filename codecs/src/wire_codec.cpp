@@ -219,6 +219,25 @@ std::string encodeU32(std::uint32_t value) {
                      static_cast<char>((value >> 8) & 0xFF), static_cast<char>(value & 0xFF)};
 }
 
+std::string packFrames(const std::vector<std::string>& frames) {
+  std::string out;
+  for (const auto& f : frames) out += encodeU32(static_cast<std::uint32_t>(f.size())) + f;
+  return out;
+}
+
+std::optional<std::vector<std::string_view>> unpackFrames(std::string_view blob) {
+  std::vector<std::string_view> frames;
+  while (!blob.empty()) {
+    if (blob.size() < kU32Size) return std::nullopt;
+    std::size_t size = readU32(blob.substr(0, kU32Size));
+    blob.remove_prefix(kU32Size);
+    if (size > blob.size()) return std::nullopt;
+    frames.push_back(blob.substr(0, size));
+    blob.remove_prefix(size);
+  }
+  return frames;
+}
+
 std::string encodeHeaders(const std::vector<Header>& headers) {
   std::string out;
   for (const auto& h : headers) {

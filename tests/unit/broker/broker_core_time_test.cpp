@@ -1,6 +1,7 @@
 // BrokerCore and time: deadlines, heartbeats, workers that go silent or leave, and how
 // long the loop may sleep. Time moves only when the test advances the ManualClock.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 

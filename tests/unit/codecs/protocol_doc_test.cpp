@@ -1,6 +1,7 @@
 // docs/protocol.md describes the wire protocol for implementers of other clients. These
 // tests hold its command table and error-code table to the codec's one description
-// (kCommands, ErrorCode, errorCodeName), so the page cannot drift from the code.
+// (kCommands, ErrorCode, errorCodeName), and its byte-level example to the encoder, so
+// the page cannot drift from the code.
 
 #include <cstdint>
 #include <fstream>
@@ -12,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <strata/codecs/protocol.h>
+#include <strata/codecs/wire_codec.h>
+#include <strata/core/message_id.h>
 
 namespace strata::codecs {
 namespace {
@@ -88,6 +91,31 @@ std::vector<Row> errorRows() {
   return rows;
 }
 
+// The frames of the example REQUEST under "Example:", one per line of its code block:
+// the leading two-digit hex bytes of each line; "<...>" stands for the id.
+std::vector<std::string> exampleFrames(const std::string& idFrame) {
+  std::vector<std::string> frames;
+  auto lines = docLines();
+  std::size_t i = 0;
+  while (i < lines.size() && lines[i].rfind("Example:", 0) != 0) ++i;
+  while (i < lines.size() && lines[i].rfind("```", 0) != 0) ++i;
+  for (++i; i < lines.size() && lines[i].rfind("```", 0) != 0; ++i) {
+    std::string line = trim(lines[i]);
+    if (line.rfind("<", 0) == 0) {
+      frames.push_back(idFrame);
+      continue;
+    }
+    std::string frame;
+    std::stringstream words(line);
+    for (std::string word; words >> word;) {
+      if (word.size() != 2 || !isNumber(word, 16)) break;
+      frame.push_back(static_cast<char>(std::stoi(word, nullptr, 16)));
+    }
+    frames.push_back(frame);
+  }
+  return frames;
+}
+
 TEST(ProtocolDoc, ListsEveryCommandOnce) {
   auto rows = commandRows();
   std::map<unsigned long, int> seen;
@@ -135,6 +163,17 @@ TEST(ProtocolDoc, ListsOnlyKnownErrorCodes) {
         << "docs/protocol.md:" << row.line << " lists code " << row.code;
     EXPECT_FALSE(row.third.empty()) << "docs/protocol.md:" << row.line << " says nothing about " << row.name;
   }
+}
+
+TEST(ProtocolDoc, ExampleRequestBytesMatchEncoder) {
+  auto id = core::MessageId::generate();
+  Request example;
+  example.id = id;
+  example.service = "echo";
+  example.timeoutMs = 5000;
+  example.headers = {{"trace-id", "7"}};
+  example.body = {"hi"};
+  EXPECT_EQ(exampleFrames(std::string(id.bytes())), encode(example));
 }
 
 }  // namespace

@@ -7,8 +7,7 @@
 #include <vector>
 
 #include <strata/core/message_id.h>
-
-struct sqlite3;
+#include <strata/core/sqlite.h>
 
 namespace strata::broker {
 
@@ -52,9 +51,8 @@ class SqliteJournal final : public Journal {
 
  private:
   void begin();
-  void exec(const char* sql);
 
-  sqlite3* db_ = nullptr;
+  core::SqliteDatabase db_;
   bool inTransaction_ = false;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -116,6 +117,11 @@ std::string encodeHeaderFrame(Command command);
 std::string encodeHeaders(const std::vector<Header>& headers);
 std::string encodeCaller(const Caller& caller);
 std::string encodeU32(std::uint32_t value);
+
+// Frames stored as one blob (journal, idempotency store): each frame as a big-endian u32
+// length and its bytes. unpackFrames returns nullopt for a torn or truncated blob.
+std::string packFrames(const std::vector<std::string>& frames);
+std::optional<std::vector<std::string_view>> unpackFrames(std::string_view blob);
 std::uint32_t readU32(std::string_view four);
 
 }  // namespace strata::codecs

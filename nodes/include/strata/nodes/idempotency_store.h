@@ -7,6 +7,7 @@
 #include <optional>
 
 #include <strata/core/message_id.h>
+#include <strata/core/sqlite.h>
 #include <strata/nodes/messages.h>
 
 struct sqlite3;
@@ -44,7 +45,8 @@ class IdempotencyStore {
   void exec(const char* sql);
 
   std::mutex mutex_;
-  sqlite3* db_ = nullptr;
+  core::SqliteDatabase database_;
+  sqlite3* db_;  // database_'s handle
   std::chrono::milliseconds window_;
 };
 
