@@ -26,8 +26,8 @@ Poco::Logger& logger() { return Poco::Logger::get("strata.client"); }
 constexpr int kReceiveBatch = 512;
 constexpr std::size_t kMaxHeaderKey = 255;
 constexpr std::size_t kMaxHeaderValue = 65535;
-constexpr int kMonitorEvents =
-    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+constexpr int kMonitorEvents = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
 
 std::atomic<std::uint64_t> monitorSequence{0};
 
@@ -66,6 +66,7 @@ struct Client::State {
     zmq::socket_t socket;
     zmq::socket_t monitor;
     bool refused = false;  // the last handshake failed
+    std::string refusal;   // why, for the callers
   };
   struct InFlight {
     TimePoint deadline;
@@ -189,6 +190,12 @@ void Client::run() {
     }
   };
 
+  auto allRefused = [&]() -> std::optional<std::string> {
+    for (const auto& link : s.links)
+      if (!link.refused) return std::nullopt;
+    return s.links.front().refusal;
+  };
+
   auto sendSubmitted = [&] {
     {
       std::lock_guard lock(s.mutex);
@@ -199,6 +206,11 @@ void Client::run() {
       auto& req = call.request;
       if (auto problem = validate(req)) {
         call.onReply(errorResponse(req.id, ErrorCode::kMalformed, *problem));
+        continue;
+      }
+      if (auto refusal = allRefused()) {
+        // Every endpoint refused us: say why now instead of at the deadline.
+        call.onReply(errorResponse(req.id, ErrorCode::kUnavailable, *refusal));
         continue;
       }
       if (s.inFlight.contains(req.id)) {
@@ -273,15 +285,20 @@ void Client::run() {
     if (head.size() < 2) return;
     std::uint16_t code = 0;
     std::memcpy(&code, head.data(), 2);
+    auto& link = s.links[i];
+    if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      link.refused = false;  // the key may have been authorized since
+      return;
+    }
     std::string why = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                           ? "refused this client's key (it is not in the server's authorized keys)"
                           : "failed the CURVE handshake (is the server key, strata.broker_key, right?)";
-    std::string text = s.links[i].endpoint + " " + why;
-    if (!s.links[i].refused) logger().warning("%s", text);
-    s.links[i].refused = true;
+    std::string text = link.endpoint + " " + why;
+    if (!link.refused) logger().warning("%s", text);
+    link.refused = true;
+    link.refusal = text;
     s.pool->onRefused(i);
-    bool allRefused = std::all_of(s.links.begin(), s.links.end(), [](const auto& l) { return l.refused; });
-    if (!allRefused) {
+    if (!allRefused()) {
       moveRequestsOff(i);
       return;
     }

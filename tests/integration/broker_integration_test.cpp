@@ -112,6 +112,11 @@ TEST_F(BrokerIntegration, RefusesAnUnknownKey) {
   EXPECT_EQ(r.errorCode, ErrorCode::kUnavailable);
   EXPECT_NE(r.errorText.find("refused this client's key"), std::string::npos) << r.errorText;
   EXPECT_TRUE(cluster.broker().waitForLog("key not authorized", 5s));
+  // Once refused, later calls are told at once, not at their deadline.
+  auto started = std::chrono::steady_clock::now();
+  auto again = client.call(request("echo", "hi", 10s));
+  EXPECT_EQ(again.errorCode, ErrorCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
 }
 
 TEST_F(BrokerIntegration, GivesNothingToAPlaintextPeer) {
