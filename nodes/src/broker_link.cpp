@@ -6,6 +6,7 @@ namespace strata::nodes {
 
 BrokerLink::Actions BrokerLink::registerAgain(core::TimePoint now) {
   state_ = State::kRegistering;
+  retryAt_.reset();
   lastHeard_ = now;  // give the new connection a full liveness period
   lastSent_ = now;
   return Actions{true, true, false};
@@ -20,6 +21,11 @@ BrokerLink::Actions BrokerLink::start(core::TimePoint now) {
 
 BrokerLink::Actions BrokerLink::onMessage(core::TimePoint now, bool disconnect) {
   if (state_ == State::kIdle) return {};
+  if (disconnect && state_ == State::kRegistering) {
+    lastHeard_ = now;  // the broker is there; it just said no
+    if (!retryAt_) retryAt_ = now + heartbeat_;
+    return {};
+  }
   if (disconnect) return registerAgain(now);
   lastHeard_ = now;
   state_ = State::kActive;
@@ -28,6 +34,7 @@ BrokerLink::Actions BrokerLink::onMessage(core::TimePoint now, bool disconnect) 
 
 BrokerLink::Actions BrokerLink::onTick(core::TimePoint now) {
   if (state_ == State::kIdle) return {};
+  if (retryAt_ && now >= *retryAt_) return registerAgain(now);
   if (now - lastHeard_ > heartbeat_ * liveness_) return registerAgain(now);
   if (now - lastSent_ >= heartbeat_) {
     lastSent_ = now;
@@ -37,7 +44,8 @@ BrokerLink::Actions BrokerLink::onTick(core::TimePoint now) {
 }
 
 core::TimePoint BrokerLink::nextDue() const {
-  return std::min(lastSent_ + heartbeat_, lastHeard_ + heartbeat_ * liveness_ + std::chrono::milliseconds(1));
+  auto due = std::min(lastSent_ + heartbeat_, lastHeard_ + heartbeat_ * liveness_ + std::chrono::milliseconds(1));
+  return retryAt_ ? std::min(due, *retryAt_) : due;
 }
 
 }  // namespace strata::nodes

@@ -193,11 +193,25 @@ TEST(BrokerLink, DisconnectFromBrokerReconnectsAndSendsReady) {
   EXPECT_EQ(f.link.state(), State::kRegistering);
 }
 
-TEST(BrokerLink, DisconnectWhileRegisteringRegistersAgain) {
+TEST(BrokerLink, RefusedRegistrationIsRetriedAHeartbeatLater) {
   Fixture f;
   f.start();
-  EXPECT_EQ(f.messageAfter(10ms, true), kReconnectAndReady);
+  // A DISCONNECT answering READY is a refusal: no new handshake at once.
+  EXPECT_EQ(f.messageAfter(10ms, true), kNothing);
   EXPECT_EQ(f.link.state(), State::kRegistering);
+  EXPECT_LE(f.link.nextDue(), f.clock.now() + kHeartbeat);
+  EXPECT_FALSE(f.tickAfter(kHeartbeat - 1ms).reconnect);
+  EXPECT_EQ(f.tickAfter(1ms), kReconnectAndReady);
+}
+
+TEST(BrokerLink, RepeatedRefusalsWaitAHeartbeatEachTime) {
+  Fixture f;
+  f.start();
+  f.messageAfter(10ms, true);
+  EXPECT_EQ(f.messageAfter(10ms, true), kNothing);  // a second refusal does not push the retry back
+  EXPECT_EQ(f.tickAfter(kHeartbeat - 10ms), kReconnectAndReady);
+  EXPECT_EQ(f.messageAfter(10ms, true), kNothing);
+  EXPECT_EQ(f.tickAfter(kHeartbeat), kReconnectAndReady);
 }
 
 // ---- When the loop must wake ----

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 #include <strata/core/clock.h>
 
@@ -27,7 +28,9 @@ class BrokerLink {
   BrokerLink(std::chrono::milliseconds heartbeat, int liveness) : heartbeat_(heartbeat), liveness_(liveness) {}
 
   Actions start(core::TimePoint now);
-  // Any message from the broker; disconnect is true for DISCONNECT.
+  // Any message from the broker; disconnect is true for DISCONNECT. A DISCONNECT that
+  // answers our READY (the broker refused the registration) is retried one heartbeat
+  // later, not at once, so a refused worker does not spin on handshakes.
   Actions onMessage(core::TimePoint now, bool disconnect);
   // Call whenever the loop wakes; returns what is due.
   Actions onTick(core::TimePoint now);
@@ -46,6 +49,7 @@ class BrokerLink {
   State state_ = State::kIdle;
   core::TimePoint lastHeard_{};
   core::TimePoint lastSent_{};
+  std::optional<core::TimePoint> retryAt_;  // a refused registration tries again then
 };
 
 }  // namespace strata::nodes
