@@ -114,5 +114,26 @@ TEST_F(BrokerPool, LosesNoRequestWhenABrokerIsKilledUnderLoad) {
                               << " ms";
 }
 
+TEST_F(BrokerPool, CarriesLoadAgainWithinFiveSecondsOfARestart) {
+  nodes::Client client(poolClient());
+  nodes::OutgoingRequest request{"echo", {"x"}, {}, 10s, {}};
+  ASSERT_EQ(nodes::runLoad(client, request, 500, 20).ok, 500u);
+  cluster.broker().signal(SIGKILL);
+  ASSERT_TRUE(cluster.broker().wait(10s).has_value());
+  auto restarted = std::chrono::steady_clock::now();
+  cluster.startBroker({{"strata.broker.bind", endpointA}});
+  // Both workers register with it again, and the client's pings find it alive.
+  ASSERT_TRUE(cluster.broker().waitForLog("ready with credit", 5s, 2)) << cluster.broker().log();
+  auto summary = nodes::runLoad(client, request, 2000, 20);
+  EXPECT_EQ(summary.ok, 2000u) << summary.firstError;
+  EXPECT_LT(std::chrono::steady_clock::now() - restarted, 5s + 2s);  // registration plus the load itself
+  cluster.broker().signal(SIGTERM);
+  ASSERT_TRUE(cluster.broker().wait(10s).has_value());
+  auto text = cluster.broker().log();
+  auto pos = text.find("broker stopped: ");
+  ASSERT_NE(pos, std::string::npos) << text;
+  EXPECT_GE(std::stoull(text.substr(pos + 16)), 400u) << text.substr(pos);  // its share of the 2,000
+}
+
 }  // namespace
 }  // namespace strata::test
