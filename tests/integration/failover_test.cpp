@@ -10,6 +10,7 @@
 #include <strata/nodes/client.h>
 
 #include "cluster.h"
+#include "tcp_proxy.h"
 
 namespace strata::test {
 namespace {
@@ -133,6 +134,42 @@ TEST_F(BrokerPool, CarriesLoadAgainWithinFiveSecondsOfARestart) {
   auto pos = text.find("broker stopped: ");
   ASSERT_NE(pos, std::string::npos) << text;
   EXPECT_GE(std::stoull(text.substr(pos + 16)), 400u) << text.substr(pos);  // its share of the 2,000
+}
+
+TEST(BrokerPartition, WorkerCutOffFromOneBrokerServesThroughTheOtherAndComesBack) {
+  Cluster cluster;
+  cluster.addIdentity("broker", std::nullopt);
+  cluster.addIdentity("front", 4);
+  cluster.addIdentity("logic-a", 2);
+  auto endpointA = cluster.startBroker();
+  auto config = cluster.writeConfig("broker-b.properties",
+                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                                     {"strata.key", cluster.keyFile("broker").string()},
+                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
+                                     {"strata.heartbeat_ms", "200"}});
+  auto& brokerB = cluster.startProcess(brokerBinary(), {"--config", config.string()}, "broker-b.log");
+  auto endpointB = brokerB.waitForEndpoint("listening on", 10s);
+  ASSERT_FALSE(endpointB.empty());
+  TcpProxy toA(endpointA);
+  cluster.startNode("logic-a", "echo", {{"strata.brokers", toA.endpoint() + "," + endpointB}});
+  ASSERT_TRUE(brokerB.waitForLog("worker logic-a (", 10s));
+
+  toA.blackHole(true);
+  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a removed: heartbeats stopped", 10s)) << cluster.broker().log();
+  auto viaB = cluster.clientOptions("front");
+  viaB.endpoints = {endpointB};
+  nodes::Client clientB(viaB);
+  nodes::OutgoingRequest request{"echo", {"x"}, {}, 5s, {}};
+  auto duringCut = nodes::runLoad(clientB, request, 200, 10);
+  EXPECT_EQ(duringCut.ok, 200u) << duringCut.firstError;
+  EXPECT_EQ(duringCut.byWorker["logic-a"], 200u);
+
+  toA.blackHole(false);
+  // The worker's link to A reconnects and registers again.
+  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a (", 15s, 2)) << cluster.broker().log();
+  nodes::Client clientA(cluster.clientOptions("front"));
+  auto afterHeal = nodes::runLoad(clientA, request, 200, 10);
+  EXPECT_EQ(afterHeal.ok, 200u) << afterHeal.firstError;
 }
 
 }  // namespace
