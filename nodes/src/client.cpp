@@ -74,6 +74,7 @@ struct Client::State {
     PartialHandler onPartial;
     std::size_t link = 0;
     std::vector<std::string> frames;  // kept to send again elsewhere
+    std::size_t declined = 0;          // endpoints that answered "no worker here" so far
   };
   using Deadline = std::pair<TimePoint, MessageId>;
 
@@ -255,6 +256,14 @@ void Client::run() {
         finish(reply->id, std::move(r));
       } else if (auto* error = std::get_if<codec::Error>(&decoded.message)) {
         if (s.pings.erase(error->id) > 0) continue;  // a worker in direct mode has no strata.ping
+        auto it = s.inFlight.find(error->id);
+        bool noWorkerThere = error->code == ErrorCode::kUnknownService || error->code == ErrorCode::kUnavailable;
+        if (it != s.inFlight.end() && noWorkerThere && ++it->second.declined < s.links.size()) {
+          // In a pool, another broker may have the worker this one lacks (say, cut off from it).
+          it->second.link = (link + 1) % s.links.size();
+          sendTo(it->second.link, it->second.frames);
+          continue;
+        }
         finish(error->id, errorResponse(error->id, error->code, std::string(error->text)));
       } else if (auto* partial = std::get_if<codec::Partial>(&decoded.message)) {
         auto it = s.inFlight.find(partial->id);

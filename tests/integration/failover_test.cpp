@@ -163,6 +163,13 @@ TEST(BrokerPartition, WorkerCutOffFromOneBrokerServesThroughTheOtherAndComesBack
   auto duringCut = nodes::runLoad(clientB, request, 200, 10);
   EXPECT_EQ(duringCut.ok, 200u) << duringCut.firstError;
   EXPECT_EQ(duringCut.byWorker["logic-a"], 200u);
+  // A client of the whole pool is served too: the broker without the worker says so, and
+  // the client asks the other.
+  auto pool = cluster.clientOptions("front");
+  pool.endpoints = {endpointA, endpointB};
+  nodes::Client poolClient(pool);
+  auto poolDuringCut = nodes::runLoad(poolClient, request, 200, 10);
+  EXPECT_EQ(poolDuringCut.ok, 200u) << poolDuringCut.firstError;
 
   toA.blackHole(false);
   // The worker's link to A reconnects and registers again.
