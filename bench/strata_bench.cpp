@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -81,6 +84,26 @@ nodes::ClientOptions startPath(Cluster& cluster, const Scenario& s) {
       cluster.startNode("worker", "echo", extra);
     }
     options.endpoints = {cluster.brokerEndpoint()};
+  } else if (s.path == "pool") {
+    auto endpointA = cluster.startBroker({{"strata.heartbeat_ms", "1000"}, {"strata.log.level", "information"}});
+    auto config = cluster.writeConfig("broker-b.properties",
+                                      {{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                                       {"strata.key", cluster.keyFile("broker").string()},
+                                       {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()}});
+    auto& brokerB = cluster.startProcess(test::brokerBinary(), {"--config", config.string()}, "broker-b.log");
+    auto endpointB = brokerB.waitForEndpoint("listening on", kStartTimeout);
+    if (endpointB.empty()) throw std::runtime_error("second broker did not start: " + brokerB.log());
+    for (int i = 0; i < s.workers; ++i) {
+      auto extra = workerSettings();
+      extra["strata.key"] = cluster.keyFile("worker").string();
+      extra["strata.log.level"] = "information";
+      extra["strata.brokers"] = endpointA + "," + endpointB;
+      cluster.startNode("worker", "echo", extra);
+    }
+    if (!brokerB.waitForLog("ready with credit", kStartTimeout, static_cast<std::size_t>(s.workers))) {
+      throw std::runtime_error("workers did not reach the second broker");
+    }
+    options.endpoints = {endpointA, endpointB};
   } else if (s.path == "forwarder") {
     auto& forwarder = cluster.startProcess(
         selfPath(), {"forwarder", cluster.keyFile("broker").string(), (cluster.dir() / "authorized_keys").string()},
@@ -142,6 +165,49 @@ Result measure(const Scenario& s, std::uint64_t warmup) {
   r.p99 = nodes::percentile(summary.latenciesUs, 0.99);
   r.errors = summary.errors;
   return r;
+}
+
+// A pool of two brokers under load, one killed with SIGKILL a third of the way in: the
+// client's longest wait between two answers, and p99 latency over the whole run.
+void measureBrokerKill(std::uint64_t requests) {
+  Cluster cluster;
+  prepareKeys(cluster);
+  auto options = startPath(cluster, Scenario{"pool", 2, 64, 100, requests});
+  nodes::Client client(options);
+  std::mutex mutex;
+  std::condition_variable done;
+  std::uint64_t sent = 0;
+  std::uint64_t answered = 0;
+  std::uint64_t errors = 0;
+  std::vector<std::uint64_t> latencies;
+  auto last = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration stall{};
+  std::function<void()> sendOne = [&] {
+    ++sent;
+    auto at = std::chrono::steady_clock::now();
+    client.callAsync(nodes::OutgoingRequest{"echo", {std::string(64, 'x')}, {}, 30s, {}}, [&, at](nodes::Response&& r) {
+      std::lock_guard lock(mutex);
+      auto now = std::chrono::steady_clock::now();
+      stall = std::max(stall, now - last);
+      last = now;
+      latencies.push_back(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - at).count()));
+      errors += r.ok ? 0 : 1;
+      if (++answered == requests / 3) cluster.broker().signal(SIGKILL);
+      if (sent < requests) sendOne();
+      if (answered == requests) done.notify_all();
+    });
+  };
+  {
+    std::lock_guard lock(mutex);
+    for (int i = 0; i < 100; ++i) sendOne();
+  }
+  std::unique_lock lock(mutex);
+  done.wait(lock, [&] { return answered == requests; });
+  std::cout << "\nbroker killed under load (pool of 2, 2 workers, 100 in flight, client pings every "
+            << options.pingInterval.count() << " ms): " << requests << " requests, " << errors
+            << " errors, resent " << client.resent() << ", longest stall "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(stall).count() << " ms, p99 "
+            << nodes::percentile(latencies, 0.99) << " us\n";
 }
 
 // The disk's own limit for durable writes: how many small write + fdatasync pairs it
@@ -258,6 +324,10 @@ int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClie
   for (const char* path : {"forwarder", "broker", "direct"}) {
     printRow(measure(Scenario{path, 1, 64, 1, latencyRequests}, latencyRequests / 10));
   }
+  auto single = measure(Scenario{"broker", 2, 64, 100, requests}, requests / 10);
+  auto pool = measure(Scenario{"pool", 2, 64, 100, requests}, requests / 10);
+  printRow(single);
+  printRow(pool);
   auto plain = measure(Scenario{"broker", 1, 64, 100, requests}, requests / 10);
   auto durable = measure(Scenario{"durable", 1, 64, 100, requests}, requests / 10);
   printRow(plain);
@@ -276,6 +346,9 @@ int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClie
             << durable.reqPerSec / plain.reqPerSec << "\n"
             << "durable requests per second / the disk's fsyncs per second (" << std::setprecision(0) << fsyncs
             << "): " << std::setprecision(1) << durable.reqPerSec / fsyncs << " (over 1: commits are grouped)\n";
+  std::cout << "pool of two brokers / one broker (64 B, 2 workers, window 100): " << std::setprecision(2)
+            << pool.reqPerSec / single.reqPerSec << "\n";
+  measureBrokerKill(requests * 2);
   if (idleClients > 0) measureIdleClients(idleClients);
   return 0;
 }
