@@ -61,7 +61,10 @@ Broker::Broker(BrokerOptions options, const core::Clock& clock)
   for (const auto& endpoint : options_.bind) endpoints_.push_back(core::bindSecure(socket_, endpoint));
   outbox_ = std::make_unique<SocketOutbox>(socket_);
   core_ = std::make_unique<BrokerCore>(options_.settings, options_.authorizedKeys, options_.policy, *outbox_);
-  if (!options_.journal.empty()) {
+  if (options_.journal.starts_with("postgresql://") || options_.journal.starts_with("postgres://")) {
+    journal_ = std::make_unique<PostgresJournal>(options_.journal, options_.name, options_.journalLease);
+    core_->setJournal(journal_.get(), clock_.now());
+  } else if (!options_.journal.empty()) {
     journal_ = std::make_unique<SqliteJournal>(options_.journal);
     core_->setJournal(journal_.get(), clock_.now());
   }

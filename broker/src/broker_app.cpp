@@ -28,6 +28,9 @@ BrokerOptions brokerOptionsFrom(const core::Config& config) {
       config.getInt("strata.queue.max", static_cast<long long>(BrokerSettings::kDefaultQueueMax), 1, 100'000'000));
   options.limits = config.limits();
   options.journal = config.getString("strata.journal", "");
+  options.journalLease = config.getMillis("strata.journal.lease_ms", options.journalLease);
+  // Unique per run: a restarted broker takes its old requests over like any other's.
+  options.name = config.getString("strata.broker.name", "broker") + "-" + core::MessageId::generate().hex().substr(0, 12);
   return options;
 }
 

@@ -442,6 +442,7 @@ void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
 
 void BrokerCore::onTick(TimePoint now) {
   now_ = now;
+  takeOverIfDue(now);
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     auto [deadline, id] = deadlines_.top();
     deadlines_.pop();
@@ -541,13 +542,22 @@ void BrokerCore::forget(const MessageId& id) {
 void BrokerCore::setJournal(Journal* journal, TimePoint now) {
   journal_ = journal;
   if (!journal_) return;
+  auto adopted = adopt(journal_->loadPending(), now);
+  journal_->commit();
+  if (adopted > 0) logger().information("took back " + std::to_string(adopted) + " durable request(s) from the journal");
+  if (journal_->takeOverInterval().count() > 0) nextTakeOver_ = now + journal_->takeOverInterval();
+}
+
+std::size_t BrokerCore::adopt(std::vector<JournalEntry> entries, TimePoint now) {
   auto nowUnix = unixMs();
-  for (auto& entry : journal_->loadPending()) {
+  std::size_t adopted = 0;
+  for (auto& entry : entries) {
     auto left = entry.deadlineUnixMs - nowUnix;
     if (left <= 0 || entry.frames.size() <= codec::kRequestCallerFrame) {
-      journal_->remove(entry.id);  // expired while the broker was down
+      journal_->remove(entry.id);  // expired while nobody held it
       continue;
     }
+    if (pending_.contains(entry.id)) continue;
     auto p = std::make_unique<Pending>();
     p->id = entry.id;
     p->clientName = entry.clientName;  // its client may retry the id to hear the answer
@@ -563,10 +573,22 @@ void BrokerCore::setJournal(Journal* journal, TimePoint now) {
     deadlines_.emplace(p->deadline, entry.id);
     pending_.emplace(entry.id, std::move(p));
     ++stats_.restored;
+    ++adopted;
   }
-  journal_->commit();
-  if (stats_.restored > 0) {
-    logger().information("took back " + std::to_string(stats_.restored) + " durable request(s) from the journal");
+  return adopted;
+}
+
+void BrokerCore::takeOverIfDue(TimePoint now) {
+  if (!journal_ || nextTakeOver_ == TimePoint{} || now < nextTakeOver_) return;
+  nextTakeOver_ = now + journal_->takeOverInterval();
+  try {
+    auto adopted = adopt(journal_->takeOver(), now);
+    if (adopted > 0) {
+      logger().information("took over " + std::to_string(adopted) + " durable request(s) of a broker that stopped");
+      for (auto& [name, service] : services_) dispatch(*service);
+    }
+  } catch (const std::exception& e) {
+    logger().error("journal take-over failed: %s", std::string(e.what()));
   }
 }
 

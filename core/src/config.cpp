@@ -75,7 +75,9 @@ const std::vector<KeySpec>& brokerKeys() {
       {"strata.broker.bind", "endpoints the broker binds, comma separated"},
       {"strata.authorized_keys", "file of '<public key> <name> <layer>' lines"},
       {"strata.queue.max", "requests waiting per service before new ones are refused"},
-      {"strata.journal", "SQLite file where durable requests wait until answered (WAL, synchronous=FULL)"},
+      {"strata.journal", "where durable requests wait: a SQLite file, or a postgresql:// URI shared by a pool"},
+      {"strata.journal.lease_ms", "shared journal: how long a silent broker keeps its requests before another takes them"},
+      {"strata.broker.name", "this broker's name in logs and the shared journal (default: broker)"},
       {"strata.policy.default", "layer rules, e.g. 4:2;3:1,0;2:1,0;1:0"},
       {"strata.policy.", "caller layers one service accepts, e.g. strata.policy.echo=4,2", true},
   });

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include <strata/nodes/worker.h>
 
 #include "cluster.h"
+#include "postgres_server.h"
 
 namespace strata::test {
 namespace {
@@ -223,6 +225,44 @@ TEST_F(ExactlyOnce, DeliversJournaledRequestsOnceAfterTheBrokerIsKilled) {
   EXPECT_EQ(queryCount(store, "SELECT COUNT(DISTINCT request) FROM effects"), 10000);
   // Answered requests leave the journal.
   ASSERT_TRUE(waitUntil([&] { return queryCount(journal, "SELECT COUNT(*) FROM strata_journal") == 0; }, 10s));
+}
+
+TEST_F(ExactlyOnce, SurvivingBrokerTakesOverTheSharedJournalOfADeadOne) {
+  constexpr std::size_t kRequests = 2000;
+  PostgresServer postgres;
+  std::map<std::string, std::string> shared{{"strata.journal", postgres.uri()}, {"strata.journal.lease_ms", "1000"}};
+  auto endpointA = cluster.startBroker(shared);
+  // Broker B shares the journal; no worker is up, so A's requests can only wait there.
+  auto configB = shared;
+  configB.insert({{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                  {"strata.key", cluster.keyFile("broker").string()},
+                  {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
+                  {"strata.heartbeat_ms", "200"}});
+  auto& brokerB = cluster.startProcess(brokerBinary(), {"--config", cluster.writeConfig("b.properties", configB).string()},
+                                       "broker-b.log");
+  auto endpointB = brokerB.waitForEndpoint("listening on", 10s);
+  ASSERT_FALSE(endpointB.empty());
+  std::atomic<std::size_t> accepted{0};
+  {
+    nodes::Client client(cluster.clientOptions("front"));  // broker A only
+    for (std::size_t i = 0; i < kRequests; ++i) {
+      client.callAsync(
+          nodes::OutgoingRequest{"apply", {"x"}, {{"strata-durable", "1"}}, 120s, {}}, [](nodes::Response&&) {},
+          [&](nodes::PartialResponse&& p) {
+            if (nodes::findHeader(p.headers, "strata-accepted")) ++accepted;
+          });
+    }
+    ASSERT_TRUE(waitUntil([&] { return accepted.load() == kRequests; }, 60s)) << accepted.load();
+    cluster.broker().signal(SIGKILL);
+    cluster.broker().wait(10s);
+  }
+  // B notices A's lease running out and takes its requests; a worker on B applies them once.
+  ASSERT_TRUE(brokerB.waitForLog("durable request(s) of a broker that stopped", 20s)) << brokerB.log();
+  auto worker = startWorker("logic-a", {endpointB});
+  ASSERT_TRUE(waitUntil([&] { return queryCount(store, "SELECT COUNT(*) FROM effects") >= 2000; }, 60s))
+      << queryCount(store, "SELECT COUNT(*) FROM effects");
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(*) FROM effects"), 2000);
+  EXPECT_EQ(queryCount(store, "SELECT COUNT(DISTINCT request) FROM effects"), 2000);
 }
 
 TEST_F(ExactlyOnce, RefusesADurableRequestWithoutAJournal) {

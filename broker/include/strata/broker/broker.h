@@ -24,7 +24,9 @@ struct BrokerOptions {
   core::LayerPolicy policy;
   BrokerSettings settings;
   core::Limits limits;
-  std::string journal;  // SQLite file for durable requests; empty: none
+  std::string journal;  // SQLite file, or a postgresql:// URI shared by a pool; empty: none
+  std::chrono::milliseconds journalLease{5000};  // shared journal: how long a dead broker holds its requests
+  std::string name;  // this broker instance, as the shared journal knows it
 };
 
 // The broker's socket and event loop: one CURVE ROUTER socket (bound to every endpoint

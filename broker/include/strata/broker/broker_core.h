@@ -115,6 +115,8 @@ class BrokerCore {
 
   void dispatch(Service& service);
   void forget(const core::MessageId& id);  // drops a durable request from the journal
+  std::size_t adopt(std::vector<JournalEntry> entries, core::TimePoint now);  // queues journaled requests
+  void takeOverIfDue(core::TimePoint now);
   void removeWorker(const PeerId& peer, const char* why);
   void sendError(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string_view text);
   void sendDisconnect(const PeerId& peer, std::string_view reason);
@@ -131,6 +133,7 @@ class BrokerCore {
   core::TimePoint now_{};  // the time of the event being handled
   std::vector<std::string_view> views_;  // reused for every message, to spare an allocation
   Journal* journal_ = nullptr;
+  core::TimePoint nextTakeOver_{};
   std::vector<std::pair<PeerId, core::MessageId>> toAccept_;  // journaled, awaiting commit
 
   std::unordered_map<std::string, std::unique_ptr<Service>> services_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ class Journal {
   virtual void commit() = 0;
   virtual bool hasUncommitted() const = 0;
   virtual std::vector<JournalEntry> loadPending() = 0;
+  // A journal shared by several brokers: renews this broker's hold on its requests and
+  // takes over those whose holder has stopped renewing (it died). Each request is held by
+  // one broker at a time. A journal of one broker has nothing to take over.
+  virtual std::vector<JournalEntry> takeOver() { return {}; }
+  virtual std::chrono::milliseconds takeOverInterval() const { return std::chrono::milliseconds(0); }
 };
 
 // The embedded journal: a SQLite file in WAL mode with synchronous=FULL.
@@ -53,6 +59,36 @@ class SqliteJournal final : public Journal {
   void begin();
 
   core::SqliteDatabase db_;
+  bool inTransaction_ = false;
+};
+
+// A journal shared by the brokers of a pool, in PostgreSQL. Every request is held by the
+// broker that journaled it under a lease it renews; when a broker dies its lease runs out
+// and a surviving broker's takeOver() claims its requests, one claimer per request (an
+// UPDATE ... WHERE the lease has run out, row by row).
+class PostgresJournal final : public Journal {
+ public:
+  // conninfo: a libpq connection string or URI. Throws ConfigError if it cannot connect.
+  PostgresJournal(const std::string& conninfo, std::string owner, std::chrono::milliseconds lease);
+  ~PostgresJournal() override;
+  PostgresJournal(const PostgresJournal&) = delete;
+  PostgresJournal& operator=(const PostgresJournal&) = delete;
+
+  void append(const JournalEntry& entry) override;
+  void remove(const core::MessageId& id) override;
+  void commit() override;
+  bool hasUncommitted() const override { return inTransaction_; }
+  std::vector<JournalEntry> loadPending() override { return takeOver(); }
+  std::vector<JournalEntry> takeOver() override;
+  std::chrono::milliseconds takeOverInterval() const override { return lease_ / 3; }
+
+ private:
+  struct Connection;
+  void begin();
+
+  std::unique_ptr<Connection> connection_;
+  std::string owner_;
+  std::chrono::milliseconds lease_;
   bool inTransaction_ = false;
 };
 
