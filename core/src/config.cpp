@@ -110,6 +110,8 @@ const std::vector<KeySpec>& clientKeys() {
       {"strata.workers", "direct mode: worker endpoints, comma separated"},
       {"strata.worker_key", "direct mode: the workers' public key file"},
       {"strata.timeout_ms", "default deadline of a call, ms"},
+      {"strata.retry.attempt_ms", "resend an unanswered attempt to the next endpoint after this many ms (0: never)"},
+      {"strata.retry.backoff_ms", "pause before a resend, doubling per attempt up to 1 s"},
   });
   return keys;
 }

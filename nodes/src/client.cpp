@@ -75,6 +75,8 @@ struct Client::State {
     std::size_t link = 0;
     std::vector<std::string> frames;  // kept to send again elsewhere
     std::size_t declined = 0;          // endpoints that answered "no worker here" so far
+    int attempts = 1;
+    TimePoint attemptDeadline = TimePoint::max();
   };
   using Deadline = std::pair<TimePoint, MessageId>;
 
@@ -92,6 +94,9 @@ struct Client::State {
   std::unordered_map<MessageId, InFlight, core::MessageIdHash> inFlight;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
   std::unordered_map<MessageId, TimePoint, core::MessageIdHash> pings;  // our own, by when sent
+  // Attempts that may time out, and resends waiting out their backoff (lazily cleaned).
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> attemptTimers;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> resends;
   std::atomic<std::uint64_t> resent{0};
 };
 
@@ -225,6 +230,10 @@ void Client::run() {
       auto [it, _] = s.inFlight.emplace(
           req.id, State::InFlight{deadline, std::move(call.onReply), std::move(call.onPartial), link, codec::encode(wire)});
       s.deadlines.emplace(deadline, req.id);
+      if (options_.attemptTimeout.count() > 0) {
+        it->second.attemptDeadline = now + options_.attemptTimeout;
+        s.attemptTimers.emplace(it->second.attemptDeadline, req.id);
+      }
       sendTo(link, it->second.frames);
     }
     batch.clear();
@@ -319,6 +328,29 @@ void Client::run() {
 
   auto onTimers = [&] {
     auto now = s.clock.now();
+    while (!s.attemptTimers.empty() && s.attemptTimers.top().first <= now) {
+      auto [due, id] = s.attemptTimers.top();
+      s.attemptTimers.pop();
+      auto it = s.inFlight.find(id);
+      if (it == s.inFlight.end() || it->second.attemptDeadline != due) continue;
+      auto backoff = std::min(options_.retryBackoff * (1 << std::min(it->second.attempts - 1, 16)),
+                              ClientOptions::kMaxBackoff);
+      it->second.attemptDeadline = TimePoint::max();
+      s.resends.emplace(now + backoff, id);
+    }
+    while (!s.resends.empty() && s.resends.top().first <= now) {
+      auto id = s.resends.top().second;
+      s.resends.pop();
+      auto it = s.inFlight.find(id);
+      if (it == s.inFlight.end()) continue;
+      auto& call = it->second;
+      ++call.attempts;
+      call.link = s.links.size() > 1 ? (call.link + 1) % s.links.size() : call.link;
+      ++s.resent;
+      sendTo(call.link, call.frames);
+      call.attemptDeadline = now + options_.attemptTimeout;
+      s.attemptTimers.emplace(call.attemptDeadline, id);
+    }
     while (!s.deadlines.empty() && s.deadlines.top().first <= now) {
       auto [deadline, id] = s.deadlines.top();
       s.deadlines.pop();
@@ -345,6 +377,8 @@ void Client::run() {
     auto now = s.clock.now();
     auto due = s.pool->nextDue();
     if (!s.deadlines.empty()) due = std::min(due, s.deadlines.top().first);
+    if (!s.attemptTimers.empty()) due = std::min(due, s.attemptTimers.top().first);
+    if (!s.resends.empty()) due = std::min(due, s.resends.top().first);
     auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1),
                          std::chrono::milliseconds(0));
     items.clear();

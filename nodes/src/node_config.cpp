@@ -60,6 +60,8 @@ ClientOptions clientOptionsFrom(const core::Config& config) {
   o.defaultTimeout = config.getMillis("strata.timeout_ms", ClientOptions::kDefaultTimeout);
   o.pingInterval = config.getMillis("strata.heartbeat_ms", ClientOptions::kDefaultPing);
   o.liveness = static_cast<int>(config.getInt("strata.heartbeat_liveness", ClientOptions::kDefaultLiveness, 1, 100));
+  o.attemptTimeout = std::chrono::milliseconds(config.getInt("strata.retry.attempt_ms", 0, 0, 86'400'000));
+  o.retryBackoff = config.getMillis("strata.retry.backoff_ms", ClientOptions::kDefaultBackoff);
   o.limits = config.limits();
   return o;
 }

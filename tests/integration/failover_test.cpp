@@ -136,6 +136,49 @@ TEST_F(BrokerPool, CarriesLoadAgainWithinFiveSecondsOfARestart) {
   EXPECT_GE(std::stoull(text.substr(pos + 16)), 400u) << text.substr(pos);  // its share of the 2,000
 }
 
+TEST(RetryPolicy, ResendsAStuckAttemptToTheNextBroker) {
+  Cluster cluster;
+  cluster.addIdentity("broker", std::nullopt);
+  cluster.addIdentity("front", 4);
+  cluster.addIdentity("logic-a", 2);
+  cluster.addIdentity("logic-b", 2);
+  // Broker A takes 20 s to give up on a silent worker, so its requests stay stuck there.
+  auto endpointA = cluster.startBroker({{"strata.heartbeat_liveness", "100"}});
+  auto config = cluster.writeConfig("broker-b.properties",
+                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                                     {"strata.key", cluster.keyFile("broker").string()},
+                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
+                                     {"strata.heartbeat_ms", "200"}});
+  auto& brokerB = cluster.startProcess(brokerBinary(), {"--config", config.string()}, "broker-b.log");
+  auto endpointB = brokerB.waitForEndpoint("listening on", 10s);
+  ASSERT_FALSE(endpointB.empty());
+  auto& stuck = cluster.startNode("logic-a", "echo", {{"strata.brokers", endpointA}});
+  cluster.startProcess(nodeBinary(),
+                       {"--config", cluster.writeConfig("b-node.properties",
+                                                        {{"strata.brokers", endpointB},
+                                                         {"strata.key", cluster.keyFile("logic-b").string()},
+                                                         {"strata.broker_key", cluster.pubFile("broker").string()},
+                                                         {"strata.services", "echo"},
+                                                         {"strata.node.name", "logic-b"}})
+                                        .string()},
+                       "logic-b.log");
+  ASSERT_TRUE(brokerB.waitForLog("worker logic-b (", 10s));
+  stuck.signal(SIGSTOP);
+
+  auto options = cluster.clientOptions("front");
+  options.endpoints = {endpointA, endpointB};
+  options.attemptTimeout = 300ms;
+  nodes::Client client(options);
+  auto started = std::chrono::steady_clock::now();
+  auto summary = nodes::runLoad(client, nodes::OutgoingRequest{"echo", {"x"}, {}, 10s, {}}, 20, 20);
+  stuck.signal(SIGCONT);
+  EXPECT_EQ(summary.ok, 20u) << summary.firstError;
+  EXPECT_EQ(summary.byWorker["logic-b"], 20u);
+  EXPECT_GT(client.resent(), 0u);
+  // Without the attempt timeout the stuck half would wait out its 10 s deadline.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
 TEST(BrokerPartition, WorkerCutOffFromOneBrokerServesThroughTheOtherAndComesBack) {
   Cluster cluster;
   cluster.addIdentity("broker", std::nullopt);

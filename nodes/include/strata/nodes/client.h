@@ -33,6 +33,13 @@ struct ClientOptions {
   // for dead, and the requests it holds are sent again, with the same id, to another.
   std::chrono::milliseconds pingInterval = kDefaultPing;
   int liveness = kDefaultLiveness;
+  // Retry policy. An attempt that has no answer after attemptTimeout (0: no limit but the
+  // deadline) is sent again, same id, to the next endpoint, after a backoff that starts
+  // at retryBackoff and doubles per attempt up to kMaxBackoff. The deadline bounds it all.
+  static constexpr std::chrono::milliseconds kDefaultBackoff{50};
+  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
+  std::chrono::milliseconds attemptTimeout{0};
+  std::chrono::milliseconds retryBackoff = kDefaultBackoff;
 };
 
 // Calls services, through brokers or straight to workers: the topology is only the list
