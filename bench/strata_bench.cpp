@@ -86,13 +86,7 @@ nodes::ClientOptions startPath(Cluster& cluster, const Scenario& s) {
     options.endpoints = {cluster.brokerEndpoint()};
   } else if (s.path == "pool") {
     auto endpointA = cluster.startBroker({{"strata.heartbeat_ms", "1000"}, {"strata.log.level", "information"}});
-    auto config = cluster.writeConfig("broker-b.properties",
-                                      {{"strata.broker.bind", "tcp://127.0.0.1:*"},
-                                       {"strata.key", cluster.keyFile("broker").string()},
-                                       {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()}});
-    auto& brokerB = cluster.startProcess(test::brokerBinary(), {"--config", config.string()}, "broker-b.log");
-    auto endpointB = brokerB.waitForEndpoint("listening on", kStartTimeout);
-    if (endpointB.empty()) throw std::runtime_error("second broker did not start: " + brokerB.log());
+    auto [brokerB, endpointB] = cluster.startExtraBroker("broker-b", {{"strata.heartbeat_ms", "1000"}});
     for (int i = 0; i < s.workers; ++i) {
       auto extra = workerSettings();
       extra["strata.key"] = cluster.keyFile("worker").string();

@@ -10,8 +10,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
 
 PROJECT=strata-cluster
 IMAGE=localhost/strata:cluster
-BASE=localhost/strata-base:bookworm
-RUNTIME="libzmq5,libsodium23,libpocofoundation80,libpocoutil80,libpocojson80,libpocoxml80,libsqlite3-0"
+RUNTIME="libzmq5,libsodium23,libpocofoundation80,libpocoutil80,libpocojson80,libpocoxml80,libsqlite3-0,libpq5"
+# Named after its package list, so a new runtime dependency makes a new base image.
+BASE=localhost/strata-base:bookworm-$(printf '%s' "$RUNTIME" | md5sum | cut -c1-8)
 WORK=$STRATA_BUILD/cluster
 export CONTAINERS_CONF=$WORK/containers.conf
 
@@ -88,7 +89,12 @@ test_cluster() {
   podman kill "${PROJECT}_broker-a_1" >/dev/null
   wait "$load" || true
   cat "$out"
-  grep -q "requests=100000 ok=100000 errors=0" "$out" || { echo "FAILED: requests were lost"; exit 1; }
+  if ! grep -q "requests=100000 ok=100000 errors=0" "$out"; then
+    client call --config /opt/strata/etc/client.properties strata.stats "" || true
+    compose logs 2>&1 | grep -v "Information" | tail -40
+    echo "FAILED: requests were lost"
+    exit 1
+  fi
   echo "cluster test passed: 100000 requests, broker-a killed under load, none lost"
 }
 

@@ -63,6 +63,9 @@ struct Client::Call {
 struct Client::State {
   struct Link {
     std::string endpoint;
+    // A context (so an I/O thread) per endpoint: libzmq resolves a host name on the I/O
+    // thread, and while a dead broker's name fails to resolve it must not stall the others.
+    std::unique_ptr<zmq::context_t> context;
     zmq::socket_t socket;
     zmq::socket_t monitor;
     bool refused = false;  // the last handshake failed
@@ -80,7 +83,6 @@ struct Client::State {
   };
   using Deadline = std::pair<TimePoint, MessageId>;
 
-  zmq::context_t context{1};
   std::vector<Link> links;
   std::optional<EndpointPool> pool;
   core::Wakeup wakeup;
@@ -109,13 +111,14 @@ Client::Client(ClientOptions options) : options_(std::move(options)), state_(std
   for (const auto& endpoint : options_.endpoints) {
     State::Link link;
     link.endpoint = endpoint;
-    link.socket = zmq::socket_t(s.context, zmq::socket_type::dealer);
+    link.context = std::make_unique<zmq::context_t>(1);
+    link.socket = zmq::socket_t(*link.context, zmq::socket_type::dealer);
     if (curve) core::makeCurveClient(link.socket, *options_.secretKey, *options_.serverKey, options_.limits);
     auto monitorEndpoint = "inproc://strata.client.monitor." + std::to_string(++monitorSequence);
     if (zmq_socket_monitor(link.socket.handle(), monitorEndpoint.c_str(), kMonitorEvents) != 0) {
       throw SystemError("cannot monitor the client socket");
     }
-    link.monitor = zmq::socket_t(s.context, zmq::socket_type::pair);
+    link.monitor = zmq::socket_t(*link.context, zmq::socket_type::pair);
     link.monitor.set(zmq::sockopt::linger, 0);
     link.monitor.connect(monitorEndpoint);
     try {
@@ -196,6 +199,15 @@ void Client::run() {
     }
   };
 
+  // The next live endpoint after i, in order; nullopt when no other is alive.
+  auto nextAlive = [&](std::size_t i) -> std::optional<std::size_t> {
+    for (std::size_t k = 1; k < s.links.size(); ++k) {
+      auto candidate = (i + k) % s.links.size();
+      if (s.pool->alive(candidate)) return candidate;
+    }
+    return std::nullopt;
+  };
+
   auto allRefused = [&]() -> std::optional<std::string> {
     for (const auto& link : s.links)
       if (!link.refused) return std::nullopt;
@@ -269,9 +281,11 @@ void Client::run() {
         bool noWorkerThere = error->code == ErrorCode::kUnknownService || error->code == ErrorCode::kUnavailable;
         if (it != s.inFlight.end() && noWorkerThere && ++it->second.declined < s.links.size()) {
           // In a pool, another broker may have the worker this one lacks (say, cut off from it).
-          it->second.link = (link + 1) % s.links.size();
-          sendTo(it->second.link, it->second.frames);
-          continue;
+          if (auto next = nextAlive(link)) {
+            it->second.link = *next;
+            sendTo(*next, it->second.frames);
+            continue;
+          }
         }
         finish(error->id, errorResponse(error->id, error->code, std::string(error->text)));
       } else if (auto* partial = std::get_if<codec::Partial>(&decoded.message)) {
@@ -345,7 +359,7 @@ void Client::run() {
       if (it == s.inFlight.end()) continue;
       auto& call = it->second;
       ++call.attempts;
-      call.link = s.links.size() > 1 ? (call.link + 1) % s.links.size() : call.link;
+      call.link = nextAlive(call.link).value_or(call.link);
       ++s.resent;
       sendTo(call.link, call.frames);
       call.attemptDeadline = now + options_.attemptTimeout;

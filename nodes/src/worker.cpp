@@ -49,6 +49,9 @@ struct Completion {
 struct Worker::Impl {
   struct Link {
     std::string endpoint;
+    // A context (so an I/O thread) per broker: libzmq resolves a host name on the I/O
+    // thread, and while a dead broker's name fails to resolve it must not stall the others.
+    std::unique_ptr<zmq::context_t> context;
     zmq::socket_t socket;
     BrokerLink state;
     std::uint64_t generation = 0;
@@ -131,7 +134,8 @@ void Worker::start() {
   }
   for (const auto& endpoint : w.options.brokers) {
     auto link = std::make_unique<Impl::Link>(
-        Impl::Link{endpoint, zmq::socket_t(), BrokerLink(w.options.heartbeat, w.options.liveness), 0, false});
+        Impl::Link{endpoint, std::make_unique<zmq::context_t>(1), zmq::socket_t(),
+                   BrokerLink(w.options.heartbeat, w.options.liveness), 0, false});
     w.connect(*link);
     w.links.push_back(std::move(link));
   }
@@ -150,7 +154,7 @@ void Worker::stop() {
 }
 
 void Worker::Impl::connect(Link& link) {
-  link.socket = zmq::socket_t(context, zmq::socket_type::dealer);
+  link.socket = zmq::socket_t(*link.context, zmq::socket_type::dealer);
   core::makeCurveClient(link.socket, *options.secretKey, *options.brokerKey, options.limits);
   try {
     link.socket.connect(link.endpoint);

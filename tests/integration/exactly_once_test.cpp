@@ -118,14 +118,7 @@ TEST_F(ExactlyOnce, AnswersARetriedIdFromTheStoreWithoutApplyingAgain) {
 void ExactlyOnce::runPoolUnderLoad(const std::function<void(Process& brokerA)>& disrupt,
                                    const std::function<void(Process& brokerA)>& afterLoad) {
   auto endpointA = cluster.startBroker();
-  auto config = cluster.writeConfig("broker-b.properties",
-                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
-                                     {"strata.key", cluster.keyFile("broker").string()},
-                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
-                                     {"strata.heartbeat_ms", "200"}});
-  auto& brokerB = cluster.startProcess(brokerBinary(), {"--config", config.string()}, "broker-b.log");
-  auto endpointB = brokerB.waitForEndpoint("listening on", 10s);
-  ASSERT_FALSE(endpointB.empty());
+  auto [brokerB, endpointB] = cluster.startExtraBroker("broker-b");
   auto workerA = startWorker("logic-a", {endpointA, endpointB});
   auto workerB = startWorker("logic-b", {endpointA, endpointB});
   ASSERT_TRUE(brokerB.waitForLog("ready with credit", 10s, 2));
@@ -233,15 +226,7 @@ TEST_F(ExactlyOnce, SurvivingBrokerTakesOverTheSharedJournalOfADeadOne) {
   std::map<std::string, std::string> shared{{"strata.journal", postgres.uri()}, {"strata.journal.lease_ms", "1000"}};
   auto endpointA = cluster.startBroker(shared);
   // Broker B shares the journal; no worker is up, so A's requests can only wait there.
-  auto configB = shared;
-  configB.insert({{"strata.broker.bind", "tcp://127.0.0.1:*"},
-                  {"strata.key", cluster.keyFile("broker").string()},
-                  {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
-                  {"strata.heartbeat_ms", "200"}});
-  auto& brokerB = cluster.startProcess(brokerBinary(), {"--config", cluster.writeConfig("b.properties", configB).string()},
-                                       "broker-b.log");
-  auto endpointB = brokerB.waitForEndpoint("listening on", 10s);
-  ASSERT_FALSE(endpointB.empty());
+  auto [brokerB, endpointB] = cluster.startExtraBroker("broker-b", shared);
   std::atomic<std::size_t> accepted{0};
   {
     nodes::Client client(cluster.clientOptions("front"));  // broker A only

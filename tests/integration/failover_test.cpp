@@ -25,14 +25,9 @@ class BrokerPool : public ::testing::Test {
     cluster.addIdentity("logic-a", 2);
     cluster.addIdentity("logic-b", 2);
     endpointA = cluster.startBroker();
-    auto config = cluster.writeConfig("broker-b.properties",
-                                      {{"strata.broker.bind", "tcp://127.0.0.1:*"},
-                                       {"strata.key", cluster.keyFile("broker").string()},
-                                       {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
-                                       {"strata.heartbeat_ms", "200"}});
-    brokerB = &cluster.startProcess(brokerBinary(), {"--config", config.string()}, "broker-b.log");
-    endpointB = brokerB->waitForEndpoint("listening on", 10s);
-    ASSERT_FALSE(endpointB.empty()) << brokerB->log();
+    auto extra = cluster.startExtraBroker("broker-b");
+    brokerB = &extra.process;
+    endpointB = extra.endpoint;
     for (const char* name : {"logic-a", "logic-b"}) {
       cluster.startNode(name, "echo", {{"strata.brokers", endpointA + "," + endpointB}});
     }
@@ -144,14 +139,7 @@ TEST(RetryPolicy, ResendsAStuckAttemptToTheNextBroker) {
   cluster.addIdentity("logic-b", 2);
   // Broker A takes 20 s to give up on a silent worker, so its requests stay stuck there.
   auto endpointA = cluster.startBroker({{"strata.heartbeat_liveness", "100"}});
-  auto config = cluster.writeConfig("broker-b.properties",
-                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
-                                     {"strata.key", cluster.keyFile("broker").string()},
-                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
-                                     {"strata.heartbeat_ms", "200"}});
-  auto& brokerB = cluster.startProcess(brokerBinary(), {"--config", config.string()}, "broker-b.log");
-  auto endpointB = brokerB.waitForEndpoint("listening on", 10s);
-  ASSERT_FALSE(endpointB.empty());
+  auto [brokerB, endpointB] = cluster.startExtraBroker("broker-b");
   auto& stuck = cluster.startNode("logic-a", "echo", {{"strata.brokers", endpointA}});
   cluster.startProcess(nodeBinary(),
                        {"--config", cluster.writeConfig("b-node.properties",
@@ -185,14 +173,7 @@ TEST(BrokerPartition, WorkerCutOffFromOneBrokerServesThroughTheOtherAndComesBack
   cluster.addIdentity("front", 4);
   cluster.addIdentity("logic-a", 2);
   auto endpointA = cluster.startBroker();
-  auto config = cluster.writeConfig("broker-b.properties",
-                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
-                                     {"strata.key", cluster.keyFile("broker").string()},
-                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
-                                     {"strata.heartbeat_ms", "200"}});
-  auto& brokerB = cluster.startProcess(brokerBinary(), {"--config", config.string()}, "broker-b.log");
-  auto endpointB = brokerB.waitForEndpoint("listening on", 10s);
-  ASSERT_FALSE(endpointB.empty());
+  auto [brokerB, endpointB] = cluster.startExtraBroker("broker-b");
   TcpProxy toA(endpointA);
   cluster.startNode("logic-a", "echo", {{"strata.brokers", toA.endpoint() + "," + endpointB}});
   ASSERT_TRUE(brokerB.waitForLog("worker logic-a (", 10s));

@@ -184,13 +184,26 @@ fs::path Cluster::writeConfig(const std::string& file, const std::map<std::strin
   return path;
 }
 
-std::string Cluster::startBroker(const std::map<std::string, std::string>& extra) {
+std::map<std::string, std::string> Cluster::brokerSettings(const std::map<std::string, std::string>& extra) const {
   std::map<std::string, std::string> keys{{"strata.broker.bind", "tcp://127.0.0.1:*"},
                                           {"strata.key", keyFile("broker").string()},
                                           {"strata.authorized_keys", (dir_ / "authorized_keys").string()},
                                           {"strata.heartbeat_ms", "200"}};
   for (const auto& [k, v] : extra) keys[k] = v;
-  auto config = writeConfig("broker.properties", keys);
+  return keys;
+}
+
+Cluster::ExtraBroker Cluster::startExtraBroker(const std::string& name,
+                                               const std::map<std::string, std::string>& extra) {
+  auto config = writeConfig(name + ".properties", brokerSettings(extra));
+  auto& process = startProcess(brokerBinary(), {"--config", config.string()}, name + ".log");
+  auto endpoint = process.waitForEndpoint("listening on", kStartTimeout);
+  if (endpoint.empty()) throw std::runtime_error(name + " did not start:\n" + process.log());
+  return {process, endpoint};
+}
+
+std::string Cluster::startBroker(const std::map<std::string, std::string>& extra) {
+  auto config = writeConfig("broker.properties", brokerSettings(extra));
   broker_ = std::make_unique<Process>(brokerBinary(), std::vector<std::string>{"--config", config.string()},
                                       dir_ / "broker.log");
   brokerEndpoint_ = broker_->waitForEndpoint("listening on", kStartTimeout);

@@ -84,6 +84,13 @@ class Cluster {
   // Starts a broker bound to tcp://127.0.0.1:* and waits until it listens; returns its endpoint.
   std::string startBroker(const std::map<std::string, std::string>& extra = {});
   Process& broker() { return *broker_; }
+
+  // Another broker of the pool (same key pair and authorized_keys), on tcp://127.0.0.1:*.
+  struct ExtraBroker {
+    Process& process;
+    std::string endpoint;
+  };
+  ExtraBroker startExtraBroker(const std::string& name, const std::map<std::string, std::string>& extra = {});
   const std::string& brokerEndpoint() const { return brokerEndpoint_; }
 
   // Starts strata-node named name (an identity) running services against the broker, and
@@ -98,6 +105,8 @@ class Cluster {
   std::filesystem::path clientConfig(const std::string& identity) const;
 
  private:
+  std::map<std::string, std::string> brokerSettings(const std::map<std::string, std::string>& extra) const;
+
   std::filesystem::path dir_;
   std::string authorized_;
   std::unique_ptr<Process> broker_;
