@@ -16,7 +16,6 @@ Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
 // Messages taken per poll wake-up before timers get a turn; keeps deadlines honest
 // under a flood without paying a poll per message.
 constexpr int kReceiveBatch = 512;
-constexpr std::chrono::milliseconds kStatsInterval{100};
 
 }  // namespace
 
@@ -34,16 +33,12 @@ class Broker::SocketOutbox final : public Outbox {
     } catch (const zmq::error_t& e) {
       // EHOSTUNREACH: the peer left (ROUTER_MANDATORY says so instead of dropping silently).
       // Its requests are settled by deadlines and heartbeats, not here.
-      ++unroutable_;
       if (e.num() != EHOSTUNREACH) logger().warning("send failed: %s", std::string(e.what()));
     }
   }
 
-  std::uint64_t unroutable() const { return unroutable_; }
-
  private:
   zmq::socket_t& socket_;
-  std::uint64_t unroutable_ = 0;
 };
 
 Broker::Broker(BrokerOptions options, const core::Clock& clock)
@@ -77,29 +72,17 @@ void Broker::stop() {
   wakeup_.signal();
 }
 
-BrokerStats Broker::stats() const {
-  std::lock_guard lock(statsMutex_);
-  return statsSnapshot_;
-}
-
 void Broker::run() {
   for (const auto& e : endpoints_) logger().information("broker listening on %s (CURVE)", e);
   std::array<zmq::pollitem_t, 2> items{
       {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wakeup_.fd(), ZMQ_POLLIN, 0}}};
-  auto nextStats = clock_.now();
   while (!stopping_) {
     auto wait = core_->timeUntilNextTick(clock_.now());
     zmq::poll(items.data(), items.size(), wait);
     if (items[1].revents & ZMQ_POLLIN) wakeup_.drain();
     if (items[0].revents & ZMQ_POLLIN) receiveAll();
-    auto now = clock_.now();
-    core_->onTick(now);
+    core_->onTick(clock_.now());
     core_->flushJournal();
-    if (now >= nextStats) {
-      nextStats = now + kStatsInterval;
-      std::lock_guard lock(statsMutex_);
-      statsSnapshot_ = core_->stats();
-    }
   }
   auto s = core_->stats();
   logger().information("broker stopped: " + std::to_string(s.requests) + " requests, " + std::to_string(s.replies) +

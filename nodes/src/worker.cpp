@@ -79,11 +79,9 @@ struct Worker::Impl {
   std::vector<Completion> completions;
   std::thread loop;
   std::atomic<bool> stopping{false};
-  std::atomic<std::uint64_t> handled{0};
   std::size_t directInFlight = 0;  // loop thread only
   // Ids being handled now, with the origins of copies that arrived meanwhile (loop thread only).
   std::unordered_map<MessageId, std::vector<Origin>, core::MessageIdHash> running;
-  std::uint64_t malformed = 0;     // loop thread only
   core::RateLimitedLog badInputLog;
   bool started = false;
 
@@ -111,8 +109,6 @@ void Worker::addService(const std::string& name, Handler handler, Execution exec
 }
 
 std::vector<std::string> Worker::endpoints() const { return impl_->endpoints; }
-
-std::uint64_t Worker::handled() const { return impl_->handled.load(); }
 
 void Worker::start() {
   Impl& w = *impl_;
@@ -254,7 +250,6 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
         outcome = Outcome::failure(ErrorCode::kInternal, "handler failed");
       }
     }
-    ++handled;
     if (in->store && !outcome.recorded) {
       try {
         in->store->record(in->id, outcome);
@@ -283,7 +278,6 @@ void Worker::Impl::onLinkMessage(int index, detail::FrameList& frames, std::vect
   auto decoded = detail::decodeFrames(frames, views);
   auto now = clock.now();
   if (!decoded.ok()) {
-    ++malformed;
     if (badInputLog.allow(link.endpoint, now)) {
       logger().warning("%s: dropped a malformed message: %s", link.endpoint,
                        std::string(codec::decodeErrorName(decoded.error)));
@@ -317,7 +311,6 @@ void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::s
   auto decoded = detail::decodeFrames(frames, views);
   auto* request = decoded.ok() ? std::get_if<codec::Request>(&decoded.message) : nullptr;
   if (!request) {
-    ++malformed;
     if (badInputLog.allow(identity->name, clock.now())) {
       logger().warning("dropped a malformed message from %s: %s (%z more held back since the last line)",
                        identity->name, std::string(codec::decodeErrorName(decoded.error)),

@@ -15,6 +15,7 @@ namespace {
 using namespace std::string_literals;
 using codecs::ErrorCode;
 using core::MessageId;
+using test::expectError;
 using test::Harness;
 using test::kData;
 using test::kFront;
@@ -27,13 +28,6 @@ using test::reply;
 using test::request;
 using test::Sent;
 using test::sentAs;
-
-void expectError(const Sent& sent, std::string_view to, const MessageId& id, ErrorCode code) {
-  EXPECT_EQ(sent.peer, peerOf(to));
-  auto error = sentAs<codecs::Error>(sent);
-  EXPECT_EQ(error.id, id);
-  EXPECT_EQ(error.code, code) << "got " << codecs::errorCodeName(error.code) << ": " << error.text;
-}
 
 void expectDisconnect(const Sent& sent, std::string_view to, std::string_view reasonPart) {
   EXPECT_EQ(sent.peer, peerOf(to));

@@ -15,6 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 using codecs::ErrorCode;
 using core::MessageId;
+using test::expectError;
 using test::Harness;
 using test::kFront;
 using test::kLogicA;
@@ -25,13 +26,6 @@ using test::reply;
 using test::request;
 using test::Sent;
 using test::sentAs;
-
-void expectError(const Sent& sent, std::string_view to, const MessageId& id, ErrorCode code) {
-  EXPECT_EQ(sent.peer, peerOf(to));
-  auto error = sentAs<codecs::Error>(sent);
-  EXPECT_EQ(error.id, id);
-  EXPECT_EQ(error.code, code) << "got " << codecs::errorCodeName(error.code) << ": " << error.text;
-}
 
 // Keeps worker alive with a heartbeat, as a live worker would between broker ticks.
 void heartbeatFrom(Harness& h, std::string_view worker) { h.send(worker, codecs::Heartbeat{}); }

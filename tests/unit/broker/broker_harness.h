@@ -81,6 +81,14 @@ T sentAs(const Sent& sent) {
   return message ? *message : T{};
 }
 
+// Checks that sent is an ERROR with code for id, addressed to the peer named to.
+inline void expectError(const Sent& sent, std::string_view to, const core::MessageId& id, codecs::ErrorCode code) {
+  EXPECT_EQ(sent.peer, peerOf(to));
+  auto error = sentAs<codecs::Error>(sent);
+  EXPECT_EQ(error.id, id);
+  EXPECT_EQ(error.code, code) << "got " << codecs::errorCodeName(error.code) << ": " << error.text;
+}
+
 inline codecs::Request request(const core::MessageId& id, std::string_view service,
                                std::uint32_t timeoutMs = 5000, std::string_view body = "hello") {
   codecs::Request r;

@@ -46,9 +46,6 @@ class Broker {
   // May be called from any thread, including a signal-waiting one.
   void stop();
 
-  // A copy of the stats, taken on the loop thread at its last turn.
-  BrokerStats stats() const;
-
  private:
   class SocketOutbox;
   void receiveAll();
@@ -64,8 +61,6 @@ class Broker {
   std::unique_ptr<BrokerCore> core_;
   core::Wakeup wakeup_;
   std::atomic<bool> stopping_{false};
-  mutable std::mutex statsMutex_;
-  BrokerStats statsSnapshot_;
 };
 
 }  // namespace strata::broker

@@ -74,7 +74,6 @@ class Worker {
 
   // Direct mode: the endpoints bound, ports filled in.
   std::vector<std::string> endpoints() const;
-  std::uint64_t handled() const;
 
  private:
   struct Impl;
