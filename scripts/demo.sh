@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
 
 strata_setup >&2
 BIN=$STRATA_BUILD
-export PATH="$BIN/nodes:$BIN/broker:$PATH"
+export PATH="$BIN/bin:$PATH"
 STRATA=strata
 RUN=$STRATA_BUILD/demo
 rm -rf "$RUN" && mkdir -p "$RUN" && cd "$RUN"

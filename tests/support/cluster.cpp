@@ -151,9 +151,9 @@ RunResult runProgram(const std::string& program, const std::vector<std::string>&
   return result;
 }
 
-std::string brokerBinary() { return STRATA_BINARY_DIR "/broker/strata-broker"; }
-std::string nodeBinary() { return STRATA_BINARY_DIR "/nodes/strata-node"; }
-std::string cliBinary() { return STRATA_BINARY_DIR "/nodes/strata"; }
+std::string brokerBinary() { return STRATA_BINARY_DIR "/bin/strata-broker"; }
+std::string nodeBinary() { return STRATA_BINARY_DIR "/bin/strata-node"; }
+std::string cliBinary() { return STRATA_BINARY_DIR "/bin/strata"; }
 
 Cluster::Cluster() {
   dir_ = fs::temp_directory_path() /

@@ -1,0 +1,312 @@
+#pragma once
+
+// A header-only C++ layer over <strata/plugin_abi.h> for writing plug-ins. Everything
+// here compiles into the plug-in, so only the C ABI crosses into strata-node: a plug-in
+// built with it does not link any Strata library.
+//
+//   class Greeter : public strata::plugin::Plugin {
+//    public:
+//     explicit Greeter(strata::plugin::Host& host) {
+//       host.addService("greet", [](const strata::plugin::Request& request, strata::plugin::Reply& reply) {
+//         reply.frame("hello, " + request.body());
+//       });
+//     }
+//   };
+//   STRATA_PLUGIN(Greeter, "greeter", "1.0", "says hello", "greeting")
+//
+// Exceptions never cross the boundary: one thrown by a handler becomes an `internal`
+// error with its text; one thrown by the constructor fails the plug-in's start with it.
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <strata/plugin_abi.h>
+
+namespace strata::plugin {
+
+using Id = std::array<std::uint8_t, 16>;
+
+inline std::string_view view(strata_bytes bytes) { return {bytes.data, bytes.size}; }
+inline strata_bytes bytes(std::string_view text) { return {text.data(), text.size()}; }
+
+// Thrown by handlers for an error with its own code; any other exception is `internal`.
+class ServiceError : public std::runtime_error {
+ public:
+  ServiceError(strata_error code, const std::string& text) : std::runtime_error(text), code_(code) {}
+  strata_error code() const { return code_; }
+
+ private:
+  strata_error code_;
+};
+
+// A read-only view of a request; valid while the handler runs.
+class Request {
+ public:
+  explicit Request(const strata_request& raw) : raw_(raw) {}
+
+  Id id() const {
+    Id id{};
+    std::memcpy(id.data(), raw_.id, id.size());
+    return id;
+  }
+  std::string_view service() const { return view(raw_.service); }
+  std::string_view callerName() const { return view(raw_.caller_name); }
+  int callerLayer() const { return raw_.caller_layer; }
+  std::chrono::milliseconds timeLeft() const { return std::chrono::milliseconds(raw_.deadline_ms); }
+
+  std::optional<std::string_view> header(std::string_view key) const {
+    for (std::size_t i = 0; i < raw_.header_count; ++i) {
+      if (view(raw_.headers[i].key) == key) return view(raw_.headers[i].value);
+    }
+    return std::nullopt;
+  }
+  std::span<const strata_header> headers() const { return {raw_.headers, raw_.header_count}; }
+  std::span<const strata_bytes> frames() const { return {raw_.frames, raw_.frame_count}; }
+  // The body frames joined (a copy).
+  std::string body() const {
+    std::string out;
+    for (const auto& frame : frames()) out.append(frame.data, frame.size);
+    return out;
+  }
+  const strata_request& raw() const { return raw_; }
+
+ private:
+  const strata_request& raw_;
+};
+
+// The reply a handler builds.
+class Reply {
+ public:
+  Reply(const strata_host_api& api, strata_reply* raw) : api_(api), raw_(raw) {}
+
+  void frame(std::string_view data) { api_.reply_frame(raw_, data.data(), data.size()); }
+  void header(std::string_view key, std::string_view value) {
+    api_.reply_header(raw_, key.data(), key.size(), value.data(), value.size());
+  }
+  void error(strata_error code, const std::string& text) { api_.reply_error(raw_, static_cast<std::uint16_t>(code), text.c_str()); }
+  // Sends what was added so far as a partial reply.
+  void partial() { api_.reply_partial(raw_); }
+
+ private:
+  const strata_host_api& api_;
+  strata_reply* raw_;
+};
+
+// An owned copy of a strata_response.
+struct Response {
+  Id id{};
+  strata_error error = STRATA_OK;
+  std::string errorText;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::string> frames;
+
+  bool ok() const { return error == STRATA_OK; }
+  std::string body() const {
+    std::string out;
+    for (const auto& f : frames) out += f;
+    return out;
+  }
+};
+
+struct CallOptions {
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds timeout{0};  // 0: the node's default
+  std::optional<Id> id;                  // reuse an id (a retry of the same request)
+};
+
+using Handler = std::function<void(const Request&, Reply&)>;
+
+// The node, as a plug-in sees it.
+class Host {
+ public:
+  Host(const strata_host_api& api, strata_host* raw) : api_(api), raw_(raw) {}
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  std::optional<std::string> config(const std::string& key) const {
+    const char* value = api_.config(raw_, key.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  }
+  std::string config(const std::string& key, const std::string& fallback) const {
+    return config(key).value_or(fallback);
+  }
+  // Throws std::invalid_argument naming the key when set to something else than a
+  // whole number in [min, max].
+  long long configInt(const std::string& key, long long fallback, long long min, long long max) const {
+    auto text = config(key);
+    if (!text) return fallback;
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(*text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text->size() || value < min || value > max) {
+      throw std::invalid_argument(key + " must be a whole number from " + std::to_string(min) + " to " +
+                                  std::to_string(max) + ", not '" + *text + "'");
+    }
+    return value;
+  }
+  std::string dataDir() const { return api_.data_dir(raw_); }
+
+  void log(strata_log_level level, const std::string& text) const { api_.log(raw_, level, text.c_str()); }
+  void info(const std::string& text) const { log(STRATA_LOG_INFORMATION, text); }
+  void warning(const std::string& text) const { log(STRATA_LOG_WARNING, text); }
+  void error(const std::string& text) const { log(STRATA_LOG_ERROR, text); }
+
+  // Registers a service; only while the plug-in starts. The handler must outlive the
+  // plug-in instance (the Host keeps it).
+  void addService(const std::string& name, Handler handler, std::uint32_t flags = 0) {
+    handlers_.push_back(std::make_unique<Handler>(std::move(handler)));
+    int rc = api_.add_service(raw_, name.c_str(), &Host::trampoline, handlers_.back().get(), flags);
+    if (rc != STRATA_OK) {
+      handlers_.pop_back();
+      throw std::invalid_argument("the node refused service '" + name + "'");
+    }
+  }
+
+  // Calls a service (in process when this process hosts it) and waits for its answer.
+  Response call(std::string_view service, const std::vector<std::string_view>& frames, const CallOptions& options = {}) const {
+    std::vector<strata_bytes> rawFrames;
+    rawFrames.reserve(frames.size());
+    for (auto frame : frames) rawFrames.push_back(bytes(frame));
+    std::vector<strata_header> rawHeaders;
+    for (const auto& [key, value] : options.headers) rawHeaders.push_back({bytes(key), bytes(value)});
+    strata_call call{bytes(service), rawHeaders.data(), rawHeaders.size(), rawFrames.data(), rawFrames.size(),
+                     static_cast<std::uint32_t>(options.timeout.count()), options.id ? options.id->data() : nullptr};
+    Response out;
+    api_.call(raw_, &call, &Host::collect, &out);
+    return out;
+  }
+  Response call(std::string_view service, std::string_view body, const CallOptions& options = {}) const {
+    return call(service, std::vector<std::string_view>{body}, options);
+  }
+
+  const strata_host_api& api() const { return api_; }
+  strata_host* raw() const { return raw_; }
+
+ private:
+  static void trampoline(void* context, const strata_request* raw, strata_reply* rawReply);
+  static void collect(void* context, const strata_response* raw) {
+    auto& out = *static_cast<Response*>(context);
+    std::memcpy(out.id.data(), raw->id, out.id.size());
+    out.error = static_cast<strata_error>(raw->error);
+    out.errorText = std::string(view(raw->error_text));
+    for (std::size_t i = 0; i < raw->header_count; ++i) {
+      out.headers.emplace_back(view(raw->headers[i].key), view(raw->headers[i].value));
+    }
+    for (std::size_t i = 0; i < raw->frame_count; ++i) out.frames.emplace_back(view(raw->frames[i]));
+  }
+
+  const strata_host_api& api_;
+  strata_host* raw_;
+  std::vector<std::unique_ptr<Handler>> handlers_;
+};
+
+// The base of a C++ plug-in: construct from a Host (register services there), destroy
+// to stop. The Host outlives the instance.
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+};
+
+namespace detail {
+
+// Holds api_ for the trampoline, which only gets the handler's context.
+inline const strata_host_api*& hostApi() {
+  static const strata_host_api* api = nullptr;
+  return api;
+}
+
+inline void writeError(char* error, std::size_t size, const std::string& text) {
+  if (size == 0) return;
+  std::size_t n = std::min(size - 1, text.size());
+  std::memcpy(error, text.data(), n);
+  error[n] = '\0';
+}
+
+template <class T>
+struct Instance {
+  std::unique_ptr<Host> host;
+  std::unique_ptr<T> plugin;
+};
+
+template <class T>
+void* start(const strata_host_api* api, strata_host* raw, char* error, std::size_t errorSize) {
+  try {
+    if (api->abi_version != STRATA_PLUGIN_ABI_VERSION) {
+      writeError(error, errorSize, "host ABI version " + std::to_string(api->abi_version) + ", plug-in built for " +
+                                       std::to_string(STRATA_PLUGIN_ABI_VERSION));
+      return nullptr;
+    }
+    hostApi() = api;
+    auto instance = std::make_unique<Instance<T>>();
+    instance->host = std::make_unique<Host>(*api, raw);
+    instance->plugin = std::make_unique<T>(*instance->host);
+    return instance.release();
+  } catch (const std::exception& e) {
+    writeError(error, errorSize, e.what());
+  } catch (...) {
+    writeError(error, errorSize, "unknown exception");
+  }
+  return nullptr;
+}
+
+template <class T>
+void stop(void* instance) {
+  try {
+    delete static_cast<Instance<T>*>(instance);
+  } catch (...) {
+    // Destructors must not throw; nothing more to do at the boundary.
+  }
+}
+
+}  // namespace detail
+
+inline void Host::trampoline(void* context, const strata_request* raw, strata_reply* rawReply) {
+  const strata_host_api& api = *detail::hostApi();
+  Reply reply(api, rawReply);
+  try {
+    Request request(*raw);
+    (*static_cast<Handler*>(context))(request, reply);
+  } catch (const ServiceError& e) {
+    reply.error(e.code(), e.what());
+  } catch (const std::exception& e) {
+    reply.error(STRATA_ERROR_INTERNAL, e.what());
+  } catch (...) {
+    reply.error(STRATA_ERROR_INTERNAL, "unknown exception");
+  }
+}
+
+}  // namespace strata::plugin
+
+// Defines the two exported entry points for plug-in class T (constructible from Host&).
+// The trailing arguments are the configuration keys it reads (under
+// strata.plugin.<name>.), as string literals.
+#define STRATA_PLUGIN(T, NAME, VERSION, DESCRIPTION, ...)                                                  \
+  extern "C" STRATA_PLUGIN_EXPORT uint32_t strata_plugin_abi_version(void) { return STRATA_PLUGIN_ABI_VERSION; } \
+  extern "C" STRATA_PLUGIN_EXPORT const strata_plugin* strata_plugin_describe(void) {                     \
+    static const char* const keys[] = {__VA_ARGS__ __VA_OPT__(, ) nullptr};                               \
+    static const strata_plugin plugin{STRATA_PLUGIN_ABI_VERSION,                                           \
+                                      NAME,                                                                \
+                                      VERSION,                                                             \
+                                      DESCRIPTION,                                                         \
+                                      keys,                                                                \
+                                      &::strata::plugin::detail::start<T>,                                 \
+                                      &::strata::plugin::detail::stop<T>};                                 \
+    return &plugin;                                                                                        \
+  }
