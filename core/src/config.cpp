@@ -99,6 +99,11 @@ const std::vector<KeySpec>& nodeKeys() {
       {"strata.node.name", "this node's name, stamped on its replies (default: host-pid)"},
       {"strata.worker.idempotency_db", "SQLite file of completed request ids; a retried id gets the stored reply"},
       {"strata.worker.idempotency_window_ms", "how long completed ids are remembered, ms (default one day)"},
+      {"strata.plugins", "plug-ins to load, comma separated (libstrata_<name>.so)"},
+      {"strata.plugin_dir", "where plug-ins are found (default: lib/strata/plugins beside bin/)"},
+      {"strata.data_dir", "where plug-ins keep their files (default: data)"},
+      {"strata.plugin.", "a plug-in's settings: strata.plugin.<name>.<key>; path and layer (3: in process only)", true},
+      {"strata.timeout_ms", "default deadline of this node's own calls to other services, ms"},
   });
   return keys;
 }

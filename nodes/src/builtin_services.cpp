@@ -25,12 +25,12 @@ Outcome sleepService(const IncomingRequest& request, const PartialSender&) {
   return Outcome::reply({"slept " + std::to_string(ms) + " ms"});
 }
 
-void addBuiltinServices(Worker& worker, const std::vector<std::string>& names) {
+void addBuiltinServices(Node& node, const std::vector<std::string>& names) {
   for (const auto& name : names) {
     if (name == "echo") {
-      worker.addService(name, echoService, Worker::Execution::kInline);
+      node.addService(name, echoService, Worker::Execution::kInline);
     } else if (name == "sleep") {
-      worker.addService(name, sleepService);
+      node.addService(name, sleepService);
     } else {
       throw ConfigError("unknown service '" + name + "' in strata.services; built in: echo, sleep");
     }

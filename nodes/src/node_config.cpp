@@ -50,6 +50,17 @@ WorkerOptions workerOptionsFrom(const core::Config& config) {
   return o;
 }
 
+std::optional<ClientOptions> nodeClientOptionsFrom(const core::Config& config, const WorkerOptions& worker) {
+  if (worker.brokers.empty()) return std::nullopt;
+  ClientOptions o;
+  o.endpoints = worker.brokers;
+  o.secretKey = worker.secretKey;
+  o.serverKey = worker.brokerKey;
+  o.defaultTimeout = config.getMillis("strata.timeout_ms", ClientOptions::kDefaultTimeout);
+  o.limits = worker.limits;
+  return o;
+}
+
 ClientOptions clientOptionsFrom(const core::Config& config) {
   ClientOptions o;
   bool direct = config.has("strata.workers");

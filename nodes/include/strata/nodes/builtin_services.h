@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <strata/nodes/node.h>
 #include <strata/nodes/worker.h>
 
 namespace strata::nodes {
@@ -18,6 +19,6 @@ inline constexpr std::chrono::milliseconds kMaxSleep{60'000};
 
 // Registers the named built-in services on worker. Throws ConfigError for a name that
 // is not built in.
-void addBuiltinServices(Worker& worker, const std::vector<std::string>& names);
+void addBuiltinServices(Node& node, const std::vector<std::string>& names);
 
 }  // namespace strata::nodes

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <strata/nodes/client.h>
+#include <strata/nodes/worker.h>
+#include <strata/plugin_abi.h>
+
+namespace strata::nodes {
+
+// A node process: the services it hosts (its own, its plug-ins', its layer-3 modules'),
+// served to brokers or clients through a Worker, and its way to call other services.
+// A call to a service this process hosts is a plain function call on the caller's
+// thread, with no socket and no copy of the body; any other goes through the Client.
+//
+// Services are added before start() and never change afterwards, so calls read the
+// table without a lock from any thread.
+class Node {
+ public:
+  // Who may call a service.
+  enum class Reach {
+    kServed,  // brokers and direct-mode clients, and this process
+    kLocal,   // this process only: a layer-3 module's service, offered to no broker
+  };
+
+  // client: how calls to services hosted elsewhere leave the process; nullopt answers
+  // them `unavailable`.
+  Node(WorkerOptions worker, std::optional<ClientOptions> client);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Before start(). Throws ConfigError for a name already taken or not a valid name.
+  void addService(const std::string& name, Handler handler, Worker::Execution execution = Worker::Execution::kPool,
+                  Reach reach = Reach::kServed);
+  // A handler behind the plug-in C ABI; called in process with views of the caller's
+  // frames. STRATA_SERVICE_INLINE and STRATA_SERVICE_LOCAL in flags as add_service's.
+  void addService(const std::string& name, strata_handler_fn handler, void* context, std::uint32_t flags);
+
+  bool hosts(std::string_view service) const;
+  // Every service and whether it is served.
+  std::vector<std::pair<std::string, Reach>> services() const;
+
+  // Starts the worker when some service is served. Throws ConfigError.
+  void start();
+  void stop();
+
+  // Calls a service: in process when hosted here (partial replies are dropped, as a
+  // blocking remote call drops them), otherwise through the client. The same contract
+  // as Client::call: never throws for the callee's failures, which come back as errors.
+  Response call(OutgoingRequest request);
+  // The same through the C ABI: on_response gets the answer before this returns; the
+  // return value is its error code (STRATA_OK when it succeeded).
+  int call(const strata_call& call, strata_response_fn onResponse, void* context);
+
+  // Calls answered in process and through the client, since start.
+  std::uint64_t localCalls() const { return localCalls_.load(std::memory_order_relaxed); }
+  std::uint64_t remoteCalls() const { return remoteCalls_.load(std::memory_order_relaxed); }
+
+  const std::string& name() const { return workerOptions_.name; }
+  core::Layer layer() const { return workerOptions_.layer; }
+  // Direct mode: the endpoints bound.
+  std::vector<std::string> endpoints() const;
+
+ private:
+  struct Service {
+    Handler handler;                     // a C++ handler, or
+    strata_handler_fn raw = nullptr;     // one behind the C ABI
+    void* rawContext = nullptr;
+    Worker::Execution execution = Worker::Execution::kPool;
+    Reach reach = Reach::kServed;
+  };
+  void add(const std::string& name, Service service);
+  const Service* find(std::string_view name) const;
+  Outcome runLocal(const Service& service, IncomingRequest request);
+
+  WorkerOptions workerOptions_;
+  std::optional<ClientOptions> clientOptions_;
+  std::unordered_map<std::string, Service> services_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Client> client_;
+  bool started_ = false;
+  std::atomic<std::uint64_t> localCalls_{0};
+  std::atomic<std::uint64_t> remoteCalls_{0};
+};
+
+// Runs a C ABI handler on request: the handler sees views of request's frames and
+// headers, and its reply becomes the Outcome. partial may be null (partials dropped).
+Outcome invokeRawHandler(strata_handler_fn handler, void* context, const IncomingRequest& request,
+                         const PartialSender* partial);
+
+}  // namespace strata::nodes

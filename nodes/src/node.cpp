@@ -1,0 +1,248 @@
+#include <strata/nodes/node.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <strata/core/errors.h>
+
+#include "raw_reply.h"
+
+namespace strata::nodes {
+
+namespace {
+
+std::string_view view(strata_bytes bytes) { return {bytes.data, bytes.size}; }
+strata_bytes bytesOf(std::string_view text) { return {text.data(), text.size()}; }
+
+std::int64_t millisLeft(core::TimePoint deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return std::max<std::int64_t>(0, left.count());
+}
+
+void checkServiceName(const std::string& name) {
+  bool printable = std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+  if (name.empty() || name.size() > codecs::kMaxServiceName || !printable) {
+    throw ConfigError("service name '" + name + "' must be 1 to 255 printable characters without spaces");
+  }
+  if (name.rfind("strata.", 0) == 0) throw ConfigError("service names starting 'strata.' are reserved: " + name);
+}
+
+// Hands an answer to a C caller as views of its own storage.
+int deliver(const core::MessageId& id, const Outcome& outcome, strata_response_fn onResponse, void* context) {
+  std::vector<strata_header> headers;
+  headers.reserve(outcome.headers.size());
+  for (const auto& [key, value] : outcome.headers) headers.push_back({bytesOf(key), bytesOf(value)});
+  std::vector<strata_bytes> frames;
+  frames.reserve(outcome.body.size());
+  for (const auto& frame : outcome.body) frames.push_back(bytesOf(frame));
+  strata_response response{};
+  std::memcpy(response.id, id.bytes().data(), sizeof response.id);
+  if (outcome.error) {
+    response.error = static_cast<std::uint16_t>(outcome.error->first);
+    response.error_text = bytesOf(outcome.error->second);
+  }
+  response.headers = headers.data();
+  response.header_count = headers.size();
+  response.frames = frames.data();
+  response.frame_count = frames.size();
+  if (onResponse != nullptr) onResponse(context, &response);
+  return response.error;
+}
+
+Outcome outcomeOf(Response&& response) {
+  if (!response.ok) return Outcome::failure(response.errorCode, std::move(response.errorText));
+  return Outcome::reply(std::move(response.body), std::move(response.headers));
+}
+
+}  // namespace
+
+Outcome invokeRawHandler(strata_handler_fn handler, void* context, const IncomingRequest& request,
+                         const PartialSender* partial) {
+  std::vector<strata_header> headers;
+  headers.reserve(request.headers.size());
+  for (const auto& [key, value] : request.headers) headers.push_back({bytesOf(key), bytesOf(value)});
+  std::vector<strata_bytes> frames;
+  frames.reserve(request.body.size());
+  for (const auto& frame : request.body) frames.push_back(bytesOf(frame));
+  strata_request raw{};
+  std::memcpy(raw.id, request.id.bytes().data(), sizeof raw.id);
+  raw.service = bytesOf(request.service);
+  raw.caller_name = bytesOf(request.caller.name);
+  raw.caller_layer = request.caller.layer;
+  raw.headers = headers.data();
+  raw.header_count = headers.size();
+  raw.frames = frames.data();
+  raw.frame_count = frames.size();
+  raw.deadline_ms = millisLeft(request.deadline);
+  strata_reply reply;
+  reply.partial = partial;
+  handler(context, &raw, &reply);
+  return std::move(reply.outcome);
+}
+
+Node::Node(WorkerOptions worker, std::optional<ClientOptions> client)
+    : workerOptions_(std::move(worker)), clientOptions_(std::move(client)) {}
+
+Node::~Node() { stop(); }
+
+void Node::add(const std::string& name, Service service) {
+  STRATA_ASSERT(!started_);
+  checkServiceName(name);
+  if (!services_.emplace(name, std::move(service)).second) {
+    throw ConfigError("service '" + name + "' is offered twice in this node");
+  }
+}
+
+void Node::addService(const std::string& name, Handler handler, Worker::Execution execution, Reach reach) {
+  add(name, Service{std::move(handler), nullptr, nullptr, execution, reach});
+}
+
+void Node::addService(const std::string& name, strata_handler_fn handler, void* context, std::uint32_t flags) {
+  STRATA_ASSERT(handler != nullptr);
+  add(name, Service{nullptr, handler, context,
+                    (flags & STRATA_SERVICE_INLINE) != 0 ? Worker::Execution::kInline : Worker::Execution::kPool,
+                    (flags & STRATA_SERVICE_LOCAL) != 0 ? Reach::kLocal : Reach::kServed});
+}
+
+bool Node::hosts(std::string_view service) const { return find(service) != nullptr; }
+
+const Node::Service* Node::find(std::string_view name) const {
+  // The table is fixed once started, and small; a transparent lookup would need C++20's
+  // heterogeneous unordered lookup with a custom hash, not worth it for one string.
+  auto it = services_.find(std::string(name));
+  return it == services_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, Node::Reach>> Node::services() const {
+  std::vector<std::pair<std::string, Reach>> out;
+  for (const auto& [name, service] : services_) out.emplace_back(name, service.reach);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Node::start() {
+  STRATA_ASSERT(!started_);
+  bool served = std::any_of(services_.begin(), services_.end(),
+                            [](const auto& entry) { return entry.second.reach == Reach::kServed; });
+  if (clientOptions_) client_ = std::make_unique<Client>(*clientOptions_);
+  if (served) {
+    worker_ = std::make_unique<Worker>(workerOptions_);
+    for (const auto& [name, service] : services_) {
+      if (service.reach != Reach::kServed) continue;
+      if (service.raw != nullptr) {
+        auto raw = service.raw;
+        auto context = service.rawContext;
+        worker_->addService(
+            name,
+            [raw, context](const IncomingRequest& request, const PartialSender& partial) {
+              return invokeRawHandler(raw, context, request, &partial);
+            },
+            service.execution);
+      } else {
+        worker_->addService(name, service.handler, service.execution);
+      }
+    }
+    worker_->start();
+  }
+  started_ = true;
+}
+
+void Node::stop() {
+  if (worker_) worker_->stop();
+  worker_.reset();
+  client_.reset();
+}
+
+std::vector<std::string> Node::endpoints() const { return worker_ ? worker_->endpoints() : std::vector<std::string>{}; }
+
+Outcome Node::runLocal(const Service& service, IncomingRequest request) {
+  localCalls_.fetch_add(1, std::memory_order_relaxed);
+  if (service.raw != nullptr) return invokeRawHandler(service.raw, service.rawContext, request, nullptr);
+  try {
+    return service.handler(request, [](Body, Headers) {});
+  } catch (const std::exception& e) {
+    return Outcome::failure(ErrorCode::kInternal, e.what());
+  }
+}
+
+Response Node::call(OutgoingRequest request) {
+  if (request.id.isZero()) request.id = core::MessageId::generate();
+  const Service* service = find(request.service);
+  if (service == nullptr) {
+    if (!client_) {
+      Response refused;
+      refused.id = request.id;
+      refused.errorCode = ErrorCode::kUnavailable;
+      refused.errorText = "service '" + request.service + "' is not hosted here and this node has no brokers";
+      return refused;
+    }
+    remoteCalls_.fetch_add(1, std::memory_order_relaxed);
+    return client_->call(std::move(request));
+  }
+  auto timeout = request.timeout.count() > 0 ? request.timeout
+                 : clientOptions_           ? clientOptions_->defaultTimeout
+                                            : ClientOptions::kDefaultTimeout;
+  IncomingRequest in;
+  in.id = request.id;
+  in.service = std::move(request.service);
+  in.caller = core::Identity{workerOptions_.name, workerOptions_.layer};
+  in.headers = std::move(request.headers);
+  in.body = std::move(request.body);
+  in.deadline = std::chrono::steady_clock::now() + timeout;
+  Outcome outcome = runLocal(*service, std::move(in));
+  Response response;
+  response.id = request.id;
+  response.ok = !outcome.error.has_value();
+  if (outcome.error) {
+    response.errorCode = outcome.error->first;
+    response.errorText = std::move(outcome.error->second);
+  } else {
+    response.headers = std::move(outcome.headers);
+    response.body = std::move(outcome.body);
+  }
+  return response;
+}
+
+int Node::call(const strata_call& call, strata_response_fn onResponse, void* context) {
+  core::MessageId id = core::MessageId::generate();
+  if (call.id != nullptr) {
+    id = *core::MessageId::fromBytes({reinterpret_cast<const char*>(call.id), core::MessageId::kSize});
+  }
+  if ((call.frames == nullptr && call.frame_count > 0) || (call.headers == nullptr && call.header_count > 0) ||
+      call.service.data == nullptr || call.service.size == 0 || call.service.size > codecs::kMaxServiceName) {
+    return deliver(id, Outcome::failure(ErrorCode::kMalformed, "call needs a service name and valid frames"),
+                   onResponse, context);
+  }
+  std::string_view serviceName = view(call.service);
+  auto timeout = std::chrono::milliseconds(call.timeout_ms);
+  const Service* service = find(serviceName);
+  if (service != nullptr && service->raw != nullptr) {
+    // Plug-in to plug-in in one process: the callee reads the caller's own frames.
+    localCalls_.fetch_add(1, std::memory_order_relaxed);
+    if (timeout.count() == 0) timeout = clientOptions_ ? clientOptions_->defaultTimeout : ClientOptions::kDefaultTimeout;
+    strata_request raw{};
+    std::memcpy(raw.id, id.bytes().data(), sizeof raw.id);
+    raw.service = call.service;
+    raw.caller_name = bytesOf(workerOptions_.name);
+    raw.caller_layer = workerOptions_.layer;
+    raw.headers = call.headers;
+    raw.header_count = call.header_count;
+    raw.frames = call.frames;
+    raw.frame_count = call.frame_count;
+    raw.deadline_ms = timeout.count();
+    strata_reply reply;
+    service->raw(service->rawContext, &raw, &reply);
+    return deliver(id, reply.outcome, onResponse, context);
+  }
+  OutgoingRequest request;
+  request.id = id;
+  request.service = std::string(serviceName);
+  request.timeout = timeout;
+  for (std::size_t i = 0; i < call.header_count; ++i) {
+    request.headers.emplace_back(view(call.headers[i].key), view(call.headers[i].value));
+  }
+  for (std::size_t i = 0; i < call.frame_count; ++i) request.body.emplace_back(view(call.frames[i]));
+  return deliver(id, outcomeOf(this->call(std::move(request))), onResponse, context);
+}
+
+}  // namespace strata::nodes
