@@ -25,6 +25,7 @@
 
 #include "bare_forwarder.h"
 #include "cluster.h"
+#include "plugin_bench.h"
 
 namespace strata::bench {
 namespace {
@@ -363,6 +364,8 @@ int main(int argc, char** argv) {
   std::string keyFile;
   std::string keysFile;
   auto* forwarder = app.add_subcommand("forwarder", "run the bare forwarder (the benchmark starts it itself)");
+  auto* plugins = app.add_subcommand("plugins", "measure plug-ins: a layer-3 module in process against a brokered "
+                                                "call, and the integrations' request rates");
   forwarder->add_option("KEY", keyFile)->required();
   forwarder->add_option("AUTHORIZED_KEYS", keysFile)->required();
   CLI11_PARSE(app, argc, argv);
@@ -375,6 +378,7 @@ int main(int argc, char** argv) {
           .run(stop);
       return 0;
     }
+    if (*plugins) return strata::bench::runPluginBench(requests);
     return strata::bench::runBench(requests, latencyRequests, idleClients);
   } catch (const std::exception& e) {
     std::cerr << "strata-bench: " << e.what() << "\n";
