@@ -12,6 +12,8 @@ function(strata_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   target_link_libraries(${target} PRIVATE strata::plugin_api ${ARG_LIBS} strata_warnings)
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  # Static Strata and other archives linked in stay private to the plug-in, so they never
+  # clash with strata-node's own copies.
+  target_link_options(${target} PRIVATE -Wl,--no-undefined -Wl,--exclude-libs,ALL)
   install(TARGETS ${target} LIBRARY DESTINATION ${STRATA_PLUGIN_INSTALL_DIR})
 endfunction()

@@ -54,7 +54,7 @@ void NodeApp::start(core::Config& config) {
       failures.push_back(*failure);
     }
   }
-  if (node_->services().empty()) {
+  if (node_->services().empty() && plugins_->loaded().empty()) {
     std::string all;
     for (const auto& f : failures) all += "\n  " + f;
     throw ConfigError("no service to run: every plug-in failed to load:" + all);

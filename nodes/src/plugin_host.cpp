@@ -154,9 +154,16 @@ int hostCall(strata_host* host, const strata_call* call, strata_response_fn onRe
 
 const char* hostDataDir(strata_host* host) { return host == nullptr ? "" : host->plugin->dataDir.c_str(); }
 
+const char* hostConfigKeyAt(strata_host* host, std::size_t index) {
+  if (host == nullptr) return nullptr;
+  const auto& config = host->plugin->spec.config;  // a std::map: sorted, and its keys never move
+  if (index >= config.size()) return nullptr;
+  return std::next(config.begin(), static_cast<std::ptrdiff_t>(index))->first.c_str();
+}
+
 constexpr strata_host_api kHostApi{
     STRATA_PLUGIN_ABI_VERSION, sizeof(strata_host_api), hostConfig,   hostLog,     hostAddService, replyFrame,
-    replyHeader,               replyError,              replyPartial, hostCall,    hostDataDir,
+    replyHeader,               replyError,              replyPartial, hostCall,    hostDataDir,    hostConfigKeyAt,
 };
 
 // The library's own ABI version, then its description; nullopt when both are sound.

@@ -18,6 +18,7 @@
 // error with its text; one thrown by the constructor fails the plug-in's start with it.
 
 #include <array>
+#include <cstddef>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -162,6 +163,16 @@ class Host {
     return value;
   }
   std::string dataDir() const { return api_.data_dir(raw_); }
+  // Every configured key of this plug-in, sorted (without "strata.plugin.<name>.").
+  std::vector<std::string> configKeys() const {
+    std::vector<std::string> keys;
+    if (api_.struct_size < offsetof(strata_host_api, config_key_at) + sizeof api_.config_key_at) return keys;
+    for (std::size_t i = 0;; ++i) {
+      const char* key = api_.config_key_at(raw_, i);
+      if (key == nullptr) return keys;
+      keys.emplace_back(key);
+    }
+  }
 
   void log(strata_log_level level, const std::string& text) const { api_.log(raw_, level, text.c_str()); }
   void info(const std::string& text) const { log(STRATA_LOG_INFORMATION, text); }

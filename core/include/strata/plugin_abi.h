@@ -155,6 +155,11 @@ typedef struct strata_host_api {
 
   /* The directory where plug-ins keep their files (SQLite databases, outboxes). */
   const char* (*data_dir)(strata_host* host);
+
+  /* The index-th of the plug-in's configured keys, in sorted order, or NULL past the
+   * last: how a plug-in finds a family of keys ("statement.<name>"). The pointer stays
+   * valid while the plug-in is loaded. */
+  const char* (*config_key_at)(strata_host* host, size_t index);
 } strata_host_api;
 
 /* What a plug-in says about itself. Static storage. */

@@ -1,0 +1,125 @@
+#include "connection_pool.h"
+
+#include <mutex>
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/URI.h>
+
+namespace strata::integrations::sql {
+
+namespace {
+
+void registerConnectors() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+  });
+}
+
+void appendPair(std::string& out, const std::string& key, const std::string& value) {
+  if (value.empty()) return;
+  if (value.find_first_of(" '\\=") != std::string::npos) {
+    throw std::invalid_argument("the connection URI's " + key + " holds a space, quote, backslash or '='");
+  }
+  if (!out.empty()) out += ' ';
+  out += key + '=' + value;
+}
+
+}  // namespace
+
+std::string ConnectionPool::libpqKeyValues(const std::string& connection) {
+  if (!connection.starts_with("postgresql://") && !connection.starts_with("postgres://")) return connection;
+  Poco::URI uri(connection);
+  std::string out;
+  appendPair(out, "host", uri.getHost());
+  if (uri.getPort() != 0) appendPair(out, "port", std::to_string(uri.getPort()));
+  const std::string& userInfo = uri.getUserInfo();
+  auto colon = userInfo.find(':');
+  appendPair(out, "user", userInfo.substr(0, colon));
+  if (colon != std::string::npos) appendPair(out, "password", userInfo.substr(colon + 1));
+  std::string path = uri.getPath();
+  if (path.starts_with('/')) path.erase(0, 1);
+  appendPair(out, "dbname", path);
+  for (const auto& [key, value] : uri.getQueryParameters()) appendPair(out, key, value);
+  return out;
+}
+
+ConnectionPool::ConnectionPool(Dialect dialect, std::string database, std::size_t size)
+    : dialect_(dialect), connection_(std::move(database)), size_(size) {
+  registerConnectors();
+  if (dialect_ == Dialect::kPostgresql) connection_ = libpqKeyValues(connection_);
+  idle_.push_back(open());
+  open_ = 1;
+}
+
+ConnectionPool::~ConnectionPool() = default;
+
+std::unique_ptr<Poco::Data::Session> ConnectionPool::open() {
+  auto session = std::make_unique<Poco::Data::Session>(std::string(connectorName(dialect_)), connection_,
+                                                       static_cast<std::size_t>(kOpenTimeout.count()));
+  if (dialect_ == Dialect::kSqlite) {
+    using Poco::Data::Keywords::now;
+    // journal_mode answers with a row; the others with none.
+    *session << "PRAGMA journal_mode = WAL", now;
+    *session << "PRAGMA synchronous = FULL", now;
+    *session << "PRAGMA busy_timeout = " + std::to_string(kSqliteBusyTimeout.count()), now;
+    *session << "PRAGMA foreign_keys = ON", now;
+  }
+  return session;
+}
+
+ConnectionPool::Lease ConnectionPool::acquire() {
+  std::unique_lock lock(mutex_);
+  if (!freed_.wait_for(lock, kAcquireTimeout, [&] { return !idle_.empty() || open_ < size_; })) {
+    throw PoolExhausted("all " + std::to_string(size_) + " database sessions stayed busy for " +
+                        std::to_string(kAcquireTimeout.count()) + " ms");
+  }
+  if (!idle_.empty()) {
+    auto session = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(session));
+  }
+  ++open_;  // reserve the slot, then open without holding the lock
+  lock.unlock();
+  try {
+    return Lease(*this, open());
+  } catch (...) {
+    lock.lock();
+    --open_;
+    freed_.notify_one();
+    throw;
+  }
+}
+
+void ConnectionPool::giveBack(std::unique_ptr<Poco::Data::Session> session, bool discard) noexcept {
+  bool keep = !discard;
+  try {
+    keep = keep && session->isConnected();
+  } catch (...) {
+    keep = false;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (keep) {
+      idle_.push_back(std::move(session));
+    } else {
+      --open_;
+    }
+  }
+  freed_.notify_one();
+  if (!keep) {
+    try {
+      session.reset();
+    } catch (...) {
+      // Closing a broken connection may fail; the slot is free either way.
+    }
+  }
+}
+
+void ConnectionPool::Lease::release() noexcept {
+  if (session_) pool_->giveBack(std::move(session_), discard_);
+}
+
+}  // namespace strata::integrations::sql

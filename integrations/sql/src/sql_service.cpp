@@ -1,0 +1,403 @@
+#include <strata/integrations/sql/sql_service.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <strata/codecs/payload.h>
+#include <strata/core/errors.h>
+
+#include "connection_pool.h"
+#include "request_log.h"
+#include "sql_scanner.h"
+#include "value_mapping.h"
+
+namespace strata::integrations::sql {
+
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+// Names and values from a request are quoted in error texts only up to this length.
+constexpr std::size_t kMaxQuoted = 64;
+
+std::string quote(std::string_view text) {
+  std::string out(text.substr(0, kMaxQuoted));
+  if (text.size() > kMaxQuoted) out += "...";
+  return "'" + out + "'";
+}
+
+std::string hexId(const RequestId& id) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(id.size() * 2);
+  for (auto byte : id) {
+    out.push_back(kDigits[byte >> 4]);
+    out.push_back(kDigits[byte & 0x0f]);
+  }
+  return out;
+}
+
+long long unixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool isObject(const Poco::Dynamic::Var& value) { return value.type() == typeid(Object::Ptr); }
+
+ServiceResult malformed(std::string text) { return ServiceResult::failure(STRATA_ERROR_MALFORMED, std::move(text)); }
+
+void begin(Poco::Data::Session& session, Dialect dialect, bool writes) {
+  if (dialect == Dialect::kSqlite) {
+    // IMMEDIATE takes the write lock now, so that two writers queue on the busy timeout
+    // instead of one failing when its read lock cannot be upgraded.
+    session << (writes ? "BEGIN IMMEDIATE" : "BEGIN"), Poco::Data::Keywords::now;
+  } else {
+    session.begin();
+  }
+}
+
+void commit(Poco::Data::Session& session, Dialect dialect) {
+  if (dialect == Dialect::kSqlite) {
+    session << "COMMIT", Poco::Data::Keywords::now;
+  } else {
+    session.commit();
+  }
+}
+
+void rollback(Poco::Data::Session& session, Dialect dialect) {
+  if (dialect == Dialect::kSqlite) {
+    session << "ROLLBACK", Poco::Data::Keywords::now;
+  } else {
+    session.rollback();
+  }
+}
+
+// What the caller should make of a database error: a refusal of the request's data
+// (constraints, bad values: SQLSTATE classes 23 and 22) is the caller's to fix and
+// retrying will not help; anything else is the database's state.
+strata_error classify(const Poco::Exception& error) {
+  if (dynamic_cast<const Poco::Data::SQLite::ConstraintViolationException*>(&error) != nullptr ||
+      dynamic_cast<const Poco::Data::SQLite::DataTypeMismatchException*>(&error) != nullptr) {
+    return STRATA_ERROR_MALFORMED;
+  }
+  static constexpr std::string_view kStateMarker = "State: ";
+  const std::string text = error.displayText();
+  auto at = text.find(kStateMarker);
+  if (at != std::string::npos) {
+    std::string_view state = std::string_view(text).substr(at + kStateMarker.size(), 2);
+    if (state == "23" || state == "22") return STRATA_ERROR_MALFORMED;
+  }
+  return STRATA_ERROR_UNAVAILABLE;
+}
+
+std::string configKey(std::string_view key) { return std::string(SqlConfig::kKeyPrefix) + std::string(key); }
+
+}  // namespace
+
+struct SqlService::Step {
+  const NamedStatement* statement = nullptr;
+  std::vector<Poco::Dynamic::Var> values;  // in the order of statement->parameters()
+};
+
+namespace {
+
+// Reads one {"statement": ..., "params": {...}} into step; returns the error, if any.
+std::optional<std::string> parseStep(const std::map<std::string, NamedStatement>& statements,
+                                     const Poco::Dynamic::Var& value, const std::vector<std::string>& allowed,
+                                     const NamedStatement*& statementOut, std::vector<Poco::Dynamic::Var>& valuesOut) {
+  if (!isObject(value)) return "must be a JSON object";
+  auto object = value.extract<Object::Ptr>();
+  for (const auto& name : object->getNames()) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) return "has an unknown member " + quote(name);
+  }
+  auto name = object->get("statement");
+  if (!name.isString()) return "needs \"statement\", the name of a configured statement, as a string";
+  auto statementName = name.convert<std::string>();
+  if (!NamedStatement::isValidName(statementName)) return "names no statement: " + quote(statementName) + " is not a statement name";
+  auto found = statements.find(statementName);
+  if (found == statements.end()) return "names an unknown statement " + quote(statementName);
+  const NamedStatement& statement = found->second;
+
+  Object::Ptr params;
+  auto rawParams = object->get("params");
+  if (isObject(rawParams)) {
+    params = rawParams.extract<Object::Ptr>();
+  } else if (!rawParams.isEmpty()) {
+    return "has \"params\" that is not a JSON object";
+  }
+  const auto& wanted = statement.parameters();
+  if (params) {
+    for (const auto& given : params->getNames()) {
+      if (std::find(wanted.begin(), wanted.end(), given) == wanted.end()) {
+        return "has an extra parameter " + quote(given) + " for statement " + quote(statementName);
+      }
+    }
+  }
+  std::vector<Poco::Dynamic::Var> values;
+  for (const auto& parameter : wanted) {
+    if (!params || !params->has(parameter)) {
+      return "misses parameter " + quote(parameter) + " of statement " + quote(statementName);
+    }
+    auto bound = bindValue(params->get(parameter));
+    if (!bound) {
+      return "has parameter " + quote(parameter) +
+             " of a type SQL cannot take: use a string, a number (64-bit integer or finite), a boolean or null";
+    }
+    values.push_back(std::move(*bound));
+  }
+  statementOut = &statement;
+  valuesOut = std::move(values);
+  return std::nullopt;
+}
+
+// Runs one statement and describes its outcome; takes at most rowBudget rows and lowers
+// the budget by what it took. Throws Poco::Exception from the database.
+Object::Ptr execute(Poco::Data::Session& session, const NamedStatement& statement,
+                    const std::vector<Poco::Dynamic::Var>& values, std::size_t& rowBudget) {
+  Poco::Data::Statement sql(session);
+  sql << statement.sql();
+  for (const auto& value : values) sql, Poco::Data::Keywords::bind(value);
+  // One row beyond the budget tells whether there were more.
+  sql, Poco::Data::Keywords::limit(static_cast<Poco::UInt32>(rowBudget + 1));
+  std::size_t count = sql.execute();
+
+  Object::Ptr result = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Array::Ptr rows = new Array;
+  bool truncated = false;
+  std::size_t affected = count;
+  if (sql.extractionCount() > 0) {
+    Poco::Data::RecordSet records(sql);
+    std::size_t available = records.rowCount();
+    std::size_t kept = std::min(available, rowBudget);
+    truncated = available > kept;
+    for (std::size_t row = 0; row < kept; ++row) {
+      Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+      for (std::size_t column = 0; column < records.columnCount(); ++column) {
+        out->set(records.columnName(column), jsonValue(records.value(column, row)));
+      }
+      rows->add(out);
+    }
+    rowBudget -= kept;
+    affected = kept;
+  }
+  result->set("rows", rows);
+  result->set("affected", static_cast<Poco::Int64>(affected));
+  result->set("truncated", truncated);
+  return result;
+}
+
+}  // namespace
+
+SqlService::SqlService(const SqlConfig& config) : config_(config), log_(std::make_unique<RequestLog>(config.dialect)) {
+  for (const auto& [name, text] : config_.statements) {
+    std::string key = configKey(std::string(SqlConfig::kStatementPrefix) + name);
+    try {
+      statements_.emplace(name, NamedStatement(name, text, config_.dialect));
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(key + ": the statement " + e.what());
+    }
+  }
+
+  if (config_.dialect == Dialect::kSqlite) {
+    // Checked here because the connector would retry a file it cannot create for seconds.
+    auto parent = std::filesystem::absolute(config_.database).parent_path();
+    if (!std::filesystem::is_directory(parent)) {
+      throw ConfigError(configKey("database") + ": cannot open the SQLite file " + config_.database + ": " +
+                        parent.string() + " is not a directory");
+    }
+  }
+  try {
+    pool_ = std::make_unique<ConnectionPool>(config_.dialect, config_.database, config_.poolSize);
+  } catch (const std::exception& e) {
+    std::string what = config_.dialect == Dialect::kSqlite ? "the SQLite file " + config_.database
+                                                           : std::string("the PostgreSQL database");
+    const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+    throw ConfigError(configKey("database") + ": cannot open " + what + ": " + (poco ? poco->displayText() : e.what()));
+  }
+
+  auto lease = pool_->acquire();
+  Poco::Data::Session& session = lease.session();
+  if (config_.initFile) {
+    std::ifstream file(*config_.initFile, std::ios::binary);
+    std::stringstream text;
+    text << file.rdbuf();
+    if (!file) throw ConfigError(configKey("init") + ": cannot read " + config_.initFile->string());
+    std::vector<std::string> script;
+    try {
+      script = splitScript(text.str(), config_.dialect);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(configKey("init") + ": " + config_.initFile->string() + ": " + e.what());
+    }
+    for (std::size_t i = 0; i < script.size(); ++i) {
+      try {
+        session << script[i], Poco::Data::Keywords::now;
+      } catch (const Poco::Exception& e) {
+        throw ConfigError(configKey("init") + ": statement " + std::to_string(i + 1) + " of " +
+                          config_.initFile->string() + " failed: " + e.displayText());
+      }
+    }
+  }
+  try {
+    log_->createTable(session);
+    log_->prune(session, unixMs() - config_.retentionSeconds * 1000);
+  } catch (const Poco::Exception& e) {
+    throw ConfigError("cannot create or prune the table " + std::string(RequestLog::kTable) + ": " + e.displayText());
+  }
+  // EXPLAIN compiles the statement against the schema (and, on PostgreSQL, infers every
+  // parameter's type) without running it.
+  for (const auto& [name, statement] : statements_) {
+    try {
+      Poco::Data::Statement explain(session);
+      explain << "EXPLAIN " + statement.sql();
+      for (std::size_t i = 0; i < statement.parameters().size(); ++i) explain, Poco::Data::Keywords::bind(Poco::Dynamic::Var());
+      explain.execute();
+    } catch (const Poco::Exception& e) {
+      throw ConfigError(configKey(std::string(SqlConfig::kStatementPrefix) + name) +
+                        ": the statement does not prepare: " + e.displayText());
+    }
+  }
+}
+
+SqlService::~SqlService() = default;
+
+ServiceResult SqlService::query(const RequestId& id, std::string_view body) {
+  if (body.size() > config_.maxBodyBytes) {
+    return ServiceResult::failure(STRATA_ERROR_TOO_LARGE, "the body has " + std::to_string(body.size()) +
+                                                               " bytes; at most " + std::to_string(config_.maxBodyBytes) +
+                                                               " (strata.plugin.sql.max_body_bytes)");
+  }
+  codecs::PayloadLimits limits;
+  limits.maxBytes = config_.maxBodyBytes;
+  auto decoded = codecs::jsonCodec().decode(body, limits);
+  if (!decoded.ok()) return malformed("the body is not JSON: " + decoded.error);
+  std::vector<Step> steps(1);
+  if (auto error = parseStep(statements_, decoded.value, {"statement", "params"}, steps[0].statement, steps[0].values)) {
+    return malformed("the request " + *error);
+  }
+  return run(id, steps, false);
+}
+
+ServiceResult SqlService::transaction(const RequestId& id, std::string_view body) {
+  if (body.size() > config_.maxBodyBytes) {
+    return ServiceResult::failure(STRATA_ERROR_TOO_LARGE, "the body has " + std::to_string(body.size()) +
+                                                               " bytes; at most " + std::to_string(config_.maxBodyBytes) +
+                                                               " (strata.plugin.sql.max_body_bytes)");
+  }
+  codecs::PayloadLimits limits;
+  limits.maxBytes = config_.maxBodyBytes;
+  auto decoded = codecs::jsonCodec().decode(body, limits);
+  if (!decoded.ok()) return malformed("the body is not JSON: " + decoded.error);
+  if (!isObject(decoded.value)) return malformed("the body must be a JSON object {\"steps\": [...]}");
+  auto object = decoded.value.extract<Object::Ptr>();
+  for (const auto& name : object->getNames()) {
+    if (name != "steps") return malformed("the request has an unknown member " + quote(name));
+  }
+  auto rawSteps = object->get("steps");
+  if (rawSteps.type() != typeid(Array::Ptr)) return malformed("the request needs \"steps\", a JSON array");
+  auto array = rawSteps.extract<Array::Ptr>();
+  if (array->size() == 0) return malformed("\"steps\" is empty");
+  if (array->size() > config_.maxSteps) {
+    return malformed("\"steps\" has " + std::to_string(array->size()) + " steps; at most " +
+                     std::to_string(config_.maxSteps) + " (strata.plugin.sql.max_steps)");
+  }
+  std::vector<Step> steps(array->size());
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    if (auto error = parseStep(statements_, array->get(static_cast<unsigned>(i)), {"statement", "params"},
+                               steps[i].statement, steps[i].values)) {
+      return malformed("step " + std::to_string(i + 1) + " " + *error);
+    }
+  }
+  return run(id, steps, true);
+}
+
+ServiceResult SqlService::run(const RequestId& id, const std::vector<Step>& steps, bool asTransaction) {
+  const Dialect dialect = config_.dialect;
+  const bool record = std::any_of(steps.begin(), steps.end(), [](const Step& s) { return !s.statement->readOnly(); });
+  std::optional<ConnectionPool::Lease> lease;
+  try {
+    lease.emplace(pool_->acquire());
+  } catch (const PoolExhausted& e) {
+    return ServiceResult::failure(STRATA_ERROR_UNAVAILABLE, e.what());
+  } catch (const Poco::Exception& e) {
+    return ServiceResult::failure(STRATA_ERROR_UNAVAILABLE, "cannot open a database session: " + e.displayText());
+  }
+  Poco::Data::Session& session = lease->session();
+  const std::string key = hexId(id);
+  bool open = false;           // a transaction is open on session
+  std::size_t current = 0;     // the step running, for error texts; 0 before the first
+  auto abandon = [&]() noexcept {
+    if (!open) return;
+    open = false;
+    try {
+      rollback(session, dialect);
+    } catch (...) {
+      lease->discard();  // its state is unknown: never reuse it
+    }
+  };
+  try {
+    if (record) {
+      if (auto stored = log_->find(session, key)) return ServiceResult::success(*stored);
+    }
+    if (record || steps.size() > 1) {
+      begin(session, dialect, record);
+      open = true;
+    }
+    if (record) {
+      try {
+        log_->claim(session, key, unixMs());
+      } catch (const Poco::Exception&) {
+        // Most likely a copy of this request committed first: answer as it did.
+        abandon();
+        if (auto stored = log_->find(session, key)) return ServiceResult::success(*stored);
+        throw;
+      }
+    }
+    std::size_t rowBudget = config_.maxRows;
+    Array::Ptr results = new Array;
+    Object::Ptr single;
+    for (const auto& step : steps) {
+      ++current;
+      single = execute(session, *step.statement, step.values, rowBudget);
+      results->add(single);
+    }
+    current = 0;
+    Poco::Dynamic::Var reply;
+    if (asTransaction) {
+      Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+      out->set("results", results);
+      reply = out;
+    } else {
+      reply = single;
+    }
+    std::string body = codecs::jsonCodec().encode(reply);
+    if (record) log_->complete(session, key, body);
+    if (open) {
+      commit(session, dialect);
+      open = false;
+    }
+    return ServiceResult::success(std::move(body));
+  } catch (const Poco::Exception& e) {
+    abandon();
+    std::string where = current == 0 ? std::string("the request failed")
+                                     : "statement " + quote(steps[current - 1].statement->name()) +
+                                           (asTransaction ? " (step " + std::to_string(current) + ")" : "") + " failed";
+    return ServiceResult::failure(classify(e), where + " and changed nothing: " + e.displayText());
+  } catch (const std::exception& e) {
+    abandon();
+    return ServiceResult::failure(STRATA_ERROR_INTERNAL, std::string("the request failed and changed nothing: ") + e.what());
+  }
+}
+
+}  // namespace strata::integrations::sql
