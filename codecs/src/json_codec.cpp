@@ -1,25 +1,302 @@
-// Placeholder until the json codec lands; replaced by its real implementation.
+// The application/json payload codec on Poco::JSON.
+//
+// decode: a body over limits.maxBytes is refused unread; then one linear scan (no
+// allocation) refuses nesting deeper than limits.maxDepth before Poco's parser, which is
+// recursive, ever sees the text; the parser's own depth cap is set too, as a second
+// guard. Integers past 64 bits are refused (Poco would wrap them), as is "\u0000" in a
+// string (Poco's null-byte option, kept off). Objects keep their members in document order.
+//
+// encode: written here rather than by Poco::JSON::Stringifier so that what has no JSON
+// form is refused instead of written badly: NaN and infinities, text that is not UTF-8,
+// a Var of a type JSON does not have, nesting deeper than kMaxEncodeDepth (a cycle).
 #include <strata/codecs/payload.h>
 
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <sstream>
 #include <stdexcept>
+#include <string>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
 
 namespace strata::codecs {
 
 namespace {
 
-class Pending final : public PayloadCodec {
- public:
-  std::string_view contentType() const override { return "json"; }
-  PayloadResult decode(std::string_view, const PayloadLimits&) const override {
-    return PayloadResult::failure("json codec not built yet");
+// Deeper values are refused by encode: far beyond any decoded value, and it stops a
+// value that contains itself.
+constexpr std::size_t kMaxEncodeDepth = 1000;
+constexpr std::string_view kJsonWhitespace = " \t\r\n";
+
+// The deepest nesting of objects and arrays in text, counted outside strings; stops
+// counting once past limit. Malformed text is left for the parser to refuse.
+std::size_t scanDepth(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  std::size_t deepest = 0;
+  bool inString = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (inString) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        inString = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': inString = true; break;
+      case '{':
+      case '[':
+        if (++depth > deepest) deepest = depth;
+        if (deepest > limit) return deepest;
+        break;
+      case '}':
+      case ']':
+        if (depth > 0) --depth;
+        break;
+      default: break;
+    }
   }
-  std::string encode(const Poco::Dynamic::Var&) const override { throw std::invalid_argument("json codec not built yet"); }
+  return deepest;
+}
+
+// The first integer literal outside strings that is past 64 bits (below INT64_MIN or
+// above UINT64_MAX), or "" when there is none. Poco 1.11's parser does not refuse those:
+// it wraps 18446744073709551617 to 1 and clamps -9223372036854775809 to INT64_MIN.
+std::string_view integerOutOfRange(std::string_view text) {
+  bool inString = false;
+  bool escaped = false;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (inString) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        inString = false;
+      }
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      inString = true;
+      ++i;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) {
+      ++i;
+      continue;
+    }
+    auto end = text.find_first_not_of("0123456789+-.eE", i);
+    std::string_view token = text.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
+    i += token.size();
+    if (token.find_first_of(".eE") != std::string_view::npos) continue;  // a double
+    std::errc ec{};
+    if (token.front() == '-') {
+      std::int64_t value = 0;
+      ec = std::from_chars(token.data(), token.data() + token.size(), value).ec;
+    } else {
+      std::uint64_t value = 0;
+      ec = std::from_chars(token.data(), token.data() + token.size(), value).ec;
+    }
+    if (ec == std::errc::result_out_of_range) return token;
+  }
+  return {};
+}
+
+// True when text is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+bool isUtf8(std::string_view text) {
+  constexpr unsigned char kContinuationMask = 0xC0;
+  constexpr unsigned char kContinuation = 0x80;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    char32_t point = 0;
+    char32_t minimum = 0;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xE0) == 0xC0) {
+      length = 2, point = lead & 0x1Fu, minimum = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3, point = lead & 0x0Fu, minimum = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4, point = lead & 0x07u, minimum = 0x10000;
+    } else {
+      return false;
+    }
+    if (length > text.size() - i) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & kContinuationMask) != kContinuation) return false;
+      point = (point << 6) | (next & 0x3Fu);
+    }
+    if (point < minimum || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
+void writeString(std::string_view text, std::string& out) {
+  if (!isUtf8(text)) throw std::invalid_argument("json: a string is not valid UTF-8");
+  constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
+                                      '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  out.push_back('"');
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[byte >> 4]);
+          out.push_back(kHex[byte & 0x0F]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void writeDouble(double value, std::string& out) {
+  if (!std::isfinite(value)) throw std::invalid_argument("json: NaN and infinities have no JSON form");
+  std::array<char, 32> buffer{};
+  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  if (ec != std::errc{}) throw std::invalid_argument("json: cannot write a number");
+  std::string_view text(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
+  out += text;
+  // "1" would read back as an integer; keep it a double.
+  if (text.find_first_of(".eE") == std::string_view::npos) out += ".0";
+}
+
+void writeValue(const Poco::Dynamic::Var& value, std::string& out, std::size_t depth);
+
+void writeObject(const Poco::JSON::Object& object, std::string& out, std::size_t depth) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& name : object.getNames()) {
+    if (!first) out.push_back(',');
+    first = false;
+    writeString(name, out);
+    out.push_back(':');
+    writeValue(object.get(name), out, depth + 1);
+  }
+  out.push_back('}');
+}
+
+void writeArray(const Poco::JSON::Array& array, std::string& out, std::size_t depth) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    writeValue(array.get(static_cast<unsigned int>(i)), out, depth + 1);
+  }
+  out.push_back(']');
+}
+
+void writeValue(const Poco::Dynamic::Var& value, std::string& out, std::size_t depth) {
+  if (depth > kMaxEncodeDepth) throw std::invalid_argument("json: value nested too deep (or containing itself)");
+  const auto& type = value.type();
+  if (value.isEmpty()) {
+    out += "null";
+  } else if (type == typeid(Poco::JSON::Object::Ptr)) {
+    auto object = value.extract<Poco::JSON::Object::Ptr>();
+    if (object.isNull()) {
+      out += "null";
+    } else {
+      writeObject(*object, out, depth);
+    }
+  } else if (type == typeid(Poco::JSON::Object)) {
+    writeObject(value.extract<Poco::JSON::Object>(), out, depth);
+  } else if (type == typeid(Poco::JSON::Array::Ptr)) {
+    auto array = value.extract<Poco::JSON::Array::Ptr>();
+    if (array.isNull()) {
+      out += "null";
+    } else {
+      writeArray(*array, out, depth);
+    }
+  } else if (type == typeid(Poco::JSON::Array)) {
+    writeArray(value.extract<Poco::JSON::Array>(), out, depth);
+  } else if (value.isBoolean()) {
+    out += value.extract<bool>() ? "true" : "false";
+  } else if (value.isInteger()) {
+    out += value.convert<std::string>();
+  } else if (value.isNumeric()) {
+    writeDouble(value.convert<double>(), out);
+  } else if (value.isString()) {
+    writeString(value.extract<std::string>(), out);
+  } else {
+    throw std::invalid_argument(std::string("json: a value of type ") + type.name() + " has no JSON form");
+  }
+}
+
+class JsonCodec final : public PayloadCodec {
+ public:
+  std::string_view contentType() const override { return kJsonType; }
+
+  PayloadResult decode(std::string_view bytes, const PayloadLimits& limits) const override {
+    if (bytes.size() > limits.maxBytes) {
+      return PayloadResult::failure("json: body of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                                    std::to_string(limits.maxBytes));
+    }
+    if (scanDepth(bytes, limits.maxDepth) > limits.maxDepth) {
+      return PayloadResult::failure("json: nesting deeper than " + std::to_string(limits.maxDepth));
+    }
+    if (!isUtf8(bytes)) return PayloadResult::failure("json: not valid UTF-8");
+    if (auto integer = integerOutOfRange(bytes); !integer.empty()) {
+      return PayloadResult::failure("json: integer " + std::string(integer) + " is outside 64 bits");
+    }
+    try {
+      // Poco 1.11's parser takes only an object or an array at the top; JSON also
+      // allows a scalar there, so a scalar is parsed as the one item of an array.
+      auto first = bytes.find_first_not_of(kJsonWhitespace);
+      bool scalar = first != std::string_view::npos && bytes[first] != '{' && bytes[first] != '[';
+      Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+      parser.setAllowComments(false);
+      parser.setAllowNullByte(false);
+      // Poco counts one more level than the scan (the document itself), and the wrapper.
+      parser.setDepth(limits.maxDepth + (scalar ? 2 : 1));
+      if (!scalar) return {parser.parse(std::string(bytes)), {}};
+      auto wrapper = parser.parse("[" + std::string(bytes) + "]").extract<Poco::JSON::Array::Ptr>();
+      // "1,2" would give two items: one value was asked for.
+      if (wrapper->size() != 1) return PayloadResult::failure("json: not well-formed: more than one value");
+      return {wrapper->get(0), {}};
+    } catch (const Poco::Exception& e) {
+      return PayloadResult::failure("json: not well-formed: " + e.message());
+    } catch (const std::exception& e) {
+      return PayloadResult::failure(std::string("json: not well-formed: ") + e.what());
+    }
+  }
+
+  std::string encode(const Poco::Dynamic::Var& value) const override {
+    std::string out;
+    writeValue(value, out, 0);
+    return out;
+  }
 };
 
 }  // namespace
 
 const PayloadCodec& jsonCodec() {
-  static const Pending codec;
+  static const JsonCodec codec;
   return codec;
 }
 

@@ -1,0 +1,223 @@
+// The XML payload codec: the XML <-> JSON convention in both directions, exact bytes,
+// round trips, and hostile documents (XXE, entity bombs, deep nesting, oversize,
+// malformed) that must each come back as a clear error value with no effect.
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <strata/codecs/payload.h>
+
+namespace strata::codecs {
+namespace {
+
+using Poco::Dynamic::Var;
+
+// The decoded value as compact JSON, which shows its exact shape and member order.
+std::string shape(std::string_view xml, const PayloadLimits& limits = {}) {
+  auto result = xmlCodec().decode(xml, limits);
+  EXPECT_TRUE(result.ok()) << result.error << " for " << xml;
+  if (!result.ok()) return "<error>";
+  return jsonCodec().encode(result.value);
+}
+
+Var json(std::string_view text) {
+  auto result = jsonCodec().decode(text);
+  EXPECT_TRUE(result.ok()) << result.error;
+  return result.value;
+}
+
+TEST(XmlCodec, FoundForBothXmlContentTypes) {
+  EXPECT_EQ(findPayloadCodec("application/xml"), &xmlCodec());
+  EXPECT_EQ(findPayloadCodec("text/xml; charset=UTF-8"), &xmlCodec());
+  EXPECT_EQ(xmlCodec().contentType(), kXmlType);
+}
+
+TEST(XmlCodec, MapsElementsAttributesRepeatsAndText) {
+  struct Case {
+    const char* xml;
+    const char* json;
+  };
+  std::vector<Case> cases = {
+      {"<a/>", R"({"a":""})"},
+      {"<a>text</a>", R"({"a":"text"})"},
+      {"<a>  </a>", R"({"a":"  "})"},
+      {"<a><b>1</b><c>2</c></a>", R"({"a":{"b":"1","c":"2"}})"},
+      {"<a><b>1</b><c/><b>2</b><b>3</b></a>", R"({"a":{"b":["1","2","3"],"c":""}})"},
+      {"<a x=\"1\" y='2'/>", R"({"a":{"@x":"1","@y":"2"}})"},
+      {"<a x=\"1\">t</a>", R"({"a":{"@x":"1","#text":"t"}})"},
+      {"<a>\n  <b>1</b>\n</a>", R"({"a":{"b":"1"}})"},
+      {"<a>one<b/>two</a>", R"({"a":{"b":"","#text":"onetwo"}})"},
+      {"<a><![CDATA[<not> & markup]]></a>", R"({"a":"<not> & markup"})"},
+      {"<a>&lt;&amp;&gt;&quot;&apos;&#233;&#x41;</a>", "{\"a\":\"<&>\\\"'\xC3\xA9\x41\"}"},
+      {"<a><!-- gone --><?pi gone?>x</a>", R"({"a":"x"})"},
+      {"<p:a xmlns:p=\"urn:x\"><p:b>1</p:b></p:a>", R"({"p:a":{"@xmlns:p":"urn:x","p:b":"1"}})"},
+      {"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE9</a>", "{\"a\":\"\xC3\xA9\"}"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(shape(c.xml), c.json) << c.xml;
+}
+
+TEST(XmlCodec, EncodesExactBytes) {
+  auto value = json(R"({"order":{"@id":"7","#text":"a&b","item":[{"@sku":"x\"1"},"two",3,true,null],"note":{}}})");
+  EXPECT_EQ(xmlCodec().encode(value),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+            "<order id=\"7\">a&amp;b<item sku=\"x&quot;1\"/><item>two</item><item>3</item><item>true</item><item/>"
+            "<note/></order>");
+}
+
+TEST(XmlCodec, RoundTripsXmlThroughJson) {
+  for (std::string xml : {
+           "<a/>",
+           "<order id=\"7\"><customer><name>Ann &amp; Bo</name></customer><items><item sku=\"A\">2</item>"
+           "<item sku=\"B\">1</item></items></order>",
+           "<a x=\"line&#10;break\ttab\">carriage&#13;return</a>",
+           "<a><b><c><d>deep</d></c></b></a>",
+           "<x:a xmlns:x=\"urn:a\"><x:b>1</x:b><x:b>2</x:b></x:a>",
+       }) {
+    auto once = xmlCodec().decode(xml);
+    ASSERT_TRUE(once.ok()) << once.error;
+    auto again = xmlCodec().decode(xmlCodec().encode(once.value));
+    ASSERT_TRUE(again.ok()) << again.error;
+    EXPECT_EQ(jsonCodec().encode(again.value), jsonCodec().encode(once.value)) << xml;
+  }
+}
+
+TEST(XmlCodec, RoundTripsJsonOfStringsThroughXml) {
+  for (std::string text : {R"({"a":{"@k":"v","b":["1","2"],"c":{"d":"x"}}})", R"({"r":"only text"})",
+                           R"({"r":{"@a":"1","#text":"t"}})", "{\"r\":\"\u00e9\u4e2d<&>\"}"}) {
+    auto decoded = xmlCodec().decode(xmlCodec().encode(json(text)));
+    ASSERT_TRUE(decoded.ok()) << decoded.error;
+    EXPECT_EQ(jsonCodec().encode(decoded.value), jsonCodec().encode(json(text)));
+  }
+}
+
+struct Malformed {
+  const char* name;
+  std::string body;
+  const char* error;  // a piece of the expected error text
+};
+
+TEST(XmlCodec, RefusesMalformedDocumentsWithClearErrors) {
+  std::vector<Malformed> cases = {
+      {"empty", "", "not well-formed"},
+      {"truncated", "<a><b>", "not well-formed"},
+      {"truncated tag", "<a><b", "not well-formed"},
+      {"tag mismatch", "<a></b>", "mismatch"},
+      {"junk after root", "<a/><b/>", "not well-formed"},
+      {"text only", "hello", "not well-formed"},
+      {"undefined entity", "<a>&nope;</a>", "ndefined entity"},
+      {"bad character reference", "<a>&#0;</a>", "not well-formed"},
+      {"duplicate attribute", "<a x=\"1\" x=\"2\"/>", "not well-formed"},
+      {"unquoted attribute", "<a x=1/>", "not well-formed"},
+      {"bad utf-8", "<a>\xC3\x28</a>", "not well-formed"},
+      {"control character", "<a>\x01</a>", "not well-formed"},
+  };
+  for (const auto& c : cases) {
+    auto result = xmlCodec().decode(c.body);
+    EXPECT_FALSE(result.ok()) << c.name;
+    EXPECT_NE(result.error.find(c.error), std::string::npos) << c.name << ": " << result.error;
+    EXPECT_EQ(result.error.rfind("xml: ", 0), 0u) << c.name;
+  }
+}
+
+constexpr const char* kDoctypeRefused = "documents with a DOCTYPE are refused";
+
+TEST(XmlCodec, RefusesXxeWithoutReadingTheFile) {
+  // The file exists and is readable, so only the refusal keeps its text out.
+  std::ifstream passwd("/etc/passwd");
+  ASSERT_TRUE(passwd.good());
+  std::string firstLine;
+  std::getline(passwd, firstLine);
+  for (std::string xml : {
+           "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><a>&xxe;</a>",
+           "<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>",
+           "<!DOCTYPE a [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]><a/>",
+       }) {
+    auto result = xmlCodec().decode(xml);
+    ASSERT_FALSE(result.ok()) << xml;
+    EXPECT_NE(result.error.find(kDoctypeRefused), std::string::npos) << result.error;
+    EXPECT_EQ(result.error.find(firstLine), std::string::npos);
+    EXPECT_TRUE(result.value.isEmpty());
+  }
+}
+
+TEST(XmlCodec, RefusesBillionLaughsAndQuadraticBlowup) {
+  std::string laughs = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">";
+  for (int level = 1; level <= 9; ++level) {
+    std::string previous = level == 1 ? "lol" : "lol" + std::to_string(level - 1);
+    laughs += "<!ENTITY lol" + std::to_string(level) + " \"";
+    for (int i = 0; i < 10; ++i) laughs += "&" + previous + ";";
+    laughs += "\">";
+  }
+  laughs += "]><lolz>&lol9;</lolz>";
+  std::string blowup = "<!DOCTYPE q [<!ENTITY a \"" + std::string(50'000, 'a') + "\">]><q>";
+  for (int i = 0; i < 10'000; ++i) blowup += "&a;";
+  blowup += "</q>";
+  for (const auto& xml : {laughs, blowup}) {
+    auto result = xmlCodec().decode(xml);
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.error.find(kDoctypeRefused), std::string::npos) << result.error;
+  }
+}
+
+TEST(XmlCodec, RefusesOversizedDocumentBeforeParsing) {
+  PayloadLimits limits;
+  limits.maxBytes = 32;
+  // Not XML at all: the error must be about size, so the parser never ran.
+  auto result = xmlCodec().decode(std::string(33, '<'), limits);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error.find("33 bytes exceeds the limit of 32"), std::string::npos) << result.error;
+  EXPECT_TRUE(xmlCodec().decode("<a>0123456789012345678901234</a>", limits).ok());
+}
+
+std::string nested(std::size_t depth, bool closed) {
+  std::string xml;
+  for (std::size_t i = 0; i < depth; ++i) xml += "<e>";
+  if (closed) {
+    for (std::size_t i = 0; i < depth; ++i) xml += "</e>";
+  }
+  return xml;
+}
+
+TEST(XmlCodec, RefusesNestingPastMaxDepthAndAcceptsItExactly) {
+  PayloadLimits limits;
+  limits.maxDepth = 5;
+  EXPECT_TRUE(xmlCodec().decode(nested(5, true), limits).ok());
+  auto result = xmlCodec().decode(nested(6, true), limits);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error.find("nesting deeper than 5"), std::string::npos) << result.error;
+}
+
+TEST(XmlCodec, StopsAtMaxDepthInAHugeUnclosedDocument) {
+  PayloadLimits limits;
+  auto result = xmlCodec().decode(nested(limits.maxBytes / 4, false), limits);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error.find("nesting deeper than 64"), std::string::npos) << result.error;
+}
+
+TEST(XmlCodec, EncodeRefusesValuesWithNoXmlForm) {
+  std::vector<std::string> refused = {
+      R"("text")",                       // not an object
+      R"({"a":"1","b":"2"})",            // two roots
+      R"({})",                           // no root
+      R"({"a":["1","2"]})",              // an array root
+      R"({"1a":"x"})",                   // not an XML name
+      R"({"a":{"b c":"x"}})",            // not an XML name
+      R"({"a":{"b":[["x"]]}})",          // array in array
+      R"({"a":{"@x":{"y":"1"}}})",       // attribute not a scalar
+      R"({"a":{"#text":["x"]}})",        // text not a scalar
+      R"({"a":"bell\u0007"})",           // control character
+      R"({"@a":"x"})",                   // attribute as root
+  };
+  for (const auto& text : refused) EXPECT_THROW(xmlCodec().encode(json(text)), std::invalid_argument) << text;
+  EXPECT_THROW(xmlCodec().encode(Var(std::string("x"))), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace strata::codecs
