@@ -1,0 +1,66 @@
+#pragma once
+
+// The gateway's one way into the bus: a function that calls a service and waits for its
+// answer. The plug-in wires it to Host::call; tests wire it to a nodes::Client talking
+// to a real broker.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <strata/codecs/protocol.h>
+
+namespace strata::integrations::http {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// Header keys the gateway puts on every call; a client's own strata-* never pass.
+inline constexpr std::string_view kPrincipalHeader = "strata-principal";
+inline constexpr std::string_view kPrincipalLayerHeader = "strata-principal-layer";
+
+struct BusRequest {
+  std::string service;
+  std::string body;  // one frame
+  HeaderList headers;
+  std::chrono::milliseconds timeout{0};  // 0: the caller's default
+};
+
+// A reply, or an error with a bus error code and text.
+struct BusReply {
+  std::optional<codecs::ErrorCode> error;
+  std::string errorText;
+  HeaderList headers;
+  std::string body;
+
+  bool ok() const { return !error.has_value(); }
+  static BusReply failure(codecs::ErrorCode code, std::string text) { return {code, std::move(text), {}, {}}; }
+};
+
+// A bus service name as the gateway accepts it in a path or an XML-RPC method name:
+// 1 to kMaxServiceName letters, digits, '.', '_' and '-'.
+inline constexpr std::size_t kMaxServiceName = 255;
+inline bool isServiceName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxServiceName) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Must be callable from several threads at once; blocks until the answer.
+using BusCall = std::function<BusReply(const BusRequest&)>;
+
+// Where a plug-in's settings come from: the value of a key (the part after
+// "strata.plugin.http."), or nullopt when unset.
+using ConfigLookup = std::function<std::optional<std::string>(const std::string& key)>;
+
+// Where the gateway logs (start-up, refusals); never called with a token or a body.
+using LogFunction = std::function<void(const std::string& text)>;
+
+}  // namespace strata::integrations::http

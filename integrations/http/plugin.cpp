@@ -1,0 +1,78 @@
+// The `http` plug-in: the inbound gateway when strata.plugin.http.listen is set, the
+// http.request service when strata.plugin.http.allow is set (docs: DOC.md beside this).
+#include <memory>
+
+#include <strata/plugin.h>
+
+#include <strata/integrations/http/error_status.h>
+#include <strata/integrations/http/gateway.h>
+#include <strata/integrations/http/http_requester.h>
+
+namespace {
+
+namespace http = strata::integrations::http;
+namespace plugin = strata::plugin;
+
+constexpr const char* kRequestService = "http.request";
+
+class HttpPlugin : public plugin::Plugin {
+ public:
+  explicit HttpPlugin(plugin::Host& host) : host_(host) {
+    http::ConfigLookup config = [&host](const std::string& key) { return host.config(key); };
+    if (!config("listen") && !config("allow")) {
+      throw std::invalid_argument("set strata.plugin.http.listen (the gateway), strata.plugin.http.allow "
+                                  "(the http.request service) or both");
+    }
+    if (config("allow")) {
+      requester_ = std::make_unique<http::HttpRequester>(http::parseRequesterOptions(config));
+      host.addService(kRequestService, [this](const plugin::Request& request, plugin::Reply& reply) {
+        auto answer = requester_->handle(request.body());
+        if (!answer.ok()) {
+          reply.error(static_cast<strata_error>(*answer.error), answer.errorText);
+          return;
+        }
+        for (const auto& [key, value] : answer.headers) reply.header(key, value);
+        reply.frame(answer.body);
+      });
+      host.info("http.request serves " + std::to_string(requester_->prefixCount()) + " allowed URL prefixes");
+    }
+    if (config("listen")) {
+      gateway_ = std::make_unique<http::Gateway>(
+          http::parseGatewayOptions(config), [this](const http::BusRequest& request) { return call(request); },
+          [&host](const std::string& text) { host.info(text); });
+    }
+  }
+
+  ~HttpPlugin() override {
+    if (gateway_) gateway_->stop();
+  }
+
+ private:
+  http::BusReply call(const http::BusRequest& request) const {
+    plugin::CallOptions options;
+    options.headers = request.headers;
+    options.timeout = request.timeout;
+    auto response = host_.call(request.service, std::string_view(request.body), options);
+    http::BusReply reply;
+    if (!response.ok()) {
+      reply.error = http::errorCodeFromNumber(static_cast<std::uint16_t>(response.error));
+      reply.errorText = response.errorText;
+      return reply;
+    }
+    reply.headers = std::move(response.headers);
+    reply.body = response.body();
+    return reply;
+  }
+
+  plugin::Host& host_;
+  std::unique_ptr<http::HttpRequester> requester_;
+  std::unique_ptr<http::Gateway> gateway_;
+};
+
+}  // namespace
+
+STRATA_PLUGIN(HttpPlugin, "http", "1.0.0", "HTTP(S) gateway into the bus and the http.request service", "listen",
+              "tokens", "anonymous_layer", "policy", "service_layer.*", "tls_cert", "tls_key", "xmlrpc", "max_body",
+              "timeout_ms", "max_timeout_ms", "request_timeout_ms", "keepalive_timeout_ms", "max_keepalive_requests",
+              "max_threads", "max_queued", "max_connections", "max_header_bytes", "allow", "client_timeout_ms",
+              "client_max_body", "client_ca")

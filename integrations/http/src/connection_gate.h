@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
+
+namespace strata::integrations::http {
+
+// Accepts connections on one thread and hands each to dispatch only once it is worth a
+// worker: with waitForHeader, when the whole request header ("\r\n\r\n") sits in the
+// kernel's receive buffer (seen with MSG_PEEK, nothing is consumed), so a client that
+// sends its header a byte at a time never holds a worker thread. A header whose lines do
+// not all end in CR LF (a bare CR or LF, a NUL) is answered 400 here and closed. A connection that has
+// not sent its header within headerTimeout, sends more than maxHeaderBytes without one,
+// or arrives while maxPending others wait, is closed. Without waitForHeader (TLS, where
+// the bytes are encrypted) connections are dispatched at once. tick runs on the gate's
+// thread about every kTick, for the watchdog. Linux only (epoll).
+class ConnectionGate {
+ public:
+  static constexpr std::chrono::milliseconds kTick{100};
+
+  struct Options {
+    bool waitForHeader = true;
+    std::chrono::milliseconds headerTimeout{0};
+    std::size_t maxHeaderBytes = 0;
+    std::size_t maxPending = 0;
+  };
+  using Dispatch = std::function<void(const Poco::Net::StreamSocket&)>;
+  using Tick = std::function<void()>;
+
+  // Takes a bound, listening socket. Throws SystemError when epoll cannot be set up.
+  ConnectionGate(Poco::Net::ServerSocket listener, Options options, Dispatch dispatch, Tick tick);
+  ~ConnectionGate();
+  ConnectionGate(const ConnectionGate&) = delete;
+  ConnectionGate& operator=(const ConnectionGate&) = delete;
+
+  // Stops accepting and closes the connections still waiting; idempotent.
+  void stop();
+
+ private:
+  struct Pending {
+    Poco::Net::StreamSocket socket;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  void run();
+  void acceptAll();
+  void inspect(int fd);
+  void drop(int fd);
+  void expire();
+
+  Poco::Net::ServerSocket listener_;
+  Options options_;
+  Dispatch dispatch_;
+  Tick tick_;
+  int epoll_ = -1;
+  int wake_ = -1;  // an eventfd that stop() writes
+  std::map<int, Pending> pending_;
+  std::thread thread_;
+};
+
+}  // namespace strata::integrations::http

@@ -1,0 +1,132 @@
+#include <strata/integrations/http/gateway.h>
+
+#include <mutex>
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServerDispatcher.h>
+#include <Poco/ThreadPool.h>
+
+#include <strata/core/errors.h>
+
+#include "connection_gate.h"
+#include "connection_watch.h"
+#include "gateway_request_handler.h"
+#include "guarded_connection.h"
+
+namespace strata::integrations::http {
+
+namespace {
+
+constexpr int kBacklog = 128;
+constexpr int kMinThreads = 1;
+constexpr int kThreadIdleSeconds = 60;
+
+Poco::Timespan timespan(std::chrono::milliseconds ms) { return Poco::Timespan(ms.count() * 1000); }
+
+Poco::Net::Context::Ptr serverContext(const GatewayOptions& options) {
+  // Poco's SSL initialisation is reference counted; OpenSSL 1.1+ cleans up by itself, so
+  // it is never undone (another part of the process may use it).
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Net::initializeSSL(); });
+  try {
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, options.tlsKey,
+                                                             options.tlsCert, "", Poco::Net::Context::VERIFY_NONE);
+    context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                              Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+    return context;
+  } catch (const Poco::Exception& e) {
+    throw ConfigError("cannot use TLS certificate " + options.tlsCert + " / key " + options.tlsKey + ": " +
+                      e.displayText());
+  }
+}
+
+}  // namespace
+
+struct Gateway::State {
+  GatewayContext context;
+  ConnectionWatch watch;
+  GuardedConnection::Shared shared;
+  Poco::ThreadPool pool;
+  Poco::Net::TCPServerDispatcher* dispatcher = nullptr;  // reference counted by Poco
+  std::unique_ptr<ConnectionGate> gate;
+  Poco::Net::SocketAddress address;
+  std::string url;
+  bool stopped = false;
+
+  State(GatewayOptions options, BusCall call, LogFunction log)
+      : context{std::move(options), std::move(call), std::move(log), nullptr},
+        watch(context.options.keepAliveTimeout + context.options.requestTimeout),
+        pool(kMinThreads, context.options.maxThreads, kThreadIdleSeconds) {
+    context.watch = &watch;
+  }
+};
+
+Gateway::Gateway(GatewayOptions options, BusCall call, LogFunction log)
+    : state_(std::make_unique<State>(std::move(options), std::move(call), std::move(log))) {
+  auto& s = *state_;
+  const auto& o = s.context.options;
+
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  params->setTimeout(timespan(o.requestTimeout));
+  params->setKeepAlive(o.maxKeepAliveRequests > 0);
+  params->setKeepAliveTimeout(timespan(o.keepAliveTimeout));
+  params->setMaxKeepAliveRequests(o.maxKeepAliveRequests);
+  params->setMaxThreads(o.maxThreads);
+  params->setMaxQueued(o.maxQueued);
+  s.shared.params = params;
+  s.shared.handlers = new GatewayHandlerFactory(s.context);
+  s.shared.watch = &s.watch;
+  if (o.tls()) s.shared.tls = serverContext(o);
+
+  Poco::Net::SocketAddress bindAddress;
+  try {
+    bindAddress = Poco::Net::SocketAddress(o.listen);
+  } catch (const Poco::Exception& e) {
+    throw ConfigError("strata.plugin.http.listen '" + o.listen + "': " + e.displayText());
+  }
+  Poco::Net::ServerSocket listener;
+  try {
+    listener.bind(bindAddress, true);
+    listener.listen(kBacklog);
+  } catch (const Poco::Exception& e) {
+    throw SystemError("http gateway cannot listen on " + o.listen + ": " + e.displayText());
+  }
+  s.address = listener.address();
+  s.url = std::string(o.tls() ? "https" : "http") + "://" + s.address.toString();
+
+  s.dispatcher = new Poco::Net::TCPServerDispatcher(new GuardedConnectionFactory(s.shared), s.pool, params);
+  ConnectionGate::Options gateOptions;
+  gateOptions.waitForHeader = !o.tls();
+  gateOptions.headerTimeout = o.requestTimeout;
+  gateOptions.maxHeaderBytes = o.maxHeaderBytes;
+  gateOptions.maxPending = o.maxConnections;
+  auto* dispatcher = s.dispatcher;
+  s.gate = std::make_unique<ConnectionGate>(
+      listener, gateOptions, [dispatcher](const Poco::Net::StreamSocket& socket) { dispatcher->enqueue(socket); },
+      [&watch = s.watch] { watch.sweep(); });
+  if (s.context.log) s.context.log("http gateway listening on " + s.url);
+}
+
+Gateway::~Gateway() { stop(); }
+
+Poco::Net::SocketAddress Gateway::address() const { return state_->address; }
+std::string Gateway::url() const { return state_->url; }
+
+void Gateway::stop() {
+  auto& s = *state_;
+  if (s.stopped) return;
+  s.stopped = true;
+  s.gate->stop();
+  s.dispatcher->stop();
+  s.watch.shutdownAll();
+  // Handlers in a bus call finish within their call's timeout.
+  s.pool.joinAll();
+  s.dispatcher->release();
+  s.dispatcher = nullptr;
+}
+
+}  // namespace strata::integrations::http

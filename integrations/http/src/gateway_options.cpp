@@ -1,0 +1,120 @@
+#include <strata/integrations/http/gateway_options.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <strata/core/errors.h>
+
+namespace strata::integrations::http {
+
+namespace {
+
+constexpr long long kMaxMillis = 3'600'000;
+constexpr long long kMaxThreadsLimit = 1024;
+constexpr long long kMaxQueuedLimit = 65536;
+constexpr long long kMaxConnectionsLimit = 65536;
+constexpr long long kMaxHeaderLimit = 1024 * 1024;
+constexpr long long kMinHeaderBytes = 1024;
+
+long long intKey(const ConfigLookup& config, const std::string& key, long long fallback, long long min, long long max) {
+  auto text = config(key);
+  if (!text) return fallback;
+  std::size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(*text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text->size() || value < min || value > max) {
+    throw ConfigError("strata.plugin.http." + key + " must be a whole number from " + std::to_string(min) + " to " +
+                      std::to_string(max) + ", not '" + *text + "'");
+  }
+  return value;
+}
+
+bool boolKey(const ConfigLookup& config, const std::string& key, bool fallback) {
+  auto text = config(key);
+  if (!text) return fallback;
+  std::string value(*text);
+  std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
+  throw ConfigError("strata.plugin.http." + key + " must be true or false, not '" + *text + "'");
+}
+
+std::optional<core::Layer> parseLayer(std::string_view text) {
+  if (text.size() != 1 || text[0] < '0' + core::kMinLayer || text[0] > '0' + core::kMaxLayer) return std::nullopt;
+  return text[0] - '0';
+}
+
+// Private key material must not be readable by group or others (as CURVE secret keys).
+void checkPrivateFile(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw KeyError("cannot read " + what + " " + path + ": " + std::strerror(errno), ExitCode::kNoInput);
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    throw KeyError(what + " " + path + " may be read by group or others; chmod 600 it");
+  }
+}
+
+}  // namespace
+
+GatewayOptions parseGatewayOptions(const ConfigLookup& config) {
+  GatewayOptions options;
+  auto listen = config("listen");
+  if (!listen || listen->empty()) throw ConfigError("strata.plugin.http.listen is not set");
+  options.listen = *listen;
+
+  if (auto tokens = config("tokens"); tokens && !tokens->empty()) options.tokens = TokenTable::load(*tokens);
+  if (auto anonymous = config("anonymous_layer")) {
+    options.anonymousLayer = parseLayer(*anonymous);
+    if (!options.anonymousLayer) throw ConfigError("strata.plugin.http.anonymous_layer must be a layer 0 to 4");
+  }
+  if (!options.tokens && !options.anonymousLayer) {
+    throw ConfigError("the http gateway needs strata.plugin.http.tokens (a bearer token file) or "
+                      "strata.plugin.http.anonymous_layer (the layer of callers without a token)");
+  }
+  if (auto policy = config("policy")) options.policy.setDefaultRules(*policy);
+  options.serviceLayer = [config](const std::string& service) -> std::optional<core::Layer> {
+    auto text = config("service_layer." + service);
+    if (!text) return GatewayOptions::kDefaultServiceLayer;
+    return parseLayer(*text);
+  };
+
+  options.tlsCert = config("tls_cert").value_or("");
+  options.tlsKey = config("tls_key").value_or("");
+  if (options.tlsCert.empty() != options.tlsKey.empty()) {
+    throw ConfigError("strata.plugin.http.tls_cert and tls_key must be set together");
+  }
+  if (!options.tlsKey.empty()) checkPrivateFile(options.tlsKey, "TLS key file");
+  options.xmlrpc = boolKey(config, "xmlrpc", false);
+
+  options.maxBody = static_cast<std::size_t>(intKey(config, "max_body", GatewayOptions::kDefaultMaxBody, 1,
+                                                    GatewayOptions::kMaxMaxBody));
+  options.callTimeout = std::chrono::milliseconds(
+      intKey(config, "timeout_ms", GatewayOptions::kDefaultCallTimeout.count(), 1, kMaxMillis));
+  options.maxCallTimeout = std::chrono::milliseconds(
+      intKey(config, "max_timeout_ms", GatewayOptions::kDefaultMaxCallTimeout.count(), 1, kMaxMillis));
+  options.callTimeout = std::min(options.callTimeout, options.maxCallTimeout);
+  options.requestTimeout = std::chrono::milliseconds(
+      intKey(config, "request_timeout_ms", GatewayOptions::kDefaultRequestTimeout.count(), 1, kMaxMillis));
+  options.keepAliveTimeout = std::chrono::milliseconds(
+      intKey(config, "keepalive_timeout_ms", GatewayOptions::kDefaultKeepAliveTimeout.count(), 1, kMaxMillis));
+  options.maxKeepAliveRequests = static_cast<int>(
+      intKey(config, "max_keepalive_requests", GatewayOptions::kDefaultMaxKeepAliveRequests, 0, kMaxQueuedLimit));
+  options.maxThreads =
+      static_cast<int>(intKey(config, "max_threads", GatewayOptions::kDefaultMaxThreads, 1, kMaxThreadsLimit));
+  options.maxQueued = static_cast<int>(intKey(config, "max_queued", GatewayOptions::kDefaultMaxQueued, 1, kMaxQueuedLimit));
+  options.maxConnections = static_cast<std::size_t>(
+      intKey(config, "max_connections", GatewayOptions::kDefaultMaxConnections, 1, kMaxConnectionsLimit));
+  options.maxHeaderBytes = static_cast<std::size_t>(
+      intKey(config, "max_header_bytes", GatewayOptions::kDefaultMaxHeaderBytes, kMinHeaderBytes, kMaxHeaderLimit));
+  return options;
+}
+
+}  // namespace strata::integrations::http

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+
+#include <strata/integrations/http/bus_call.h>
+#include <strata/integrations/http/gateway_options.h>
+#include <strata/integrations/http/token_table.h>
+
+#include "connection_watch.h"
+
+namespace strata::integrations::http {
+
+// What every request handler shares; owned by the Gateway, outlives all handlers.
+struct GatewayContext {
+  GatewayOptions options;
+  BusCall call;
+  LogFunction log;
+  ConnectionWatch* watch = nullptr;
+};
+
+// One HTTP request: routing, framing checks, authentication, the layer policy, then the
+// bus call and its answer (docs: integrations/http/DOC.md).
+class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  static constexpr std::string_view kServicesPath = "/v1/services/";
+  static constexpr std::string_view kXmlRpcPath = "/RPC2";
+  static constexpr std::string_view kTimeoutHeader = "X-Strata-Timeout-Ms";
+
+  explicit GatewayRequestHandler(const GatewayContext& context) : context_(context) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+
+ private:
+  struct Answer {
+    int status = 200;
+    std::string contentType;
+    std::string body;
+    bool close = false;  // the request body was not read: the connection cannot go on
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  static Answer error(int status, std::string_view code, std::string_view message, bool close = false);
+
+  Answer route(Poco::Net::HTTPServerRequest& request);
+  // Checks framing and headers and authenticates; sets principal or returns the refusal.
+  std::optional<Answer> admit(Poco::Net::HTTPServerRequest& request, Principal& principal) const;
+  // Reads the body within max_body and request_timeout_ms, or returns the refusal.
+  std::optional<Answer> readBody(Poco::Net::HTTPServerRequest& request, std::string& body) const;
+  Answer callService(Poco::Net::HTTPServerRequest& request, const std::string& service);
+  Answer callXmlRpc(Poco::Net::HTTPServerRequest& request);
+  // The call's timeout from X-Strata-Timeout-Ms (capped), or the refusal.
+  std::optional<Answer> readTimeout(Poco::Net::HTTPServerRequest& request, std::chrono::milliseconds& timeout) const;
+  // The bus call with the principal stamped on if the layer policy allows it; forbidden
+  // (or internal, for a misconfigured service layer) otherwise.
+  BusReply callAs(const Principal& principal, BusRequest request) const;
+
+  const GatewayContext& context_;
+};
+
+class GatewayHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit GatewayHandlerFactory(const GatewayContext& context) : context_(context) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new GatewayRequestHandler(context_);
+  }
+
+ private:
+  const GatewayContext& context_;
+};
+
+}  // namespace strata::integrations::http

@@ -1,0 +1,200 @@
+// The gateway against hostile clients: slowloris, request smuggling and header
+// injection, response splitting through a service's reply, slow bodies.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <strata/integrations/http/gateway_options.h>
+
+#include "http_test_support.h"
+
+namespace strata::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace http = integrations::http;
+
+std::string request(const std::string& headers, const std::string& body = "") {
+  return "POST /v1/services/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(kAliceToken) + "\r\n" +
+         headers + "\r\n" + body;
+}
+
+class GatewayDefence : public ::testing::Test {
+ protected:
+  GatewayFixture fixture;
+};
+
+TEST_F(GatewayDefence, AGoodRequestGets200WhileFiftySlowlorisConnectionsAreHeld) {
+  constexpr int kSlowClients = 50;
+  auto gateway = fixture.start({{"max_threads", "4"}, {"max_queued", "8"}, {"request_timeout_ms", "30000"}});
+  const std::string header = "POST /v1/services/echo HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(200, 'a');
+  std::vector<Poco::Net::StreamSocket> slow;
+  for (int i = 0; i < kSlowClients; ++i) slow.emplace_back(gateway->address());
+  // Each sends its header a byte at a time and never finishes it.
+  std::atomic<bool> done{false};
+  std::atomic<int> bytesSent{0};
+  std::thread dripper([&] {
+    for (std::size_t at = 0; at < header.size() && !done; ++at) {
+      for (auto& socket : slow) {
+        try {
+          socket.sendBytes(&header[at], 1);
+          ++bytesSent;
+        } catch (const Poco::Exception&) {
+        }
+      }
+      std::this_thread::sleep_for(20ms);  // the drip itself, not a wait for a condition
+    }
+  });
+  ASSERT_TRUE(waitUntil([&] { return bytesSent >= kSlowClients * 5; }, 10s));
+  for (int round = 0; round < 3; ++round) {
+    auto started = std::chrono::steady_clock::now();
+    auto r = curl(fixture.cluster().dir(), {"--max-time", "5", "--data-binary", "still here", "-H",
+                                            std::string("Authorization: Bearer ") + kAliceToken,
+                                            gateway->url() + "/v1/services/echo"});
+    EXPECT_EQ(r.status, 200) << r.err;
+    EXPECT_EQ(r.body, "still here");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  }
+  done = true;
+  dripper.join();
+}
+
+TEST_F(GatewayDefence, ClosesAConnectionThatDoesNotFinishItsHeaderInTime) {
+  auto gateway = fixture.start({{"request_timeout_ms", "500"}});
+  Poco::Net::StreamSocket socket(gateway->address());
+  socket.sendBytes("POST /v1/serv", 13);
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  auto started = std::chrono::steady_clock::now();
+  char buffer[64];
+  int n = -1;
+  try {
+    n = socket.receiveBytes(buffer, sizeof buffer);
+  } catch (const Poco::Net::ConnectionResetException&) {
+    n = 0;
+  }
+  EXPECT_EQ(n, 0);  // closed by the gateway, not timed out here
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+TEST_F(GatewayDefence, ClosesAKeepAliveConnectionThatDripsItsNextRequest) {
+  auto gateway = fixture.start({{"request_timeout_ms", "300"}, {"keepalive_timeout_ms", "300"}});
+  Poco::Net::StreamSocket socket(gateway->address());
+  auto first = request("Content-Length: 2\r\n", "hi");
+  socket.sendBytes(first.data(), static_cast<int>(first.size()));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  char buffer[4096];
+  int n = socket.receiveBytes(buffer, sizeof buffer);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(statusOf(std::string(buffer, static_cast<std::size_t>(n))), 200);
+  // The second request trickles in a byte every 100 ms; the watchdog cuts it off.
+  auto started = std::chrono::steady_clock::now();
+  bool closed = false;
+  const std::string second = request("X-Pad: " + std::string(200, 'p') + "\r\n");
+  for (std::size_t at = 0; at < second.size() && !closed; ++at) {
+    try {
+      socket.sendBytes(&second[at], 1);
+    } catch (const Poco::Exception&) {
+      closed = true;
+      break;
+    }
+    socket.setReceiveTimeout(Poco::Timespan(0, 100'000));
+    try {
+      closed = socket.receiveBytes(buffer, sizeof buffer) == 0;
+    } catch (const Poco::TimeoutException&) {
+    } catch (const Poco::Exception&) {
+      closed = true;
+    }
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
+TEST_F(GatewayDefence, SlowBodyIsCutOffAt408) {
+  auto gateway = fixture.start({{"request_timeout_ms", "400"}});
+  Poco::Net::StreamSocket socket(gateway->address());
+  auto head = request("Content-Length: 100\r\n");
+  socket.sendBytes(head.data(), static_cast<int>(head.size()));
+  socket.setReceiveTimeout(Poco::Timespan(0, 100'000));
+  std::string got;
+  char buffer[4096];
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (got.empty() && std::chrono::steady_clock::now() < deadline) {
+    try {
+      socket.sendBytes("b", 1);
+    } catch (const Poco::Exception&) {
+    }
+    try {
+      int n = socket.receiveBytes(buffer, sizeof buffer);
+      if (n <= 0) break;
+      got.append(buffer, static_cast<std::size_t>(n));
+    } catch (const Poco::TimeoutException&) {
+    }
+  }
+  EXPECT_EQ(statusOf(got), 408) << got;
+  EXPECT_TRUE(fixture.calls().empty());
+}
+
+TEST_F(GatewayDefence, RequestHeaderInjectionAndSmugglingAre400) {
+  auto gateway = fixture.start();
+  const std::string attempts[] = {
+      request("X-A: b\rInjected: c\r\nContent-Length: 2\r\n", "hi"),                     // bare CR
+      request("X-A: b\nInjected: c\r\nContent-Length: 2\r\n", "hi"),                     // bare LF in a value? (new line)
+      request("X-A: \x01\x02\r\nContent-Length: 2\r\n", "hi"),                           // control bytes
+      request("Bad Name: x\r\nContent-Length: 2\r\n", "hi"),                             // space in a name
+      request("Content-Length: 2\r\nContent-Length: 5\r\n", "hihih"),                   // two lengths
+      request("Content-Length: 2\r\nTransfer-Encoding: chunked\r\n", "2\r\nhi\r\n0\r\n\r\n"),  // CL + TE
+      request("Transfer-Encoding: gzip, chunked\r\n", "2\r\nhi\r\n0\r\n\r\n"),          // other coding
+      request("Content-Length: -1\r\n", "hi"),                                           // negative length
+      request("Content-Length: 2\r\nX-Strata-Timeout-Ms: 1\r\n 00\r\n", "hi"),          // obsolete folding
+  };
+  for (const auto& attempt : attempts) {
+    auto raw = rawExchange(gateway->address(), attempt, 5s);
+    int status = statusOf(raw);
+    EXPECT_TRUE(status == 400 || (status == 0 && raw.empty())) << attempt << "\n->\n" << raw;
+    EXPECT_NE(status, 200) << attempt;
+  }
+  EXPECT_TRUE(fixture.calls().empty());
+  // No length at all: 411.
+  EXPECT_EQ(statusOf(rawExchange(gateway->address(), request("Connection: close\r\n"), 5s)), 411);
+}
+
+TEST_F(GatewayDefence, NeverEchoesCrLfFromAReplyIntoAResponseHeader) {
+  // A service (here a stand-in) answering with a content-type that would split the response.
+  auto options = http::parseGatewayOptions(lookupOf({{"listen", "127.0.0.1:0"}, {"anonymous_layer", "4"}}));
+  http::Gateway gateway(
+      std::move(options),
+      [](const http::BusRequest&) {
+        http::BusReply reply;
+        reply.headers.emplace_back("content-type", "text/html\r\nSet-Cookie: session=stolen");
+        reply.body = "<p>hi</p>";
+        return reply;
+      },
+      nullptr);
+  auto raw = rawExchange(gateway.address(), "POST /v1/services/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                                            "Connection: close\r\n\r\n");
+  EXPECT_EQ(statusOf(raw), 200) << raw;
+  EXPECT_EQ(raw.find("Set-Cookie"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("Content-Type: application/octet-stream"), std::string::npos) << raw;
+}
+
+TEST_F(GatewayDefence, ErrorTextFromTheBusStaysInTheJsonBody) {
+  auto options = http::parseGatewayOptions(lookupOf({{"listen", "127.0.0.1:0"}, {"anonymous_layer", "4"}}));
+  http::Gateway gateway(
+      std::move(options),
+      [](const http::BusRequest&) {
+        return http::BusReply::failure(codecs::ErrorCode::kUnavailable, "down\r\nSet-Cookie: a=b");
+      },
+      nullptr);
+  auto raw = rawExchange(gateway.address(), "POST /v1/services/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                                            "Connection: close\r\n\r\n");
+  EXPECT_EQ(statusOf(raw), 503) << raw;
+  EXPECT_EQ(raw.find("\r\nSet-Cookie"), std::string::npos) << raw;
+}
+
+}  // namespace
+}  // namespace strata::test
