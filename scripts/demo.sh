@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A guided tour of Strata on one machine: makes keys, starts a broker and two echo
 # workers on loopback, calls them, shows the load shared between the workers and an
-# unknown key refused, then stops everything cleanly. Installs and builds what it needs.
+# unknown key refused; then plug-ins: a layer-3 module in process, SQL on SQLite, mail to a
+# local SMTP sink, XML, and the HTTP gateway with curl and XML-RPC; then stops everything
+# cleanly. Installs and builds what it needs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
 
@@ -29,13 +31,16 @@ wait_for() {  # wait_for FILE TEXT: until the log shows TEXT (at most 15 s)
 
 step "1. Keys: every process has a CURVE key pair"
 say "The broker admits only the public keys listed in authorized_keys, each with a name and a layer."
-for name in broker echo-a echo-b front; do show "$STRATA" keygen "$name" >/dev/null; done
+for name in broker echo-a echo-b front orders data gateway; do show "$STRATA" keygen "$name" >/dev/null; done
 ls -l ./*.key ./*.pub | awk '{print $1, $NF}'
 cat > authorized_keys <<KEYS
 # <public key>                           <name>  <layer>
 $(cat echo-a.pub) echo-a 2
 $(cat echo-b.pub) echo-b 2
 $(cat front.pub) front 4
+$(cat orders.pub) orders 2
+$(cat data.pub) data 1
+$(cat gateway.pub) gateway 4
 KEYS
 show cat authorized_keys
 
@@ -92,7 +97,113 @@ say "broker.log: $(grep -m1 'refused a connection' broker.log)"
 step "8. A layer the policy forbids: echo-a (layer 2) may not call echo (layer 2)"
 show "$STRATA" call --config front.properties --define strata.key=echo-a.key echo hi || say "(exit code $?: forbidden)"
 
-step "9. Clean shutdown on SIGTERM"
+step "9. Plug-ins: a layer-2 node hosting a layer-3 module in its own process"
+say "orders.place (layer 2) prices each line with pricing.quote, a module loaded into the same"
+say "process: a function call, no socket. The module is offered to no broker."
+cat > orders.properties <<CONF
+strata.brokers=$ENDPOINT
+strata.key=orders.key
+strata.broker_key=broker.pub
+strata.node.name=orders
+strata.plugins=pricing, orders
+strata.plugin.pricing.layer=3
+strata.plugin.pricing.discount_percent=10
+CONF
+show cat orders.properties
+strata-node --config orders.properties >orders.log 2>&1 &
+pids+=($!)
+wait_for broker.log "worker orders ("
+grep "plug-in" orders.log | sed 's/^/orders.log: /'
+show "$STRATA" call --config front.properties orders.place "$(printf 'apple 10\nplum 4')"
+show "$STRATA" call --config front.properties pricing.quote "apple 1" || say "(exit code $?: the broker knows no such service)"
+
+step "10. Integration plug-ins on their embedded defaults: SQL (SQLite), SMTP, XML"
+SMTP_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" >smtp-sink.log 2>&1 &
+pids+=($!)
+say "A local SMTP sink (Debian's aiosmtpd) listens on 127.0.0.1:$SMTP_PORT and prints what it receives."
+cat > schema.sql <<SQL
+CREATE TABLE IF NOT EXISTS notes (title TEXT PRIMARY KEY, body TEXT NOT NULL);
+SQL
+cat > data.properties <<CONF
+strata.brokers=$ENDPOINT
+strata.key=data.key
+strata.broker_key=broker.pub
+strata.node.name=data
+strata.plugins=sql, smtp, xml
+strata.data_dir=data
+strata.plugin.sql.init=schema.sql
+strata.plugin.sql.statement.add_note=INSERT INTO notes (title, body) VALUES (:title, :body)
+strata.plugin.sql.statement.get_note=SELECT title, body FROM notes WHERE title = :title
+strata.plugin.smtp.port=$SMTP_PORT
+strata.plugin.smtp.from=Strata demo <demo@strata.example>
+strata.plugin.smtp.retry_ms=200
+CONF
+show cat data.properties
+strata-node --config data.properties >data.log 2>&1 &
+pids+=($!)
+wait_for broker.log "worker data ("
+grep "plug-in" data.log | sed 's/^/data.log: /'
+say "Layer 1 integrations are called by layer-2 logic: these calls use the echo-a key (layer 2)."
+cat > logic.properties <<CONF
+strata.brokers=$ENDPOINT
+strata.key=echo-a.key
+strata.broker_key=broker.pub
+CONF
+show "$STRATA" call --config logic.properties -H content-type=application/json sql.query \
+  '{"statement": "add_note", "params": {"title": "first", "body": "written through the bus"}}'
+show "$STRATA" call --config logic.properties -H content-type=application/json sql.query \
+  '{"statement": "get_note", "params": {"title": "first"}}'
+say "Hostile input is data, never SQL:"
+show "$STRATA" call --config logic.properties -H content-type=application/json sql.query \
+  '{"statement": "add_note", "params": {"title": "x'"'"'); DROP TABLE notes; --", "body": "b"}}'
+show "$STRATA" call --config logic.properties -H content-type=application/json sql.query \
+  '{"statement": "get_note", "params": {"title": "x'"'"'); DROP TABLE notes; --"}}'
+
+show "$STRATA" call --config logic.properties -H content-type=application/json mail.send \
+  '{"to": ["ops@strata.example"], "subject": "hello from the bus", "body": "A line.\n.\nA line after a lone dot."}'
+wait_for smtp-sink.log "hello from the bus"
+say "The SMTP sink received:"
+sed 's/^/smtp-sink.log: /' smtp-sink.log
+show "$STRATA" call --config logic.properties -H content-type=application/json mail.send \
+  '{"to": ["ops@strata.example"], "subject": "hi\r\nBcc: everyone@strata.example", "body": "x"}' ||
+  say "(exit code $?: header injection refused, nothing queued)"
+
+show "$STRATA" call --config logic.properties -H content-type=application/xml xml.to_json \
+  '<order id="7"><item sku="apple">10</item><item sku="plum">4</item></order>'
+
+step "11. The HTTP gateway: curl and XML-RPC reach bus services"
+printf 'demo-token-%s front 4\n' "$RANDOM$RANDOM" > tokens
+chmod 600 tokens
+TOKEN=$(cut -d' ' -f1 tokens)
+cat > gateway.properties <<CONF
+strata.brokers=$ENDPOINT
+strata.key=gateway.key
+strata.broker_key=broker.pub
+strata.node.name=gateway
+strata.plugins=http
+strata.plugin.http.listen=127.0.0.1:0
+strata.plugin.http.tokens=tokens
+strata.plugin.http.anonymous_layer=4
+strata.plugin.http.xmlrpc=true
+CONF
+show cat gateway.properties
+strata-node --config gateway.properties >gateway.log 2>&1 &
+pids+=($!)
+wait_for gateway.log "http gateway listening on"
+URL=$(grep -o 'http://127.0.0.1:[0-9]*' gateway.log | head -1)
+say "gateway.log: $(grep 'http gateway listening on' gateway.log)"
+show curl -sS -X POST -H "Authorization: Bearer $TOKEN" --data 'hello over HTTP' "$URL/v1/services/echo"
+echo
+show curl -sS -X POST -H "Authorization: Bearer $TOKEN" --data "$(printf 'pear 3')" "$URL/v1/services/orders.place"
+echo
+show curl -sS -o /dev/null -w '%{http_code} (unknown service)\n' -X POST -H "Authorization: Bearer $TOKEN" \
+  --data x "$URL/v1/services/nosuch"
+show curl -sS -o /dev/null -w '%{http_code} (unknown token)\n' -X POST -H "Authorization: Bearer wrong" --data x \
+  "$URL/v1/services/echo"
+show /usr/bin/python3 -c "import xmlrpc.client; print(xmlrpc.client.ServerProxy('$URL/RPC2').echo('hi'))"
+
+step "12. Clean shutdown on SIGTERM"
 for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[$i]}"; wait "${pids[$i]}" || true; done
 pids=()
 grep -h "stopp" echo-a.log echo-b.log broker.log | sed 's/^/log: /'
