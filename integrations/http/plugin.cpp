@@ -1,5 +1,5 @@
 // The `http` plug-in: the inbound gateway when strata.plugin.http.listen is set, the
-// http.request service when strata.plugin.http.allow is set (docs: DOC.md beside this).
+// http.request service when strata.plugin.http.allow is set (docs: docs/integrations.md).
 #include <memory>
 
 #include <strata/plugin.h>

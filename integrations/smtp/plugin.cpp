@@ -1,4 +1,4 @@
-// The `smtp` plug-in: mail.send and mail.status (see DOC.md) on strata_smtp_core.
+// The `smtp` plug-in: mail.send and mail.status (see docs/integrations.md) on strata_smtp_core.
 #include <memory>
 #include <string>
 

@@ -1,4 +1,4 @@
-// The `xml` plug-in: xml.to_json, xml.from_json and xml.select (see DOC.md), with the
+// The `xml` plug-in: xml.to_json, xml.from_json and xml.select (see docs/integrations.md), with the
 // size and depth caps of strata.plugin.xml.max_bytes and max_depth.
 #include <strata/plugin.h>
 

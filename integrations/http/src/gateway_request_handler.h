@@ -26,7 +26,7 @@ struct GatewayContext {
 };
 
 // One HTTP request: routing, framing checks, authentication, the layer policy, then the
-// bus call and its answer (docs: integrations/http/DOC.md).
+// bus call and its answer (docs: docs/integrations.md).
 class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
   static constexpr std::string_view kServicesPath = "/v1/services/";

@@ -14,7 +14,7 @@
 namespace strata::integrations::http {
 
 // Everything the inbound gateway is told, with the defaults of its configuration keys
-// (docs: integrations/http/DOC.md). Keys are the part after "strata.plugin.http.".
+// (docs: docs/integrations.md). Keys are the part after "strata.plugin.http.".
 struct GatewayOptions {
   static constexpr std::size_t kDefaultMaxBody = 1024 * 1024;
   static constexpr std::size_t kMaxMaxBody = 64 * 1024 * 1024;

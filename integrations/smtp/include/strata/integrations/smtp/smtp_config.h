@@ -9,7 +9,7 @@
 
 namespace strata::integrations::smtp {
 
-// The plug-in's settings, the keys under strata.plugin.smtp. (see DOC.md).
+// The plug-in's settings, the keys under strata.plugin.smtp. (see docs/integrations.md).
 struct SmtpConfig {
   enum class StartTls { kOff, kRequired };
 

@@ -10,7 +10,7 @@
 
 namespace strata::integrations::sql {
 
-// The integration's settings: the keys under strata.plugin.sql. (listed in DOC.md).
+// The integration's settings: the keys under strata.plugin.sql. (listed in docs/integrations.md).
 struct SqlConfig {
   static constexpr std::string_view kKeyPrefix = "strata.plugin.sql.";
   static constexpr std::string_view kStatementPrefix = "statement.";

@@ -2,7 +2,7 @@
 
 // XML-RPC (http://xmlrpc.com/spec.md) to and from the JSON shape of the payload codecs.
 //
-// Value mapping, both ways (see integrations/xml/DOC.md):
+// Value mapping, both ways (see docs/integrations.md):
 //   <int>/<i4>            <-> Poco::Int32 (a value outside 32 bits is refused when parsing)
 //   <i8>                  <-> Poco::Int64 (an extension; written only for integers outside 32 bits)
 //   <boolean>0|1</boolean> <-> bool
