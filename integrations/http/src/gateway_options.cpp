@@ -19,22 +19,6 @@ constexpr long long kMaxConnectionsLimit = 65536;
 constexpr long long kMaxHeaderLimit = 1024 * 1024;
 constexpr long long kMinHeaderBytes = 1024;
 
-long long intKey(const ConfigLookup& config, const std::string& key, long long fallback, long long min, long long max) {
-  auto text = config(key);
-  if (!text) return fallback;
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(*text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text->size() || value < min || value > max) {
-    throw ConfigError("strata.plugin.http." + key + " must be a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max) + ", not '" + *text + "'");
-  }
-  return value;
-}
 
 bool boolKey(const ConfigLookup& config, const std::string& key, bool fallback) {
   auto text = config(key);
@@ -94,27 +78,45 @@ GatewayOptions parseGatewayOptions(const ConfigLookup& config) {
   if (!options.tlsKey.empty()) checkPrivateFile(options.tlsKey, "TLS key file");
   options.xmlrpc = boolKey(config, "xmlrpc", false);
 
-  options.maxBody = static_cast<std::size_t>(intKey(config, "max_body", GatewayOptions::kDefaultMaxBody, 1,
+  options.maxBody = static_cast<std::size_t>(configInt(config, "max_body", GatewayOptions::kDefaultMaxBody, 1,
                                                     GatewayOptions::kMaxMaxBody));
   options.callTimeout = std::chrono::milliseconds(
-      intKey(config, "timeout_ms", GatewayOptions::kDefaultCallTimeout.count(), 1, kMaxMillis));
+      configInt(config, "timeout_ms", GatewayOptions::kDefaultCallTimeout.count(), 1, kMaxMillis));
   options.maxCallTimeout = std::chrono::milliseconds(
-      intKey(config, "max_timeout_ms", GatewayOptions::kDefaultMaxCallTimeout.count(), 1, kMaxMillis));
+      configInt(config, "max_timeout_ms", GatewayOptions::kDefaultMaxCallTimeout.count(), 1, kMaxMillis));
   options.callTimeout = std::min(options.callTimeout, options.maxCallTimeout);
   options.requestTimeout = std::chrono::milliseconds(
-      intKey(config, "request_timeout_ms", GatewayOptions::kDefaultRequestTimeout.count(), 1, kMaxMillis));
+      configInt(config, "request_timeout_ms", GatewayOptions::kDefaultRequestTimeout.count(), 1, kMaxMillis));
   options.keepAliveTimeout = std::chrono::milliseconds(
-      intKey(config, "keepalive_timeout_ms", GatewayOptions::kDefaultKeepAliveTimeout.count(), 1, kMaxMillis));
+      configInt(config, "keepalive_timeout_ms", GatewayOptions::kDefaultKeepAliveTimeout.count(), 1, kMaxMillis));
   options.maxKeepAliveRequests = static_cast<int>(
-      intKey(config, "max_keepalive_requests", GatewayOptions::kDefaultMaxKeepAliveRequests, 0, kMaxQueuedLimit));
+      configInt(config, "max_keepalive_requests", GatewayOptions::kDefaultMaxKeepAliveRequests, 0, kMaxQueuedLimit));
   options.maxThreads =
-      static_cast<int>(intKey(config, "max_threads", GatewayOptions::kDefaultMaxThreads, 1, kMaxThreadsLimit));
-  options.maxQueued = static_cast<int>(intKey(config, "max_queued", GatewayOptions::kDefaultMaxQueued, 1, kMaxQueuedLimit));
+      static_cast<int>(configInt(config, "max_threads", GatewayOptions::kDefaultMaxThreads, 1, kMaxThreadsLimit));
+  options.maxQueued = static_cast<int>(configInt(config, "max_queued", GatewayOptions::kDefaultMaxQueued, 1, kMaxQueuedLimit));
   options.maxConnections = static_cast<std::size_t>(
-      intKey(config, "max_connections", GatewayOptions::kDefaultMaxConnections, 1, kMaxConnectionsLimit));
+      configInt(config, "max_connections", GatewayOptions::kDefaultMaxConnections, 1, kMaxConnectionsLimit));
   options.maxHeaderBytes = static_cast<std::size_t>(
-      intKey(config, "max_header_bytes", GatewayOptions::kDefaultMaxHeaderBytes, kMinHeaderBytes, kMaxHeaderLimit));
+      configInt(config, "max_header_bytes", GatewayOptions::kDefaultMaxHeaderBytes, kMinHeaderBytes, kMaxHeaderLimit));
   return options;
+}
+
+long long configInt(const ConfigLookup& config, const std::string& key, long long fallback, long long min,
+                    long long max) {
+  auto text = config(key);
+  if (!text) return fallback;
+  std::size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(*text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text->size() || value < min || value > max) {
+    throw ConfigError("strata.plugin.http." + key + " must be a whole number from " + std::to_string(min) + " to " +
+                      std::to_string(max) + ", not '" + *text + "'");
+  }
+  return value;
 }
 
 }  // namespace strata::integrations::http

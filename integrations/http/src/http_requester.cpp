@@ -39,22 +39,6 @@ constexpr std::string_view kReservedHeaders[] = {"host",    "content-length", "t
                                                  "upgrade", "te",             "trailer",           "expect",
                                                  "proxy-connection", "keep-alive"};
 
-long long intKey(const ConfigLookup& config, const std::string& key, long long fallback, long long min, long long max) {
-  auto text = config(key);
-  if (!text) return fallback;
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(*text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text->size() || value < min || value > max) {
-    throw ConfigError("strata.plugin.http." + key + " must be a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max) + ", not '" + *text + "'");
-  }
-  return value;
-}
 
 bool isUtf8(std::string_view text) {
   std::size_t i = 0;
@@ -111,9 +95,9 @@ RequesterOptions parseRequesterOptions(const ConfigLookup& config) {
   if (!allow) throw ConfigError("strata.plugin.http.allow is not set");
   options.allow = UrlAllowList::parse(*allow);
   options.timeout = std::chrono::milliseconds(
-      intKey(config, "client_timeout_ms", RequesterOptions::kDefaultTimeout.count(), 1, kMaxMillis));
+      configInt(config, "client_timeout_ms", RequesterOptions::kDefaultTimeout.count(), 1, kMaxMillis));
   options.maxResponseBody = static_cast<std::size_t>(
-      intKey(config, "client_max_body", RequesterOptions::kDefaultMaxResponseBody, 1, kMaxBodyLimit));
+      configInt(config, "client_max_body", RequesterOptions::kDefaultMaxResponseBody, 1, kMaxBodyLimit));
   options.caFile = config("client_ca").value_or("");
   return options;
 }

@@ -60,6 +60,11 @@ using BusCall = std::function<BusReply(const BusRequest&)>;
 // "strata.plugin.http."), or nullopt when unset.
 using ConfigLookup = std::function<std::optional<std::string>(const std::string& key)>;
 
+// A whole-number setting in [min, max], fallback when unset. Throws ConfigError naming
+// strata.plugin.http.<key> otherwise.
+long long configInt(const ConfigLookup& config, const std::string& key, long long fallback, long long min,
+                    long long max);
+
 // Where the gateway logs (start-up, refusals); never called with a token or a body.
 using LogFunction = std::function<void(const std::string& text)>;
 
