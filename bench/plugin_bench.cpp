@@ -54,6 +54,7 @@ Rate inProcess(std::uint64_t requests) {
   nodes::PluginHost host(node, scratch.dir());
   nodes::PluginSpec pricing{"pricing", nodes::defaultPluginDir() / "libstrata_pricing.so", 3, {}};
   if (auto failure = host.load(pricing)) throw std::runtime_error(*failure);
+  node.start();
   std::vector<std::uint64_t> latencies;  // nanoseconds
   latencies.reserve(requests);
   std::uint64_t errors = 0;

@@ -7,6 +7,7 @@
 #include <strata/integrations/http/error_status.h>
 #include <strata/integrations/http/gateway.h>
 #include <strata/integrations/http/http_requester.h>
+#include <strata/integrations/http/outside_call.h>
 
 namespace {
 
@@ -48,11 +49,10 @@ class HttpPlugin : public plugin::Plugin {
   }
 
  private:
+  // Every gateway call is made for an outside client: through the brokers, never to a
+  // process-only service (outside_call.h).
   http::BusReply call(const http::BusRequest& request) const {
-    plugin::CallOptions options;
-    options.headers = request.headers;
-    options.timeout = request.timeout;
-    auto response = host_.call(request.service, std::string_view(request.body), options);
+    auto response = host_.call(request.service, std::string_view(request.body), http::outsideCallOptions(request));
     http::BusReply reply;
     if (!response.ok()) {
       reply.error = http::errorCodeFromNumber(static_cast<std::uint16_t>(response.error));

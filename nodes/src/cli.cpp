@@ -184,6 +184,7 @@ LoadSummary runLoad(Client& client, const OutgoingRequest& prototype, std::uint6
   std::condition_variable done;
   std::uint64_t sent = 0;
   std::uint64_t answered = 0;
+  std::uint64_t finished = 0;  // callbacks done with onProgress: runLoad may return only then
   auto start = std::chrono::steady_clock::now();
 
   std::function<void()> sendOne = [&] {
@@ -207,9 +208,10 @@ LoadSummary runLoad(Client& client, const OutgoingRequest& prototype, std::uint6
         }
         more = sent < count;
         if (more) sendOne();  // under the lock: sent is shared with the starting thread
-        if (answeredNow == count) done.notify_all();
       }
       if (onProgress && (answeredNow % kProgressEvery == 0 || answeredNow == count)) onProgress(answeredNow);
+      std::lock_guard lock(mutex);
+      if (++finished == count) done.notify_all();
     });
   };
   {
@@ -217,7 +219,7 @@ LoadSummary runLoad(Client& client, const OutgoingRequest& prototype, std::uint6
     for (std::uint64_t i = 0; i < std::min(window, count); ++i) sendOne();
   }
   std::unique_lock lock(mutex);
-  done.wait(lock, [&] { return answered == count; });
+  done.wait(lock, [&] { return finished == count; });
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.requests = answered;
   return summary;

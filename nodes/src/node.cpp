@@ -19,13 +19,8 @@ std::int64_t millisLeft(core::TimePoint deadline) {
   return std::max<std::int64_t>(0, left.count());
 }
 
-void checkServiceName(const std::string& name) {
-  bool printable = std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
-  if (name.empty() || name.size() > codecs::kMaxServiceName || !printable) {
-    throw ConfigError("service name '" + name + "' must be 1 to 255 printable characters without spaces");
-  }
-  if (name.rfind("strata.", 0) == 0) throw ConfigError("service names starting 'strata.' are reserved: " + name);
-}
+// How long close() waits, from the destructor, for calls still running.
+constexpr std::chrono::milliseconds kDestructorGrace{1000};
 
 // Hands an answer to a C caller as views of its own storage.
 int deliver(const core::MessageId& id, const Outcome& outcome, strata_response_fn onResponse, void* context) {
@@ -56,6 +51,15 @@ Outcome outcomeOf(Response&& response) {
 
 }  // namespace
 
+std::optional<std::string> serviceNameProblem(const std::string& name) {
+  bool printable = std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+  if (name.empty() || name.size() > codecs::kMaxServiceName || !printable) {
+    return "service name '" + name + "' must be 1 to 255 printable characters without spaces";
+  }
+  if (name.rfind("strata.", 0) == 0) return "service names starting 'strata.' are reserved: " + name;
+  return std::nullopt;
+}
+
 Outcome invokeRawHandler(strata_handler_fn handler, void* context, const IncomingRequest& request,
                          const PartialSender* partial) {
   std::vector<strata_header> headers;
@@ -83,11 +87,15 @@ Outcome invokeRawHandler(strata_handler_fn handler, void* context, const Incomin
 Node::Node(WorkerOptions worker, std::optional<ClientOptions> client)
     : workerOptions_(std::move(worker)), clientOptions_(std::move(client)) {}
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+  close(kDestructorGrace);
+  client_.reset();
+}
 
 void Node::add(const std::string& name, Service service) {
   STRATA_ASSERT(!started_);
-  checkServiceName(name);
+  if (auto problem = serviceNameProblem(name)) throw ConfigError(*problem);
   if (!services_.emplace(name, std::move(service)).second) {
     throw ConfigError("service '" + name + "' is offered twice in this node");
   }
@@ -124,8 +132,9 @@ void Node::start() {
   STRATA_ASSERT(!started_);
   bool served = std::any_of(services_.begin(), services_.end(),
                             [](const auto& entry) { return entry.second.reach == Reach::kServed; });
+  bool reachable = !workerOptions_.brokers.empty() || !workerOptions_.bind.empty();
   if (clientOptions_) client_ = std::make_unique<Client>(*clientOptions_);
-  if (served) {
+  if (served && reachable) {
     worker_ = std::make_unique<Worker>(workerOptions_);
     for (const auto& [name, service] : services_) {
       if (service.reach != Reach::kServed) continue;
@@ -145,12 +154,40 @@ void Node::start() {
     worker_->start();
   }
   started_ = true;
+  std::lock_guard lock(gate_);
+  state_ = State::kRunning;
 }
 
 void Node::stop() {
   if (worker_) worker_->stop();
   worker_.reset();
-  client_.reset();
+}
+
+bool Node::close(std::chrono::milliseconds grace) {
+  std::unique_lock lock(gate_);
+  state_ = State::kClosed;
+  return drained_.wait_for(lock, grace, [this] { return inFlight_ == 0; });
+}
+
+bool Node::enter() {
+  std::lock_guard lock(gate_);
+  if (state_ != State::kRunning) return false;
+  ++inFlight_;
+  return true;
+}
+
+void Node::leave() {
+  std::lock_guard lock(gate_);
+  if (--inFlight_ == 0) drained_.notify_all();
+}
+
+Response Node::refusal(const core::MessageId& id, const std::string& service) const {
+  Response refused;
+  refused.id = id;
+  refused.errorCode = ErrorCode::kUnavailable;
+  refused.errorText = "this node is " + std::string(started_ ? "stopping" : "still starting") + "; '" + service +
+                      "' was not called";
+  return refused;
 }
 
 std::vector<std::string> Node::endpoints() const { return worker_ ? worker_->endpoints() : std::vector<std::string>{}; }
@@ -167,13 +204,22 @@ Outcome Node::runLocal(const Service& service, IncomingRequest request) {
 
 Response Node::call(OutgoingRequest request) {
   if (request.id.isZero()) request.id = core::MessageId::generate();
-  const Service* service = find(request.service);
+  if (!enter()) return refusal(request.id, request.service);
+  Response response = callAdmitted(std::move(request), false);
+  leave();
+  return response;
+}
+
+Response Node::callAdmitted(OutgoingRequest request, bool fromOutside) {
+  if (request.id.isZero()) request.id = core::MessageId::generate();
+  const Service* service = fromOutside ? nullptr : find(request.service);
   if (service == nullptr) {
     if (!client_) {
       Response refused;
       refused.id = request.id;
       refused.errorCode = ErrorCode::kUnavailable;
-      refused.errorText = "service '" + request.service + "' is not hosted here and this node has no brokers";
+      refused.errorText = "service '" + request.service + "' is not hosted here and this node has no brokers" +
+                          (fromOutside ? " (calls on behalf of outside callers always go through brokers)" : "");
       return refused;
     }
     remoteCalls_.fetch_add(1, std::memory_order_relaxed);
@@ -204,6 +250,11 @@ Response Node::call(OutgoingRequest request) {
 }
 
 int Node::call(const strata_call& call, strata_response_fn onResponse, void* context) {
+  if (call.struct_size < sizeof(strata_call)) {
+    return deliver(core::MessageId::generate(),
+                   Outcome::failure(ErrorCode::kMalformed, "strata_call.struct_size is smaller than this ABI's"),
+                   onResponse, context);
+  }
   core::MessageId id = core::MessageId::generate();
   if (call.id != nullptr) {
     id = *core::MessageId::fromBytes({reinterpret_cast<const char*>(call.id), core::MessageId::kSize});
@@ -214,8 +265,18 @@ int Node::call(const strata_call& call, strata_response_fn onResponse, void* con
                    onResponse, context);
   }
   std::string_view serviceName = view(call.service);
+  if (!enter()) return deliver(id, outcomeOf(refusal(id, std::string(serviceName))), onResponse, context);
+  int rc = callAdmitted(call, id, onResponse, context);
+  leave();
+  return rc;
+}
+
+int Node::callAdmitted(const strata_call& call, const core::MessageId& id, strata_response_fn onResponse,
+                       void* context) {
+  std::string_view serviceName = view(call.service);
+  bool fromOutside = (call.flags & STRATA_CALL_FROM_OUTSIDE) != 0;
   auto timeout = std::chrono::milliseconds(call.timeout_ms);
-  const Service* service = find(serviceName);
+  const Service* service = fromOutside ? nullptr : find(serviceName);
   if (service != nullptr && service->raw != nullptr) {
     // Plug-in to plug-in in one process: the callee reads the caller's own frames.
     localCalls_.fetch_add(1, std::memory_order_relaxed);
@@ -242,7 +303,7 @@ int Node::call(const strata_call& call, strata_response_fn onResponse, void* con
     request.headers.emplace_back(view(call.headers[i].key), view(call.headers[i].value));
   }
   for (std::size_t i = 0; i < call.frame_count; ++i) request.body.emplace_back(view(call.frames[i]));
-  return deliver(id, outcomeOf(this->call(std::move(request))), onResponse, context);
+  return deliver(id, outcomeOf(callAdmitted(std::move(request), fromOutside)), onResponse, context);
 }
 
 }  // namespace strata::nodes

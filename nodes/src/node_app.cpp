@@ -13,6 +13,8 @@ namespace strata::nodes {
 namespace {
 
 constexpr const char* kDefaultDataDir = "data";
+// How long a stopping node waits for calls its plug-ins are still making or serving.
+constexpr std::chrono::milliseconds kStopGrace{5000};
 
 std::filesystem::path prepareDataDir(const core::Config& config) {
   std::filesystem::path dir = config.getString("strata.data_dir", kDefaultDataDir);
@@ -69,7 +71,20 @@ void NodeApp::start(core::Config& config) {
 }
 
 void NodeApp::stop() {
-  if (node_) node_->stop();
+  if (!node_) return;
+  // Brokers first (no new work arrives), then calls made in process (a gateway's threads)
+  // drain, and only then do plug-ins stop: none of them may run code of a stopped one.
+  node_->stop();
+  if (!node_->close(kStopGrace)) {
+    Poco::Logger::get("strata-node")
+        .warning("calls still running %d ms after the stop; exiting without stopping the plug-ins",
+                 static_cast<int>(kStopGrace.count()));
+    // The process is exiting: leave the plug-ins and the node as they are rather than
+    // free what running code still uses.
+    static_cast<void>(plugins_.release());
+    static_cast<void>(node_.release());
+    return;
+  }
   if (plugins_) plugins_->stop();
   plugins_.reset();
   node_.reset();

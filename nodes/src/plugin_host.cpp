@@ -81,19 +81,19 @@ namespace {
 
 using Plugin = PluginHost::Plugin;
 
-const char* hostConfig(strata_host* host, const char* key) {
+const char* hostConfigUnguarded(strata_host* host, const char* key) {
   if (host == nullptr || key == nullptr) return nullptr;
   const auto& config = host->plugin->spec.config;
   auto it = config.find(key);
   return it == config.end() ? nullptr : it->second.c_str();
 }
 
-void hostLog(strata_host* host, int level, const char* text) {
+void hostLogUnguarded(strata_host* host, int level, const char* text) {
   if (host == nullptr || text == nullptr) return;
   host->plugin->logger->log(Poco::Message(host->plugin->logger->name(), text, priorityOf(level)));
 }
 
-int hostAddService(strata_host* host, const char* name, strata_handler_fn handler, void* context, std::uint32_t flags) {
+int hostAddServiceUnguarded(strata_host* host, const char* name, strata_handler_fn handler, void* context, std::uint32_t flags) {
   if (host == nullptr || name == nullptr || handler == nullptr) return STRATA_ERROR_MALFORMED;
   Plugin& plugin = *host->plugin;
   if (!plugin.starting) {
@@ -103,6 +103,10 @@ int hostAddService(strata_host* host, const char* name, strata_handler_fn handle
   constexpr std::uint32_t known = STRATA_SERVICE_INLINE | STRATA_SERVICE_LOCAL;
   if ((flags & ~known) != 0) return STRATA_ERROR_MALFORMED;
   std::string service(name);
+  if (auto problem = serviceNameProblem(service)) {
+    plugin.logger->error("add_service refused: %s", *problem);
+    return STRATA_ERROR_MALFORMED;
+  }
   bool taken = plugin.node->hosts(service) ||
                std::any_of(plugin.pending.begin(), plugin.pending.end(), [&](const auto& p) { return p.name == service; });
   if (taken) {
@@ -113,13 +117,13 @@ int hostAddService(strata_host* host, const char* name, strata_handler_fn handle
   return STRATA_OK;
 }
 
-int replyFrame(strata_reply* reply, const char* data, std::size_t size) {
+int replyFrameUnguarded(strata_reply* reply, const char* data, std::size_t size) {
   if (reply == nullptr || (data == nullptr && size > 0)) return STRATA_ERROR_MALFORMED;
   reply->outcome.body.emplace_back(data == nullptr ? "" : std::string(data, size));
   return STRATA_OK;
 }
 
-int replyHeader(strata_reply* reply, const char* key, std::size_t keySize, const char* value, std::size_t valueSize) {
+int replyHeaderUnguarded(strata_reply* reply, const char* key, std::size_t keySize, const char* value, std::size_t valueSize) {
   if (reply == nullptr || key == nullptr || keySize == 0 || (value == nullptr && valueSize > 0)) {
     return STRATA_ERROR_MALFORMED;
   }
@@ -127,7 +131,7 @@ int replyHeader(strata_reply* reply, const char* key, std::size_t keySize, const
   return STRATA_OK;
 }
 
-int replyError(strata_reply* reply, std::uint16_t code, const char* text) {
+int replyErrorUnguarded(strata_reply* reply, std::uint16_t code, const char* text) {
   if (reply == nullptr) return STRATA_ERROR_MALFORMED;
   std::string message = text == nullptr ? "" : text;
   if (!codecs::isKnownErrorCode(code)) {
@@ -139,7 +143,7 @@ int replyError(strata_reply* reply, std::uint16_t code, const char* text) {
   return STRATA_OK;
 }
 
-int replyPartial(strata_reply* reply) {
+int replyPartialUnguarded(strata_reply* reply) {
   if (reply == nullptr) return STRATA_ERROR_MALFORMED;
   if (reply->partial != nullptr) (*reply->partial)(std::move(reply->outcome.body), std::move(reply->outcome.headers));
   reply->outcome.body.clear();
@@ -147,18 +151,101 @@ int replyPartial(strata_reply* reply) {
   return STRATA_OK;
 }
 
-int hostCall(strata_host* host, const strata_call* call, strata_response_fn onResponse, void* context) {
+int hostCallUnguarded(strata_host* host, const strata_call* call, strata_response_fn onResponse, void* context) {
   if (host == nullptr || call == nullptr) return STRATA_ERROR_MALFORMED;
   return host->plugin->node->call(*call, onResponse, context);
 }
 
-const char* hostDataDir(strata_host* host) { return host == nullptr ? "" : host->plugin->dataDir.c_str(); }
+const char* hostDataDirUnguarded(strata_host* host) { return host == nullptr ? "" : host->plugin->dataDir.c_str(); }
 
-const char* hostConfigKeyAt(strata_host* host, std::size_t index) {
+const char* hostConfigKeyAtUnguarded(strata_host* host, std::size_t index) {
   if (host == nullptr) return nullptr;
   const auto& config = host->plugin->spec.config;  // a std::map: sorted, and its keys never move
   if (index >= config.size()) return nullptr;
   return std::next(config.begin(), static_cast<std::ptrdiff_t>(index))->first.c_str();
+}
+
+// The host API proper: nothing thrown inside (an allocation failing, a logger, a call
+// during shutdown) may cross into a plug-in, which may be plain C.
+
+const char* hostConfig(strata_host* host, const char* key) noexcept {
+  try {
+    return hostConfigUnguarded(host, key);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void hostLog(strata_host* host, int level, const char* text) noexcept {
+  try {
+    hostLogUnguarded(host, level, text);
+  } catch (...) {
+    // A log line lost is better than a plug-in unwound through C.
+  }
+}
+
+int hostAddService(strata_host* host, const char* name, strata_handler_fn handler, void* context, std::uint32_t flags) noexcept {
+  try {
+    return hostAddServiceUnguarded(host, name, handler, context, flags);
+  } catch (...) {
+    return STRATA_ERROR_INTERNAL;
+  }
+}
+
+int replyFrame(strata_reply* reply, const char* data, std::size_t size) noexcept {
+  try {
+    return replyFrameUnguarded(reply, data, size);
+  } catch (...) {
+    return STRATA_ERROR_INTERNAL;
+  }
+}
+
+int replyHeader(strata_reply* reply, const char* key, std::size_t keySize, const char* value, std::size_t valueSize) noexcept {
+  try {
+    return replyHeaderUnguarded(reply, key, keySize, value, valueSize);
+  } catch (...) {
+    return STRATA_ERROR_INTERNAL;
+  }
+}
+
+int replyError(strata_reply* reply, std::uint16_t code, const char* text) noexcept {
+  try {
+    return replyErrorUnguarded(reply, code, text);
+  } catch (...) {
+    return STRATA_ERROR_INTERNAL;
+  }
+}
+
+int replyPartial(strata_reply* reply) noexcept {
+  try {
+    return replyPartialUnguarded(reply);
+  } catch (...) {
+    return STRATA_ERROR_INTERNAL;
+  }
+}
+
+int hostCall(strata_host* host, const strata_call* call, strata_response_fn onResponse, void* context) noexcept {
+  try {
+    return hostCallUnguarded(host, call, onResponse, context);
+  } catch (...) {
+    return STRATA_ERROR_INTERNAL;
+  }
+}
+
+const char* hostDataDir(strata_host* host) noexcept {
+  try {
+    return hostDataDirUnguarded(host);
+  } catch (...) {
+    return "";
+  }
+}
+
+const char* hostConfigKeyAt(strata_host* host, std::size_t index) noexcept {
+  try {
+    return hostConfigKeyAtUnguarded(host, index);
+  } catch (...) {
+    return nullptr;
+  }
 }
 
 constexpr strata_host_api kHostApi{
@@ -273,7 +360,16 @@ std::optional<std::string> PluginHost::load(const PluginSpec& spec) {
   }
   std::uint32_t forced = spec.layer == 3 ? STRATA_SERVICE_LOCAL : 0;
   for (const auto& service : plugin->pending) {
-    node_.addService(service.name, service.handler, service.context, service.flags | forced);
+    try {
+      node_.addService(service.name, service.handler, service.context, service.flags | forced);
+    } catch (const std::exception& e) {
+      // add_service checked names and duplicates already; this is the last guard. The
+      // services added so far stay in the node's table but are never reachable once the
+      // node refuses to start, which is what a failure here leads to.
+      plugin->description->stop(plugin->instance);
+      plugin->instance = nullptr;
+      throw ConfigError("plug-in '" + spec.name + "': " + e.what());
+    }
     plugin->services.push_back(service.name);
   }
   plugin->pending.clear();

@@ -35,6 +35,9 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, in
     if (in >= 0) ::dup2(in, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
+    // Nothing else of the test's goes with the child: a child outliving a killed test
+    // would otherwise hold the test's files open (a build lock among them).
+    ::close_range(3, ~0U, 0);
     ::execv(program.c_str(), argv.data());
     ::_exit(127);
   }

@@ -125,6 +125,9 @@ struct CallOptions {
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{0};  // 0: the node's default
   std::optional<Id> id;                  // reuse an id (a retry of the same request)
+  // On behalf of an outside caller (a gateway's client): always through the brokers and
+  // their policy, never to an in-process-only service (STRATA_CALL_FROM_OUTSIDE).
+  bool fromOutside = false;
 };
 
 using Handler = std::function<void(const Request&, Reply&)>;
@@ -197,8 +200,15 @@ class Host {
     for (auto frame : frames) rawFrames.push_back(bytes(frame));
     std::vector<strata_header> rawHeaders;
     for (const auto& [key, value] : options.headers) rawHeaders.push_back({bytes(key), bytes(value)});
-    strata_call call{bytes(service), rawHeaders.data(), rawHeaders.size(), rawFrames.data(), rawFrames.size(),
-                     static_cast<std::uint32_t>(options.timeout.count()), options.id ? options.id->data() : nullptr};
+    strata_call call{sizeof(strata_call),
+                     options.fromOutside ? static_cast<std::uint32_t>(STRATA_CALL_FROM_OUTSIDE) : 0u,
+                     bytes(service),
+                     rawHeaders.data(),
+                     rawHeaders.size(),
+                     rawFrames.data(),
+                     rawFrames.size(),
+                     static_cast<std::uint32_t>(options.timeout.count()),
+                     options.id ? options.id->data() : nullptr};
     Response out;
     api_.call(raw_, &call, &Host::collect, &out);
     return out;

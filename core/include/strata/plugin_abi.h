@@ -99,8 +99,18 @@ typedef struct strata_host strata_host;
  * may run on several threads at once. */
 typedef void (*strata_handler_fn)(void* context, const strata_request* request, strata_reply* reply);
 
+/* Flags for strata_call. */
+enum strata_call_flags {
+  /* The call is made on behalf of someone outside this process (an HTTP client of a
+   * gateway): it always goes through the brokers, so their authentication and layer
+   * policy apply, and never reaches an in-process-only (layer-3) service. */
+  STRATA_CALL_FROM_OUTSIDE = 1u << 0
+};
+
 /* A call to another service, from a plug-in. */
 typedef struct strata_call {
+  uint32_t struct_size;     /* sizeof(strata_call) of the plug-in: fields may be added at the end */
+  uint32_t flags;           /* strata_call_flags */
   strata_bytes service;
   const strata_header* headers;
   size_t header_count;

@@ -41,14 +41,19 @@ bool wellFramed(std::string_view header) {
   return true;
 }
 
-void addToEpoll(int epoll, int fd, std::uint32_t events) {
+bool tryAddToEpoll(int epoll, int fd, std::uint32_t events) {
   epoll_event event{};
   event.events = events;
   event.data.fd = fd;
-  if (::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) != 0) {
-    throw SystemError(std::string("epoll_ctl: ") + std::strerror(errno));
-  }
+  return ::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == 0;
 }
+
+void addToEpoll(int epoll, int fd, std::uint32_t events) {
+  if (!tryAddToEpoll(epoll, fd, events)) throw SystemError(std::string("epoll_ctl: ") + std::strerror(errno));
+}
+
+// Edge-triggered: one event per arrival of new bytes, not one per loop while they wait.
+constexpr std::uint32_t kConnectionEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
 }  // namespace
 
@@ -56,14 +61,17 @@ ConnectionGate::ConnectionGate(Poco::Net::ServerSocket listener, Options options
     : listener_(std::move(listener)), options_(options), dispatch_(std::move(dispatch)), tick_(std::move(tick)) {
   epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (epoll_ < 0 || wake_ < 0) {
-    if (epoll_ >= 0) ::close(epoll_);
-    if (wake_ >= 0) ::close(wake_);
+  handBack_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_ < 0 || wake_ < 0 || handBack_ < 0) {
+    for (int fd : {epoll_, wake_, handBack_}) {
+      if (fd >= 0) ::close(fd);
+    }
     throw SystemError(std::string("cannot set up the http gateway's poller: ") + std::strerror(errno));
   }
   listener_.setBlocking(false);
   addToEpoll(epoll_, listener_.impl()->sockfd(), EPOLLIN);
   addToEpoll(epoll_, wake_, EPOLLIN);
+  addToEpoll(epoll_, handBack_, EPOLLIN);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -71,9 +79,15 @@ ConnectionGate::~ConnectionGate() {
   stop();
   ::close(epoll_);
   ::close(wake_);
+  ::close(handBack_);
 }
 
 void ConnectionGate::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    handedBack_.clear();
+  }
   if (!thread_.joinable()) return;
   std::uint64_t one = 1;
   [[maybe_unused]] auto written = ::write(wake_, &one, sizeof one);
@@ -91,6 +105,8 @@ void ConnectionGate::run() {
       if (fd == wake_) return;
       if (fd == listener_.impl()->sockfd()) {
         acceptAll();
+      } else if (fd == handBack_) {
+        takeHandedBack();
       } else {
         inspect(fd);
       }
@@ -110,10 +126,52 @@ void ConnectionGate::acceptAll() {
       dispatch_(socket);
       continue;
     }
+    {
+      std::lock_guard lock(mutex_);
+      served_.erase(fd);  // left by an earlier connection on this descriptor number
+    }
     if (pending_.size() >= options_.maxPending) continue;  // socket closes as it goes
-    pending_.emplace(fd, Pending{socket, std::chrono::steady_clock::now() + options_.headerTimeout});
-    // Edge-triggered: one event per arrival of new bytes, not one per loop while they wait.
-    addToEpoll(epoll_, fd, EPOLLIN | EPOLLRDHUP | EPOLLET);
+    pending_.emplace(fd, Pending{socket, std::chrono::steady_clock::now() + options_.headerTimeout, false, 0});
+    addToEpoll(epoll_, fd, kConnectionEvents);
+  }
+}
+
+void ConnectionGate::readmit(const Poco::Net::StreamSocket& socket, int served) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  handedBack_.push_back(HandedBack{socket, served});
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto written = ::write(handBack_, &one, sizeof one);
+}
+
+int ConnectionGate::takeServed(int fd) {
+  std::lock_guard lock(mutex_);
+  auto it = served_.find(fd);
+  if (it == served_.end()) return 0;
+  int served = it->second;
+  served_.erase(it);
+  return served;
+}
+
+void ConnectionGate::takeHandedBack() {
+  std::uint64_t count = 0;
+  [[maybe_unused]] auto got = ::read(handBack_, &count, sizeof count);
+  std::vector<HandedBack> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(handedBack_);
+  }
+  auto deadline = std::chrono::steady_clock::now() + options_.keepAliveTimeout;
+  for (auto& item : batch) {
+    int fd = item.socket.impl()->sockfd();
+    if (fd < 0 || pending_.size() >= options_.maxPending || pending_.count(fd) != 0) continue;  // closes
+    item.socket.setBlocking(false);
+    pending_.emplace(fd, Pending{item.socket, deadline, true, item.served});
+    if (!tryAddToEpoll(epoll_, fd, kConnectionEvents)) {
+      pending_.erase(fd);
+      continue;
+    }
+    inspect(fd);  // the next request may have arrived while the worker finished
   }
 }
 
@@ -127,6 +185,11 @@ void ConnectionGate::inspect(int fd) {
     drop(fd);  // closed or failed before a request
     return;
   }
+  if (it->second.idle) {
+    // The next request has begun: from here it has the time a first request has.
+    it->second.idle = false;
+    it->second.deadline = std::chrono::steady_clock::now() + options_.headerTimeout;
+  }
   std::string_view seen(buffer.data(), static_cast<std::size_t>(n));
   auto end = std::min(seen.find(kHeaderEnd), seen.find(kBareHeaderEnd));
   if (end != std::string_view::npos) {
@@ -137,6 +200,10 @@ void ConnectionGate::inspect(int fd) {
       return;
     }
     auto socket = it->second.socket;
+    if (it->second.served > 0) {
+      std::lock_guard lock(mutex_);
+      served_[fd] = it->second.served;
+    }
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
     pending_.erase(it);
     socket.setBlocking(true);

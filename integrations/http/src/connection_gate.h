@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
@@ -15,11 +17,14 @@ namespace strata::integrations::http {
 // worker: with waitForHeader, when the whole request header ("\r\n\r\n") sits in the
 // kernel's receive buffer (seen with MSG_PEEK, nothing is consumed), so a client that
 // sends its header a byte at a time never holds a worker thread. A header whose lines do
-// not all end in CR LF (a bare CR or LF, a NUL) is answered 400 here and closed. A connection that has
-// not sent its header within headerTimeout, sends more than maxHeaderBytes without one,
-// or arrives while maxPending others wait, is closed. Without waitForHeader (TLS, where
-// the bytes are encrypted) connections are dispatched at once. tick runs on the gate's
-// thread about every kTick, for the watchdog. Linux only (epoll).
+// not all end in CR LF (a bare CR or LF, a NUL) is answered 400 here and closed. A
+// connection that has not sent its header within headerTimeout, sends more than
+// maxHeaderBytes without one, or arrives while maxPending others wait, is closed. A
+// keep-alive connection comes back through readmit() after each response, so its next
+// request passes the same checks as a first one; it may wait keepAliveTimeout for the
+// first byte of that request, then has headerTimeout for the rest of the header. Without
+// waitForHeader (TLS, where the bytes are encrypted) connections are dispatched at once.
+// tick runs on the gate's thread about every kTick, for the watchdog. Linux only (epoll).
 class ConnectionGate {
  public:
   static constexpr std::chrono::milliseconds kTick{100};
@@ -29,6 +34,7 @@ class ConnectionGate {
     std::chrono::milliseconds headerTimeout{0};
     std::size_t maxHeaderBytes = 0;
     std::size_t maxPending = 0;
+    std::chrono::milliseconds keepAliveTimeout{0};
   };
   using Dispatch = std::function<void(const Poco::Net::StreamSocket&)>;
   using Tick = std::function<void()>;
@@ -42,13 +48,29 @@ class ConnectionGate {
   // Stops accepting and closes the connections still waiting; idempotent.
   void stop();
 
+  // Takes back a keep-alive connection whose response has been sent and that holds no
+  // bytes read ahead, after served requests on it; it is dispatched again once its next
+  // header has arrived whole. Any thread may call it; after stop() the socket is just
+  // let go (it closes with its last copy).
+  void readmit(const Poco::Net::StreamSocket& socket, int served);
+  // How many requests the connection on fd had served before this dispatch (0 for a new
+  // connection); forgets it. Any thread.
+  int takeServed(int fd);
+
  private:
   struct Pending {
     Poco::Net::StreamSocket socket;
     std::chrono::steady_clock::time_point deadline;
+    bool idle = false;  // readmitted, and no byte of its next request seen yet
+    int served = 0;
+  };
+  struct HandedBack {
+    Poco::Net::StreamSocket socket;
+    int served = 0;
   };
   void run();
   void acceptAll();
+  void takeHandedBack();
   void inspect(int fd);
   void drop(int fd);
   void expire();
@@ -58,8 +80,13 @@ class ConnectionGate {
   Dispatch dispatch_;
   Tick tick_;
   int epoll_ = -1;
-  int wake_ = -1;  // an eventfd that stop() writes
-  std::map<int, Pending> pending_;
+  int wake_ = -1;      // an eventfd that stop() writes
+  int handBack_ = -1;  // an eventfd that readmit() writes
+  std::map<int, Pending> pending_;  // the gate's thread only
+  std::mutex mutex_;                // guards the three below
+  std::vector<HandedBack> handedBack_;
+  std::map<int, int> served_;  // fd -> requests served, for connections dispatched again
+  bool stopping_ = false;
   std::thread thread_;
 };
 

@@ -104,10 +104,13 @@ Gateway::Gateway(GatewayOptions options, BusCall call, LogFunction log)
   gateOptions.headerTimeout = o.requestTimeout;
   gateOptions.maxHeaderBytes = o.maxHeaderBytes;
   gateOptions.maxPending = o.maxConnections;
+  gateOptions.keepAliveTimeout = o.keepAliveTimeout;
   auto* dispatcher = s.dispatcher;
   s.gate = std::make_unique<ConnectionGate>(
       listener, gateOptions, [dispatcher](const Poco::Net::StreamSocket& socket) { dispatcher->enqueue(socket); },
       [&watch = s.watch] { watch.sweep(); });
+  // Plain-HTTP workers hand keep-alive connections back to the gate from now on.
+  if (!o.tls()) s.shared.gate = s.gate.get();
   if (s.context.log) s.context.log("http gateway listening on " + s.url);
 }
 

@@ -1,18 +1,27 @@
 #pragma once
 
+#include <atomic>
+#include <string>
+
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
+#include "connection_gate.h"
 #include "connection_watch.h"
 
 namespace strata::integrations::http {
 
-// One client connection on a worker thread: registered with the watchdog for its whole
-// life, TLS-wrapped (handshake included) when the gateway has a TLS context, then served
-// by Poco's HTTPServerConnection (keep-alive, 100-continue, malformed requests -> 400).
+// One client connection on a worker thread, registered with the watchdog while it is
+// there. Plain HTTP with a gate: serves exactly one request, then hands a connection
+// that may stay open back to the gate (ConnectionGate::readmit), so every request on a
+// keep-alive connection, not only the first, waits for its whole header off the worker
+// threads. TLS (whose bytes the gate cannot read): TLS-wrapped, handshake included, then
+// served by Poco's HTTPServerConnection (keep-alive on this thread, bounded by the
+// watchdog). Malformed requests are answered 400, as Poco's loop does.
 class GuardedConnection : public Poco::Net::TCPServerConnection {
  public:
   struct Shared {
@@ -20,12 +29,19 @@ class GuardedConnection : public Poco::Net::TCPServerConnection {
     Poco::Net::HTTPRequestHandlerFactory::Ptr handlers;
     Poco::Net::Context::Ptr tls;  // null for plain HTTP
     ConnectionWatch* watch = nullptr;
+    // Set once the gate exists (it may dispatch before); null: no hand back.
+    std::atomic<ConnectionGate*> gate{nullptr};
   };
 
   GuardedConnection(const Poco::Net::StreamSocket& socket, const Shared& shared);
   void run() override;
 
  private:
+  // Serves one request. Returns true when the connection went back to the gate (and
+  // left the watchdog), false when it is to be closed.
+  bool serveOne(ConnectionGate& gate, const std::string& peer);
+  static void sendBadRequest(Poco::Net::HTTPServerSession& session);
+
   const Shared& shared_;
 };
 

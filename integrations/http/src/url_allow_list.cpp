@@ -124,6 +124,9 @@ UrlParseResult parseUrl(std::string_view text) {
   for (auto part : {std::string_view(url.path), std::string_view(url.query)}) {
     if (!percentDecode(part, decoded)) return refuse("malformed percent escape");
   }
+  // Path parameters: servers such as Tomcat cut ";..." off a segment before resolving
+  // it, so "/api/public/..;/admin" passes a prefix compare and reaches /admin.
+  if (url.path.find(';') != std::string::npos) return refuse("';' (path parameters) is not allowed in the path");
   // Segments that servers may resolve or split differently than a prefix compare does.
   std::string_view remaining = url.path;
   remaining.remove_prefix(1);
@@ -131,8 +134,8 @@ UrlParseResult parseUrl(std::string_view text) {
     auto slash = remaining.find('/');
     percentDecode(remaining.substr(0, slash), decoded);
     if (decoded == "." || decoded == "..") return refuse("'.' and '..' path segments are not allowed");
-    if (decoded.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos) {
-      return refuse("encoded '/', '\\' or NUL in the path");
+    if (decoded.find_first_of(std::string_view("/\\\0;", 4)) != std::string::npos) {
+      return refuse("encoded '/', '\\', ';' or NUL in the path");
     }
     if (slash == std::string_view::npos) break;
     remaining.remove_prefix(slash + 1);

@@ -19,6 +19,8 @@
 
 #include <strata/codecs/mail_message.h>
 
+#include "peer_verification.h"
+
 namespace strata::integrations::smtp {
 
 namespace {
@@ -183,6 +185,7 @@ class Delivery {
                                  kCertificateDepth, config_.caFile.empty());
       context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
       context->enableExtendedCertificateVerification(true);  // the name must match host
+      verifyWithoutAsking(*context);  // a bad certificate ends the attempt; stdin is never read
       auto secure = Poco::Net::SecureStreamSocket::attach(session.socket(), config_.host, context);
       secure.completeHandshake();
       session.socket() = secure;

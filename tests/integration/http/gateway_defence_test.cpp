@@ -8,6 +8,7 @@
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/String.h>
 
 #include <strata/integrations/http/gateway_options.h>
 
@@ -22,6 +23,50 @@ namespace http = integrations::http;
 std::string request(const std::string& headers, const std::string& body = "") {
   return "POST /v1/services/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(kAliceToken) + "\r\n" +
          headers + "\r\n" + body;
+}
+
+// Reads one whole response (header and Content-Length body) from a keep-alive
+// connection; "" when the connection closed or timed out first.
+std::string readResponse(Poco::Net::StreamSocket& socket, std::chrono::milliseconds timeout = 10s) {
+  socket.setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
+  std::string got;
+  char buffer[4096];
+  while (true) {
+    auto headerEnd = got.find("\r\n\r\n");
+    if (headerEnd != std::string::npos) {
+      auto at = got.find("Content-Length: ");
+      std::size_t length = at == std::string::npos ? 0 : std::stoul(got.substr(at + 16));
+      if (got.size() >= headerEnd + 4 + length) return got;
+    }
+    int n = 0;
+    try {
+      n = socket.receiveBytes(buffer, sizeof buffer);
+    } catch (const Poco::Exception&) {
+      return "";
+    }
+    if (n <= 0) return "";
+    got.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+// True when a response carries "Connection: close" (Poco writes "Close").
+bool saysClose(const std::string& response) {
+  return Poco::toLower(response).find("\r\nconnection: close\r\n") != std::string::npos;
+}
+
+// True once the peer has closed the connection (within timeout).
+bool closedByPeer(Poco::Net::StreamSocket& socket, std::chrono::milliseconds timeout) {
+  socket.setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
+  char buffer[4096];
+  try {
+    while (true) {
+      if (socket.receiveBytes(buffer, sizeof buffer) <= 0) return true;
+    }
+  } catch (const Poco::TimeoutException&) {
+    return false;
+  } catch (const Poco::Exception&) {
+    return true;  // reset
+  }
 }
 
 class GatewayDefence : public ::testing::Test {
@@ -112,6 +157,91 @@ TEST_F(GatewayDefence, ClosesAKeepAliveConnectionThatDripsItsNextRequest) {
   }
   EXPECT_TRUE(closed);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
+TEST_F(GatewayDefence, AGoodRequestGets200WhileKeepAliveConnectionsDripTheirNextRequest) {
+  // More such connections than worker threads (16 by default), and timeouts far beyond
+  // the test's: only keeping the waits for the next header off the workers lets the
+  // fresh request through.
+  constexpr int kSlowClients = 24;
+  auto gateway = fixture.start({{"request_timeout_ms", "60000"}, {"keepalive_timeout_ms", "60000"}});
+  std::vector<Poco::Net::StreamSocket> slow;
+  const auto first = request("Content-Length: 2\r\n", "hi");
+  for (int i = 0; i < kSlowClients; ++i) {
+    auto& socket = slow.emplace_back(gateway->address());
+    socket.sendBytes(first.data(), static_cast<int>(first.size()));
+    auto response = readResponse(socket);
+    ASSERT_EQ(statusOf(response), 200) << response;
+    ASSERT_FALSE(saysClose(response)) << response;  // kept alive
+  }
+  const std::string next = request("X-Slow: " + std::string(500, 'a') + "\r\nContent-Length: 2\r\n", "hi");
+  std::atomic<bool> done{false};
+  std::atomic<int> bytesSent{0};
+  std::thread dripper([&] {
+    for (std::size_t at = 0; at < next.size() && !done; ++at) {
+      for (auto& socket : slow) {
+        try {
+          socket.sendBytes(&next[at], 1);
+          ++bytesSent;
+        } catch (const Poco::Exception&) {
+        }
+      }
+      std::this_thread::sleep_for(20ms);  // the drip itself, not a wait for a condition
+    }
+  });
+  ASSERT_TRUE(waitUntil([&] { return bytesSent >= kSlowClients * 5; }, 10s));
+  for (int round = 0; round < 3; ++round) {
+    auto started = std::chrono::steady_clock::now();
+    auto r = curl(fixture.cluster().dir(), {"--max-time", "5", "--data-binary", "still here", "-H",
+                                            std::string("Authorization: Bearer ") + kAliceToken,
+                                            gateway->url() + "/v1/services/echo"});
+    EXPECT_EQ(r.status, 200) << r.err;
+    EXPECT_EQ(r.body, "still here");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  }
+  done = true;
+  dripper.join();
+}
+
+TEST_F(GatewayDefence, ASecondRequestWithBareLineFeedsIsRefusedLikeAFirst) {
+  auto gateway = fixture.start();
+  Poco::Net::StreamSocket socket(gateway->address());
+  auto first = request("Content-Length: 2\r\n", "hi");
+  socket.sendBytes(first.data(), static_cast<int>(first.size()));
+  ASSERT_EQ(statusOf(readResponse(socket)), 200);
+  std::string second = "POST /v1/services/echo HTTP/1.1\nHost: x\nAuthorization: Bearer " + std::string(kAliceToken) +
+                       "\nContent-Length: 2\n\nhi";
+  socket.sendBytes(second.data(), static_cast<int>(second.size()));
+  auto response = readResponse(socket);
+  EXPECT_EQ(statusOf(response), 400) << response;
+  EXPECT_NE(response.find("header lines must end in CR LF"), std::string::npos) << response;
+  EXPECT_TRUE(closedByPeer(socket, 5s));
+  EXPECT_EQ(fixture.calls().size(), 1u);
+}
+
+TEST_F(GatewayDefence, KeepAliveServesMaxKeepaliveRequestsThenCloses) {
+  auto gateway = fixture.start({{"max_keepalive_requests", "3"}});
+  Poco::Net::StreamSocket socket(gateway->address());
+  auto one = request("Content-Length: 2\r\n", "hi");
+  for (int i = 1; i <= 3; ++i) {
+    socket.sendBytes(one.data(), static_cast<int>(one.size()));
+    auto response = readResponse(socket);
+    ASSERT_EQ(statusOf(response), 200) << "request " << i << ": " << response;
+    EXPECT_EQ(saysClose(response), i == 3) << "request " << i << ": " << response;
+  }
+  EXPECT_TRUE(closedByPeer(socket, 5s));
+  EXPECT_EQ(fixture.calls().size(), 3u);
+}
+
+TEST_F(GatewayDefence, AnIdleKeepAliveConnectionIsClosedAfterKeepaliveTimeout) {
+  auto gateway = fixture.start({{"keepalive_timeout_ms", "300"}, {"request_timeout_ms", "30000"}});
+  Poco::Net::StreamSocket socket(gateway->address());
+  auto one = request("Content-Length: 2\r\n", "hi");
+  socket.sendBytes(one.data(), static_cast<int>(one.size()));
+  ASSERT_EQ(statusOf(readResponse(socket)), 200);
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(closedByPeer(socket, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
 }
 
 TEST_F(GatewayDefence, SlowBodyIsCutOffAt408) {

@@ -72,6 +72,34 @@ TEST(HttpPlugin, CurlCallsEchoThroughTheGatewayOfAStrataNode) {
   EXPECT_EQ(*code, 0) << node.log();
 }
 
+TEST(HttpPlugin, TheGatewayNeverReachesAProcessOnlyModuleInItsOwnNode) {
+  GatewayFixture fixture({{"web", 4}});  // broker, and "logic" (layer 2) running echo and sleep
+  auto& cluster = fixture.cluster();
+  auto keys = nodeKeys(cluster, "web");
+  keys["strata.plugins"] = "http, pricing";
+  keys["strata.plugin.pricing.layer"] = "3";  // pricing.quote: in this process only
+  keys["strata.plugin.http.listen"] = "127.0.0.1:0";
+  keys["strata.plugin.http.tokens"] = fixture.tokenFile().string();
+  keys["strata.plugin.http.allow"] = "http://127.0.0.1:1/unused/";
+  auto config = cluster.writeConfig("web.properties", keys);
+  auto& node = cluster.startProcess(nodeBinary(), {"--config", config.string()}, "web.log");
+  auto url = gatewayUrl(node);
+  ASSERT_FALSE(url.empty()) << node.log();
+  ASSERT_NE(node.log().find("as a layer-3 module (in process only)"), std::string::npos) << node.log();
+  const std::string bearer = std::string("Authorization: Bearer ") + kAliceToken;
+
+  // Hosted in the gateway's own process, yet an HTTP client's call goes to the brokers,
+  // which have never heard of it.
+  auto quote = curl(cluster.dir(), {"--data-binary", "apple 1", "-H", bearer, url + "/v1/services/pricing.quote"});
+  ASSERT_EQ(quote.exitCode, 0) << quote.err;
+  EXPECT_EQ(quote.status, 404) << quote.body << node.log();
+  EXPECT_NE(quote.body.find("unknown_service"), std::string::npos) << quote.body;
+  // A service on the bus answers as before.
+  auto echo = curl(cluster.dir(), {"--data-binary", "on the bus", "-H", bearer, url + "/v1/services/echo"});
+  EXPECT_EQ(echo.status, 200) << echo.body;
+  EXPECT_EQ(echo.body, "on the bus");
+}
+
 TEST(HttpPlugin, RefusesToStartWithATokenFileOthersMayRead) {
   GatewayFixture fixture({{"web", 4}});
   auto& cluster = fixture.cluster();

@@ -1,5 +1,8 @@
 #include <strata/nodes/node.h>
 
+#include <future>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <strata/core/errors.h>
@@ -28,6 +31,7 @@ TEST(Node, InProcessCallHandsTheBodyOverWithoutCopying) {
   request.service = "module.size";
   request.body.emplace_back(1 << 20, 'x');
   const char* sent = request.body[0].data();
+  node.start();
   auto response = node.call(std::move(request));
   ASSERT_TRUE(response.ok) << response.errorText;
   EXPECT_EQ(response.bodyText(), std::to_string(1 << 20));
@@ -47,6 +51,7 @@ TEST(Node, InProcessCallCarriesTheNodesIdentityIdAndDeadline) {
   request.service = "module.who";
   request.timeout = std::chrono::milliseconds(5000);
   request.headers = {{"k", "v"}};
+  node.start();
   auto response = node.call(std::move(request));
   ASSERT_TRUE(response.ok);
   EXPECT_EQ(seen.caller.name, "orders-node");
@@ -64,6 +69,7 @@ TEST(Node, HandlerExceptionComesBackAsAnInternalError) {
   node.addService("module.fails", [](const IncomingRequest&, const PartialSender&) -> Outcome {
     throw std::runtime_error("rules table missing");
   });
+  node.start();
   auto response = node.call(OutgoingRequest{"module.fails", {}, {}, {}, {}});
   EXPECT_FALSE(response.ok);
   EXPECT_EQ(response.errorCode, ErrorCode::kInternal);
@@ -72,6 +78,7 @@ TEST(Node, HandlerExceptionComesBackAsAnInternalError) {
 
 TEST(Node, ServiceHostedElsewhereIsUnavailableWithoutBrokers) {
   Node node(options(), std::nullopt);
+  node.start();
   auto response = node.call(OutgoingRequest{"billing.charge", {"1"}, {}, {}, {}});
   EXPECT_FALSE(response.ok);
   EXPECT_EQ(response.errorCode, ErrorCode::kUnavailable);
@@ -100,8 +107,9 @@ TEST(Node, CCallToAPluginServiceInProcessPassesTheCallersFrames) {
       STRATA_SERVICE_LOCAL);
   std::string body(4096, 'y');
   strata_bytes frame{body.data(), body.size()};
-  strata_call call{{"c.first", 7}, nullptr, 0, &frame, 1, 0, nullptr};
+  strata_call call{sizeof(strata_call), 0, {"c.first", 7}, nullptr, 0, &frame, 1, 0, nullptr};
   int answered = -1;
+  node.start();
   int rc = node.call(
       call, [](void* context, const strata_response* response) { *static_cast<int*>(context) = response->error; },
       &answered);
@@ -112,9 +120,10 @@ TEST(Node, CCallToAPluginServiceInProcessPassesTheCallersFrames) {
 
 TEST(Node, CCallWithBrokenArgumentsIsMalformedNotACrash) {
   Node node(options(), std::nullopt);
-  strata_call call{{"x", 1}, nullptr, 0, nullptr, 3, 0, nullptr};  // three frames, no array
+  strata_call call{sizeof(strata_call), 0, {"x", 1}, nullptr, 0, nullptr, 3, 0, nullptr};  // three frames, no array
+  node.start();
   EXPECT_EQ(node.call(call, nullptr, nullptr), STRATA_ERROR_MALFORMED);
-  strata_call unnamed{{nullptr, 0}, nullptr, 0, nullptr, 0, 0, nullptr};
+  strata_call unnamed{sizeof(strata_call), 0, {nullptr, 0}, nullptr, 0, nullptr, 0, 0, nullptr};
   EXPECT_EQ(node.call(unnamed, nullptr, nullptr), STRATA_ERROR_MALFORMED);
 }
 
@@ -126,10 +135,81 @@ TEST(Node, CCallReusesTheGivenIdForARetry) {
     return Outcome::reply({});
   });
   auto id = core::MessageId::generate();
-  strata_call call{{"module.id", 9}, nullptr, 0, nullptr, 0, 0,
+  strata_call call{sizeof(strata_call), 0, {"module.id", 9}, nullptr, 0, nullptr, 0, 0,
                    reinterpret_cast<const std::uint8_t*>(id.bytes().data())};
+  node.start();
   EXPECT_EQ(node.call(call, nullptr, nullptr), STRATA_OK);
   EXPECT_EQ(seen, id);
+}
+
+TEST(Node, CallsBeforeStartAndAfterCloseAreUnavailable) {
+  Node node(options(), std::nullopt);
+  int runs = 0;
+  node.addService("module.count", [&runs](const IncomingRequest&, const PartialSender&) {
+    ++runs;
+    return Outcome::reply({});
+  });
+  auto early = node.call(OutgoingRequest{"module.count", {}, {}, {}, {}});
+  EXPECT_EQ(early.errorCode, ErrorCode::kUnavailable);
+  EXPECT_NE(early.errorText.find("still starting"), std::string::npos) << early.errorText;
+  node.start();
+  EXPECT_TRUE(node.call(OutgoingRequest{"module.count", {}, {}, {}, {}}).ok);
+  EXPECT_TRUE(node.close(std::chrono::milliseconds(0)));
+  auto late = node.call(OutgoingRequest{"module.count", {}, {}, {}, {}});
+  EXPECT_EQ(late.errorCode, ErrorCode::kUnavailable);
+  EXPECT_NE(late.errorText.find("stopping"), std::string::npos) << late.errorText;
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(Node, CloseWaitsForTheCallsStillRunning) {
+  Node node(options(), std::nullopt);
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  node.addService("module.block", [&entered, released](const IncomingRequest&, const PartialSender&) {
+    entered.set_value();
+    released.wait();
+    return Outcome::reply({"done"});
+  });
+  node.start();
+  std::thread caller([&node] { EXPECT_TRUE(node.call(OutgoingRequest{"module.block", {}, {}, {}, {}}).ok); });
+  entered.get_future().wait();
+  EXPECT_FALSE(node.close(std::chrono::milliseconds(0)));  // one call is still inside
+  release.set_value();
+  EXPECT_TRUE(node.close(std::chrono::seconds(10)));
+  caller.join();
+}
+
+TEST(Node, ACallFromOutsideNeverReachesAnInProcessService) {
+  Node node(options(), std::nullopt);
+  int runs = 0;
+  node.addService(
+      "module.secret",
+      [](void* context, const strata_request*, strata_reply*) { ++*static_cast<int*>(context); }, &runs,
+      STRATA_SERVICE_LOCAL);
+  node.start();
+  strata_call call{sizeof(strata_call), STRATA_CALL_FROM_OUTSIDE, {"module.secret", 13}, nullptr, 0, nullptr, 0, 0,
+                   nullptr};
+  std::string text;
+  int rc = node.call(
+      call,
+      [](void* context, const strata_response* response) {
+        *static_cast<std::string*>(context) = std::string(response->error_text.data, response->error_text.size);
+      },
+      &text);
+  EXPECT_EQ(rc, STRATA_ERROR_UNAVAILABLE);
+  EXPECT_NE(text.find("always go through brokers"), std::string::npos) << text;
+  EXPECT_EQ(runs, 0);
+  call.flags = 0;
+  EXPECT_EQ(node.call(call, nullptr, nullptr), STRATA_OK);  // the same call from inside is served
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(Node, ACallWithAnOlderSmallerStructIsRefused) {
+  Node node(options(), std::nullopt);
+  node.start();
+  strata_call call{sizeof(strata_call) - 1, 0, {"x", 1}, nullptr, 0, nullptr, 0, 0, nullptr};
+  EXPECT_EQ(node.call(call, nullptr, nullptr), STRATA_ERROR_MALFORMED);
 }
 
 }  // namespace

@@ -31,9 +31,14 @@ class PluginHostTest : public ::testing::Test {
   Node node_{options(), std::nullopt};
   PluginHost host_{node_, data_.path()};
 
-  Response call(const std::string& service, std::string body) {
-    return node_.call(OutgoingRequest{service, {std::move(body)}, {}, {}, {}});
+  // Starts the node at the first call: services are added before, calls made after.
+  Response call(const std::string& service, std::string body) { return call(OutgoingRequest{service, {std::move(body)}, {}, {}, {}}); }
+  Response call(OutgoingRequest request) {
+    if (!started_) node_.start();
+    started_ = true;
+    return node_.call(std::move(request));
   }
+  bool started_ = false;
 };
 
 TEST_F(PluginHostTest, LoadsAPluginAndServesItsServiceWithItsConfig) {
@@ -59,7 +64,7 @@ TEST_F(PluginHostTest, AHandlersServiceErrorKeepsItsCode) {
 TEST_F(PluginHostTest, LoadsAPluginWrittenInPlainC) {
   auto failure = host_.load(spec("c_upper", kTestPlugins / "libtest_c_plugin.so", {{"suffix", "!"}}));
   ASSERT_FALSE(failure) << *failure;
-  auto response = node_.call(OutgoingRequest{"c.upper", {"abc", "def"}, {}, {}, {}});
+  auto response = call(OutgoingRequest{"c.upper", {"abc", "def"}, {}, {}, {}});
   ASSERT_TRUE(response.ok) << response.errorText;
   EXPECT_EQ(response.body, (Body{"ABC", "DEF", "!"}));
 }
@@ -112,6 +117,14 @@ TEST_F(PluginHostTest, AFailedStartLeavesNothingAndTheOthersKeepRunning) {
   ASSERT_FALSE(host_.load(spec("greeter", kPlugins / "libstrata_greeter.so")));
   EXPECT_TRUE(call("greet", "x").ok);
   ASSERT_EQ(host_.loaded().size(), 1u);
+}
+
+TEST_F(PluginHostTest, ABadServiceNameFailsThatPluginOnly) {
+  auto failure = host_.load(spec("bad_service_name", kTestPlugins / "libtest_bad_service_name.so"));
+  ASSERT_TRUE(failure);
+  EXPECT_NE(failure->find("start failed: the node refused service 'has space'"), std::string::npos) << *failure;
+  ASSERT_FALSE(host_.load(spec("greeter", kPlugins / "libstrata_greeter.so")));
+  EXPECT_TRUE(call("greet", "x").ok);
 }
 
 TEST_F(PluginHostTest, ASecondPluginOfferingATakenServiceFails) {

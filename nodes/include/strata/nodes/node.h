@@ -1,6 +1,8 @@
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,7 +21,9 @@ namespace strata::nodes {
 // thread, with no socket and no copy of the body; any other goes through the Client.
 //
 // Services are added before start() and never change afterwards, so calls read the
-// table without a lock from any thread.
+// table without a lock from any thread. Calls are answered `unavailable` before start()
+// and after close(): plug-ins may call from their own threads (an HTTP gateway listens
+// while later plug-ins still load), and shutdown must know when the last call left.
 class Node {
  public:
   // Who may call a service.
@@ -46,9 +50,14 @@ class Node {
   // Every service and whether it is served.
   std::vector<std::pair<std::string, Reach>> services() const;
 
-  // Starts the worker when some service is served. Throws ConfigError.
+  // Opens the node to calls and starts the worker when some service is served and there
+  // are brokers or endpoints to serve it on. Throws ConfigError.
   void start();
+  // Stops serving: the worker says goodbye to the brokers; running handlers finish.
   void stop();
+  // Refuses new calls and waits up to grace for the running ones to return; true when
+  // none is left. After it, the plug-ins may be stopped.
+  bool close(std::chrono::milliseconds grace);
 
   // Calls a service: in process when hosted here (partial replies are dropped, as a
   // blocking remote call drops them), otherwise through the client. The same contract
@@ -78,6 +87,13 @@ class Node {
   void add(const std::string& name, Service service);
   const Service* find(std::string_view name) const;
   Outcome runLocal(const Service& service, IncomingRequest request);
+  Response callAdmitted(OutgoingRequest request, bool fromOutside);
+  int callAdmitted(const strata_call& call, const core::MessageId& id, strata_response_fn onResponse, void* context);
+  bool enter();  // admits a call while running; every true is paired with leave()
+  void leave();
+  Response refusal(const core::MessageId& id, const std::string& service) const;
+
+  enum class State { kLoading, kRunning, kClosed };
 
   WorkerOptions workerOptions_;
   std::optional<ClientOptions> clientOptions_;
@@ -85,9 +101,17 @@ class Node {
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Client> client_;
   bool started_ = false;
+  std::mutex gate_;
+  std::condition_variable drained_;
+  State state_ = State::kLoading;  // under gate_
+  std::size_t inFlight_ = 0;       // under gate_
   std::atomic<std::uint64_t> localCalls_{0};
   std::atomic<std::uint64_t> remoteCalls_{0};
 };
+
+// What is wrong with a service name (empty, too long, spaces or control characters, the
+// reserved "strata." prefix), or nullopt when it is good.
+std::optional<std::string> serviceNameProblem(const std::string& name);
 
 // Runs a C ABI handler on request: the handler sees views of request's frames and
 // headers, and its reply becomes the Outcome. partial may be null (partials dropped).

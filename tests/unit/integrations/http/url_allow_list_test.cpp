@@ -42,6 +42,10 @@ TEST(ParseUrl, RefusesTricksThatParsersReadDifferently) {
       "http://127.0.0.1:8081/api/../admin",    // dot segment
       "http://127.0.0.1:8081/api/./x",         // dot segment
       "http://127.0.0.1:8081/api/%2e%2E/admin",// encoded dot segment
+      "http://127.0.0.1:8081/api/public/..;/admin",  // path parameter hiding a dot segment
+      "http://127.0.0.1:8081/api/..;x=1/admin",      // ... with a value
+      "http://127.0.0.1:8081/api/items;jsessionid=1", // any path parameter
+      "http://127.0.0.1:8081/api/..%3B/admin",       // encoded ';'
       "http://127.0.0.1:8081/api/.%2e",        // half-encoded dot segment
       "http://127.0.0.1:8081/api%2f..%2fadmin",// encoded slash
       "http://127.0.0.1:8081/api/%5c..",       // encoded backslash
@@ -88,6 +92,8 @@ TEST(UrlAllowList, AllowsOnlySameSchemeHostPortAndPathPrefix) {
   EXPECT_FALSE(allowed("https://example.org/v10"));        // not below /v1
   EXPECT_FALSE(allowed("http://example.org/v1"));          // https only
   EXPECT_FALSE(allowed("http://127.0.0.1:8081/api/../admin"));
+  EXPECT_FALSE(allowed("http://127.0.0.1:8081/api/public/..;/admin"));
+  EXPECT_TRUE(allowed("http://127.0.0.1:8081/api/items?a=1;b=2"));  // ';' in the query is data
   EXPECT_FALSE(allowed("http://127.0.0.1:8081@evil.example/"));
 }
 

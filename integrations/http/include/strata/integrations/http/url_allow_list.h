@@ -27,9 +27,10 @@ struct UrlParseResult {
 };
 
 // Refuses what could make two parsers disagree: user info ('@'), schemes other than http
-// and https, fragments, '.' and '..' path segments (also percent-encoded), encoded '/',
-// '\' and NUL, bad percent escapes, spaces, control and non-ASCII bytes, and a missing
-// or out-of-range port number.
+// and https, fragments, '.' and '..' path segments (also percent-encoded), ';' in the
+// path (path parameters, as in "/api/..;/admin"; also encoded), encoded '/', '\' and NUL,
+// bad percent escapes, spaces, control and non-ASCII bytes, and a missing or
+// out-of-range port number. A ';' in the query is data and stays.
 UrlParseResult parseUrl(std::string_view text);
 
 // URL prefixes a caller may reach: same scheme, host and port, and a path that starts

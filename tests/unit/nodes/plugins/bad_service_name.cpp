@@ -1,0 +1,15 @@
+// Offers a service under a name the node must refuse (a space in it).
+#include <strata/plugin.h>
+
+namespace {
+
+class BadServiceName : public strata::plugin::Plugin {
+ public:
+  explicit BadServiceName(strata::plugin::Host& host) {
+    host.addService("has space", [](const strata::plugin::Request&, strata::plugin::Reply& reply) { reply.frame("x"); });
+  }
+};
+
+}  // namespace
+
+STRATA_PLUGIN(BadServiceName, "bad_service_name", "0", "offers a bad service name")
