@@ -4,7 +4,9 @@
 // allocation) refuses nesting deeper than limits.maxDepth before Poco's parser, which is
 // recursive, ever sees the text; the parser's own depth cap is set too, as a second
 // guard. Integers past 64 bits are refused (Poco would wrap them), as is "\u0000" in a
-// string (Poco's null-byte option, kept off). Objects keep their members in document order.
+// string (Poco's null-byte option, kept off). Objects keep their members in document order;
+// an object with more than limits.maxMembers members stops the parse when the next key is
+// read (Poco's ordered Object makes each insert scan every key: quadratic without the cap).
 //
 // encode: written here rather than by Poco::JSON::Stringifier so that what has no JSON
 // form is refused instead of written badly: NaN and infinities, text that is not UTF-8,
@@ -18,6 +20,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -149,6 +152,42 @@ bool isUtf8(std::string_view text) {
   return true;
 }
 
+// Thrown from CountingHandler to stop the parser at once; caught in decode and turned into
+// the error value. Not an exception of Poco's, so it cannot be mistaken for a parse error.
+struct Refusal {
+  std::string text;
+};
+
+// Poco's ordered-object handler that refuses an object's member past maxMembers before it
+// is inserted. A key always belongs to the innermost open object (an array holds no keys),
+// so one count per open object is enough.
+class CountingHandler final : public Poco::JSON::ParseHandler {
+ public:
+  explicit CountingHandler(std::size_t maxMembers) : Poco::JSON::ParseHandler(true), maxMembers_(maxMembers) {}
+
+  void startObject() override {
+    members_.push_back(0);
+    Poco::JSON::ParseHandler::startObject();
+  }
+
+  void endObject() override {
+    members_.pop_back();
+    Poco::JSON::ParseHandler::endObject();
+  }
+
+  void key(const std::string& name) override {
+    if (++members_.back() > maxMembers_) {
+      throw Refusal{"json: an object has more than " + std::to_string(maxMembers_) +
+                    " members (PayloadLimits::maxMembers)"};
+    }
+    Poco::JSON::ParseHandler::key(name);
+  }
+
+ private:
+  std::size_t maxMembers_;
+  std::vector<std::size_t> members_;  // members read so far, one per open object
+};
+
 void writeString(std::string_view text, std::string& out) {
   if (!isUtf8(text)) throw std::invalid_argument("json: a string is not valid UTF-8");
   constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
@@ -269,7 +308,7 @@ class JsonCodec final : public PayloadCodec {
       // allows a scalar there, so a scalar is parsed as the one item of an array.
       auto first = bytes.find_first_not_of(kJsonWhitespace);
       bool scalar = first != std::string_view::npos && bytes[first] != '{' && bytes[first] != '[';
-      Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+      Poco::JSON::Parser parser(new CountingHandler(limits.maxMembers));
       parser.setAllowComments(false);
       parser.setAllowNullByte(false);
       // Poco counts one more level than the scan (the document itself), and the wrapper.
@@ -279,6 +318,8 @@ class JsonCodec final : public PayloadCodec {
       // "1,2" would give two items: one value was asked for.
       if (wrapper->size() != 1) return PayloadResult::failure("json: not well-formed: more than one value");
       return {wrapper->get(0), {}};
+    } catch (const Refusal& refusal) {
+      return PayloadResult::failure(refusal.text);
     } catch (const Poco::Exception& e) {
       return PayloadResult::failure("json: not well-formed: " + e.message());
     } catch (const std::exception& e) {

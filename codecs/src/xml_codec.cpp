@@ -23,7 +23,9 @@
 // Security: external entities are off, and a document with a DOCTYPE is refused
 // outright when the parser reports it, before any declaration in it is read: no DTD means
 // no entity of any kind, so XXE, billion laughs and quadratic blowup cannot start. The
-// size cap is checked before parsing, the depth cap while parsing.
+// size cap is checked before parsing, the depth and member caps while parsing: an element
+// with more than limits.maxMembers attributes plus child elements stops the parse when
+// the next one is read (Poco's ordered Object makes each insert scan every key).
 #include <strata/codecs/payload.h>
 
 #include <array>
@@ -61,17 +63,21 @@ bool isWhitespace(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
-// Builds the JSON shape while expat reads; refuses DTDs and nesting past maxDepth.
+// Builds the JSON shape while expat reads; refuses DTDs, nesting past maxDepth, and an
+// element with more than maxMembers attributes plus child elements.
 class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::LexicalHandler {
  public:
-  explicit ShapeBuilder(std::size_t maxDepth) : maxDepth_(maxDepth) {}
+  ShapeBuilder(std::size_t maxDepth, std::size_t maxMembers) : maxDepth_(maxDepth), maxMembers_(maxMembers) {}
 
   Poco::Dynamic::Var result() const { return result_; }
 
   void startElement(const Poco::XML::XMLString&, const Poco::XML::XMLString&, const Poco::XML::XMLString& qname,
                     const Poco::XML::Attributes& attributes) override {
     if (open_.size() >= maxDepth_) throw Refusal{"xml: nesting deeper than " + std::to_string(maxDepth_)};
-    Open element{qname, {}, {}, false};
+    if (!open_.empty() && ++open_.back().memberCount > maxMembers_) tooManyMembers(open_.back().name);
+    auto attributeCount = static_cast<std::size_t>(attributes.getLength());
+    if (attributeCount > maxMembers_) tooManyMembers(qname);
+    Open element{qname, {}, {}, false, attributeCount};
     for (int i = 0; i < attributes.getLength(); ++i) {
       object(element)->set(std::string(kAttributePrefix) + attributes.getQName(i), attributes.getValue(i));
     }
@@ -135,7 +141,13 @@ class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::L
     Poco::JSON::Object::Ptr members;  // null until an attribute or child element appears
     std::string text;
     bool hasChildren;
+    std::size_t memberCount;  // attributes plus child elements read so far
   };
+
+  [[noreturn]] void tooManyMembers(const std::string& name) const {
+    throw Refusal{"xml: element <" + name + "> has more than " + std::to_string(maxMembers_) +
+                  " attributes and child elements (PayloadLimits::maxMembers)"};
+  }
 
   static Poco::JSON::Object::Ptr object(Open& element) {
     if (element.members.isNull()) element.members = new Poco::JSON::Object(true);
@@ -143,6 +155,7 @@ class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::L
   }
 
   std::size_t maxDepth_;
+  std::size_t maxMembers_;
   std::vector<Open> open_;
   Poco::Dynamic::Var result_;
 };
@@ -291,7 +304,7 @@ class XmlCodec final : public PayloadCodec {
       return PayloadResult::failure("xml: body of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
                                     std::to_string(limits.maxBytes));
     }
-    ShapeBuilder builder(limits.maxDepth);
+    ShapeBuilder builder(limits.maxDepth, limits.maxMembers);
     try {
       Poco::XML::SAXParser parser;
       parser.setFeature(Poco::XML::XMLReader::FEATURE_NAMESPACES, false);

@@ -1,5 +1,5 @@
 // The `xml` plug-in: xml.to_json, xml.from_json and xml.select (see docs/integrations.md), with the
-// size and depth caps of strata.plugin.xml.max_bytes and max_depth.
+// size, depth and width caps of strata.plugin.xml.max_bytes, max_depth and max_members.
 #include <strata/plugin.h>
 
 #include <strata/integrations/xml/xml_services.h>
@@ -12,6 +12,9 @@ using strata::integrations::xml::XmlServices;
 // The largest configurable body and nesting; a bigger document is not what this is for.
 constexpr long long kMaxConfigBytes = 64LL * 1024 * 1024;
 constexpr long long kMaxConfigDepth = 512;
+// The widest configurable element or object: decoding one of n members costs n*n/2 key
+// comparisons (Poco's ordered Object), about 20 s of CPU at this bound.
+constexpr long long kMaxConfigMembers = 100'000;
 
 strata::codecs::PayloadLimits limitsFrom(const strata::plugin::Host& host) {
   strata::codecs::PayloadLimits limits;
@@ -19,6 +22,8 @@ strata::codecs::PayloadLimits limitsFrom(const strata::plugin::Host& host) {
       host.configInt("max_bytes", static_cast<long long>(limits.maxBytes), 1, kMaxConfigBytes));
   limits.maxDepth = static_cast<std::size_t>(
       host.configInt("max_depth", static_cast<long long>(limits.maxDepth), 1, kMaxConfigDepth));
+  limits.maxMembers = static_cast<std::size_t>(
+      host.configInt("max_members", static_cast<long long>(limits.maxMembers), 1, kMaxConfigMembers));
   return limits;
 }
 
@@ -48,7 +53,8 @@ class XmlPlugin : public strata::plugin::Plugin {
       send(services_.select(request.body(), request.header(XmlServices::kPathHeader)), reply);
     });
     host.info("xml ready: max_bytes " + std::to_string(services_.limits().maxBytes) + ", max_depth " +
-              std::to_string(services_.limits().maxDepth));
+              std::to_string(services_.limits().maxDepth) + ", max_members " +
+              std::to_string(services_.limits().maxMembers));
   }
 
  private:
@@ -57,4 +63,5 @@ class XmlPlugin : public strata::plugin::Plugin {
 
 }  // namespace
 
-STRATA_PLUGIN(XmlPlugin, "xml", "1.0.0", "XML to and from JSON, and a path selector", "max_bytes", "max_depth")
+STRATA_PLUGIN(XmlPlugin, "xml", "1.0.0", "XML to and from JSON, and a path selector", "max_bytes", "max_depth",
+              "max_members")

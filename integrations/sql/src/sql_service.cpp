@@ -58,14 +58,18 @@ bool isObject(const Poco::Dynamic::Var& value) { return value.type() == typeid(O
 
 ServiceResult malformed(std::string text) { return ServiceResult::failure(STRATA_ERROR_MALFORMED, std::move(text)); }
 
+// Opens a transaction for a request that writes (and is recorded) or not. On SQLite,
+// IMMEDIATE takes the write lock now, so that two writers queue on the busy timeout
+// instead of one failing when its read lock cannot be upgraded. On PostgreSQL a request
+// that is not recorded runs READ ONLY: a SELECT with an effect (nextval, a function that
+// writes, FOR UPDATE) is refused there with SQLSTATE 25006 instead of done unrecorded.
 void begin(Poco::Data::Session& session, Dialect dialect, bool writes) {
   if (dialect == Dialect::kSqlite) {
-    // IMMEDIATE takes the write lock now, so that two writers queue on the busy timeout
-    // instead of one failing when its read lock cannot be upgraded.
     session << (writes ? "BEGIN IMMEDIATE" : "BEGIN"), Poco::Data::Keywords::now;
-  } else {
-    session.begin();
+    return;
   }
+  session.begin();
+  if (!writes) session << "SET TRANSACTION READ ONLY", Poco::Data::Keywords::now;
 }
 
 void commit(Poco::Data::Session& session, Dialect dialect) {
@@ -84,6 +88,19 @@ void rollback(Poco::Data::Session& session, Dialect dialect) {
   }
 }
 
+// PostgreSQL's SQLSTATE for a write attempted in a read-only transaction.
+constexpr std::string_view kReadOnlyTransactionState = "25006";
+
+// The SQLSTATE a PostgreSQL error's text carries ("... State: 23505 ..."), or empty.
+std::string sqlState(const Poco::Exception& error) {
+  static constexpr std::string_view kStateMarker = "State: ";
+  static constexpr std::size_t kStateLength = 5;
+  const std::string text = error.displayText();
+  auto at = text.find(kStateMarker);
+  if (at == std::string::npos) return {};
+  return text.substr(at + kStateMarker.size(), kStateLength);
+}
+
 // What the caller should make of a database error: a refusal of the request's data
 // (constraints, bad values: SQLSTATE classes 23 and 22) is the caller's to fix and
 // retrying will not help; anything else is the database's state.
@@ -92,13 +109,8 @@ strata_error classify(const Poco::Exception& error) {
       dynamic_cast<const Poco::Data::SQLite::DataTypeMismatchException*>(&error) != nullptr) {
     return STRATA_ERROR_MALFORMED;
   }
-  static constexpr std::string_view kStateMarker = "State: ";
-  const std::string text = error.displayText();
-  auto at = text.find(kStateMarker);
-  if (at != std::string::npos) {
-    std::string_view state = std::string_view(text).substr(at + kStateMarker.size(), 2);
-    if (state == "23" || state == "22") return STRATA_ERROR_MALFORMED;
-  }
+  std::string stateClass = sqlState(error).substr(0, 2);
+  if (stateClass == "23" || stateClass == "22") return STRATA_ERROR_MALFORMED;
   return STRATA_ERROR_UNAVAILABLE;
 }
 
@@ -324,7 +336,10 @@ ServiceResult SqlService::transaction(const RequestId& id, std::string_view body
 
 ServiceResult SqlService::run(const RequestId& id, const std::vector<Step>& steps, bool asTransaction) {
   const Dialect dialect = config_.dialect;
-  const bool record = std::any_of(steps.begin(), steps.end(), [](const Step& s) { return !s.statement->readOnly(); });
+  // A request made only of SELECTs is not recorded: a retry reads again. On PostgreSQL it
+  // runs in a read-only transaction; when that refuses a write (a SELECT with an effect),
+  // nothing was done and the request runs again as one that is recorded.
+  bool record = std::any_of(steps.begin(), steps.end(), [](const Step& s) { return !s.statement->readOnly(); });
   std::optional<ConnectionPool::Lease> lease;
   try {
     lease.emplace(pool_->acquire());
@@ -335,68 +350,80 @@ ServiceResult SqlService::run(const RequestId& id, const std::vector<Step>& step
   }
   Poco::Data::Session& session = lease->session();
   const std::string key = hexId(id);
-  bool open = false;           // a transaction is open on session
-  std::size_t current = 0;     // the step running, for error texts; 0 before the first
+  bool open = false;        // a transaction is open on session
+  std::size_t current = 0;  // the step running, for error texts; 0 before the first
+  // Rolls back what is open; false when the session's state is unknown (then discarded).
   auto abandon = [&]() noexcept {
-    if (!open) return;
+    if (!open) return true;
     open = false;
     try {
       rollback(session, dialect);
+      return true;
     } catch (...) {
       lease->discard();  // its state is unknown: never reuse it
+      return false;
     }
   };
-  try {
-    if (record) {
-      if (auto stored = log_->find(session, key)) return ServiceResult::success(*stored);
-    }
-    if (record || steps.size() > 1) {
-      begin(session, dialect, record);
-      open = true;
-    }
-    if (record) {
-      try {
-        log_->claim(session, key, unixMs());
-      } catch (const Poco::Exception&) {
-        // Most likely a copy of this request committed first: answer as it did.
-        abandon();
-        if (auto stored = log_->find(session, key)) return ServiceResult::success(*stored);
-        throw;
-      }
-    }
-    std::size_t rowBudget = config_.maxRows;
-    Array::Ptr results = new Array;
-    Object::Ptr single;
-    for (const auto& step : steps) {
-      ++current;
-      single = execute(session, *step.statement, step.values, rowBudget);
-      results->add(single);
-    }
+  while (true) {  // at most twice: unrecorded and read-only, then recorded
     current = 0;
-    Poco::Dynamic::Var reply;
-    if (asTransaction) {
-      Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-      out->set("results", results);
-      reply = out;
-    } else {
-      reply = single;
+    try {
+      if (record) {
+        if (auto stored = log_->find(session, key)) return ServiceResult::success(*stored);
+      }
+      if (record || steps.size() > 1 || dialect == Dialect::kPostgresql) {
+        begin(session, dialect, record);
+        open = true;
+      }
+      if (record) {
+        try {
+          log_->claim(session, key, unixMs());
+        } catch (const Poco::Exception&) {
+          // Most likely a copy of this request committed first: answer as it did.
+          abandon();
+          if (auto stored = log_->find(session, key)) return ServiceResult::success(*stored);
+          throw;
+        }
+      }
+      std::size_t rowBudget = config_.maxRows;
+      Array::Ptr results = new Array;
+      Object::Ptr single;
+      for (const auto& step : steps) {
+        ++current;
+        single = execute(session, *step.statement, step.values, rowBudget);
+        results->add(single);
+      }
+      current = 0;
+      Poco::Dynamic::Var reply;
+      if (asTransaction) {
+        Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        out->set("results", results);
+        reply = out;
+      } else {
+        reply = single;
+      }
+      std::string body = codecs::jsonCodec().encode(reply);
+      if (record) log_->complete(session, key, body);
+      if (open) {
+        commit(session, dialect);
+        open = false;
+      }
+      return ServiceResult::success(std::move(body));
+    } catch (const Poco::Exception& e) {
+      bool clean = abandon();
+      if (!record && clean && sqlState(e) == kReadOnlyTransactionState) {
+        record = true;  // a SELECT with an effect, refused before it had one
+        continue;
+      }
+      std::string where = current == 0 ? std::string("the request failed")
+                                       : "statement " + quote(steps[current - 1].statement->name()) +
+                                             (asTransaction ? " (step " + std::to_string(current) + ")" : "") +
+                                             " failed";
+      return ServiceResult::failure(classify(e), where + " and changed nothing: " + e.displayText());
+    } catch (const std::exception& e) {
+      abandon();
+      return ServiceResult::failure(STRATA_ERROR_INTERNAL,
+                                    std::string("the request failed and changed nothing: ") + e.what());
     }
-    std::string body = codecs::jsonCodec().encode(reply);
-    if (record) log_->complete(session, key, body);
-    if (open) {
-      commit(session, dialect);
-      open = false;
-    }
-    return ServiceResult::success(std::move(body));
-  } catch (const Poco::Exception& e) {
-    abandon();
-    std::string where = current == 0 ? std::string("the request failed")
-                                     : "statement " + quote(steps[current - 1].statement->name()) +
-                                           (asTransaction ? " (step " + std::to_string(current) + ")" : "") + " failed";
-    return ServiceResult::failure(classify(e), where + " and changed nothing: " + e.displayText());
-  } catch (const std::exception& e) {
-    abandon();
-    return ServiceResult::failure(STRATA_ERROR_INTERNAL, std::string("the request failed and changed nothing: ") + e.what());
   }
 }
 

@@ -25,6 +25,7 @@ class XmlPlugin : public ::testing::Test {
                               {{"strata.plugins", "xml"},
                                {"strata.plugin.xml.max_bytes", std::to_string(kMaxBytes)},
                                {"strata.plugin.xml.max_depth", "16"},
+                               {"strata.plugin.xml.max_members", "8"},
                                {"strata.data_dir", (cluster.dir() / "xml-data").string()}});
   }
 
@@ -43,7 +44,7 @@ class XmlPlugin : public ::testing::Test {
 };
 
 TEST_F(XmlPlugin, ToJsonAnswersThroughTheBroker) {
-  EXPECT_TRUE(node->waitForLog("xml ready: max_bytes 4096, max_depth 16", 5s)) << node->log();
+  EXPECT_TRUE(node->waitForLog("xml ready: max_bytes 4096, max_depth 16, max_members 8", 5s)) << node->log();
   auto response = call("xml.to_json", "<order id=\"7\"><item>a</item><item>b</item></order>");
   ASSERT_TRUE(response.ok) << response.errorText;
   EXPECT_EQ(response.bodyText(), R"({"order":{"@id":"7","item":["a","b"]}})");
@@ -81,6 +82,15 @@ TEST_F(XmlPlugin, HostileBodiesGetClearErrorsAndTheNodeServesOn) {
   auto tooDeep = call("xml.to_json", deep);
   EXPECT_EQ(tooDeep.errorCode, nodes::ErrorCode::kMalformed);
   EXPECT_NE(tooDeep.errorText.find("nesting deeper than 16"), std::string::npos) << tooDeep.errorText;
+
+  auto wide = call("xml.to_json", "<w>" + std::string("<i/><i/><i/><i/><i/><i/><i/><i/><i/>") + "</w>");
+  EXPECT_EQ(wide.errorCode, nodes::ErrorCode::kMalformed);
+  EXPECT_NE(wide.errorText.find("element <w> has more than 8 attributes and child elements"), std::string::npos)
+      << wide.errorText;
+  auto wideJson = call("xml.from_json", R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9})",
+                       {{"xml-root", "doc"}});
+  EXPECT_EQ(wideJson.errorCode, nodes::ErrorCode::kMalformed);
+  EXPECT_NE(wideJson.errorText.find("an object has more than 8 members"), std::string::npos) << wideJson.errorText;
 
   auto badPath = call("xml.select", "<a/>", {{"xml-path", "//a"}});
   EXPECT_EQ(badPath.errorCode, nodes::ErrorCode::kMalformed) << badPath.errorText;

@@ -147,6 +147,60 @@ TEST(JsonCodec, BracketsInsideStringsDoNotCountAsNesting) {
   EXPECT_EQ(value.extract<Poco::JSON::Array::Ptr>()->getObject(0)->getValue<std::string>("k"), "[[[[{{{{\"[[[");
 }
 
+// An object of count distinct keys "k0".."k<count-1>", each with the value 1.
+std::string wideObject(std::size_t count) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) text += ',';
+    text += "\"k" + std::to_string(i) + "\":1";
+  }
+  return text + "}";
+}
+
+constexpr const char* kMembersRefused = "json: an object has more than 10000 members (PayloadLimits::maxMembers)";
+
+TEST(JsonCodec, RefusesAnObjectOfFiftyThousandKeysWithTheMemberLimit) {
+  // 539 KB, within maxBytes; without the cap Poco's ordered Object spent seconds of CPU
+  // on it (each insert scans every key).
+  auto result = jsonCodec().decode(wideObject(50'000));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error, kMembersRefused);
+}
+
+TEST(JsonCodec, AcceptsAnObjectOfExactlyMaxMembersInOrder) {
+  ASSERT_EQ(PayloadLimits::kDefaultMaxMembers, 10'000u);
+  auto object = decodeOk(wideObject(10'000)).extract<Poco::JSON::Object::Ptr>();
+  ASSERT_EQ(object->size(), 10'000u);
+  auto names = object->getNames();
+  EXPECT_EQ(names.front(), "k0");
+  EXPECT_EQ(names[1], "k1");
+  EXPECT_EQ(names.back(), "k9999");
+}
+
+TEST(JsonCodec, StopsParsingAtTheFirstMemberPastTheLimit) {
+  // Garbage after the 10,001st key would be "not well-formed" if the parser read on.
+  std::string text = wideObject(10'001);
+  text.back() = ',';
+  text += "!garbage";
+  auto result = jsonCodec().decode(text);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error, kMembersRefused);
+}
+
+TEST(JsonCodec, CountsMembersPerObjectWithRepeatedKeysEachTime) {
+  PayloadLimits limits;
+  limits.maxMembers = 2;
+  // Each object on its own: nested objects, objects in arrays and arrays do not add up.
+  decodeOk(R"({"a":{"x":1,"y":2},"b":[{"p":1,"q":2},{"p":1,"q":2},3,4,5]})", limits);
+  decodeOk(R"([{"a":1,"b":2},{"a":1,"b":2}])", limits);
+  for (std::string text : {R"({"a":1,"b":2,"c":3})", R"({"a":{"x":1,"y":2,"z":3}})", R"([{},{"a":[],"b":{},"c":0}])",
+                           R"({"a":1,"a":2,"a":3})", R"({"a":{"x":1,"y":2},"b":2,"c":{}})"}) {
+    auto result = jsonCodec().decode(text, limits);
+    ASSERT_FALSE(result.ok()) << text;
+    EXPECT_EQ(result.error, "json: an object has more than 2 members (PayloadLimits::maxMembers)") << text;
+  }
+}
+
 TEST(JsonCodec, EncodeRefusesWhatJsonCannotHold) {
   EXPECT_THROW(jsonCodec().encode(Var(std::numeric_limits<double>::quiet_NaN())), std::invalid_argument);
   EXPECT_THROW(jsonCodec().encode(Var(std::numeric_limits<double>::infinity())), std::invalid_argument);

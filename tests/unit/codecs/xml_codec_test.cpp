@@ -201,6 +201,73 @@ TEST(XmlCodec, StopsAtMaxDepthInAHugeUnclosedDocument) {
   EXPECT_NE(result.error.find("nesting deeper than 64"), std::string::npos) << result.error;
 }
 
+// <r> with count children <k0/>..<k<count-1>/> (distinct names), or count <item/>.
+std::string wideElement(std::size_t count, bool distinct) {
+  std::string xml = "<r>";
+  for (std::size_t i = 0; i < count; ++i) xml += distinct ? "<k" + std::to_string(i) + "/>" : std::string("<item/>");
+  return xml + "</r>";
+}
+
+constexpr const char* kMembersRefused =
+    "xml: element <r> has more than 10000 attributes and child elements (PayloadLimits::maxMembers)";
+
+TEST(XmlCodec, RefusesAnElementOfFiftyThousandChildrenWithTheMemberLimit) {
+  // 439 KB, within maxBytes; without the cap Poco's ordered Object spent seconds of CPU
+  // on it (each insert scans every key).
+  for (bool distinct : {true, false}) {
+    auto result = xmlCodec().decode(wideElement(50'000, distinct));
+    ASSERT_FALSE(result.ok()) << distinct;
+    EXPECT_EQ(result.error, kMembersRefused);
+  }
+}
+
+TEST(XmlCodec, RefusesAnElementOfFiftyThousandAttributesWithTheMemberLimit) {
+  std::string xml = "<r";
+  for (int i = 0; i < 50'000; ++i) xml += " a" + std::to_string(i) + "=\"\"";
+  xml += "/>";
+  auto result = xmlCodec().decode(xml);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error, kMembersRefused);
+}
+
+TEST(XmlCodec, AcceptsAnElementOfExactlyMaxMembersInOrder) {
+  ASSERT_EQ(PayloadLimits::kDefaultMaxMembers, 10'000u);
+  auto result = xmlCodec().decode(wideElement(10'000, true));
+  ASSERT_TRUE(result.ok()) << result.error;
+  auto root = result.value.extract<Poco::JSON::Object::Ptr>()->getObject("r");
+  ASSERT_EQ(root->size(), 10'000u);
+  EXPECT_EQ(root->getNames().front(), "k0");
+  EXPECT_EQ(root->getNames().back(), "k9999");
+  auto repeated = xmlCodec().decode(wideElement(10'000, false));
+  ASSERT_TRUE(repeated.ok()) << repeated.error;
+  EXPECT_EQ(repeated.value.extract<Poco::JSON::Object::Ptr>()->getObject("r")->getArray("item")->size(), 10'000u);
+}
+
+TEST(XmlCodec, StopsParsingAtTheFirstChildPastTheLimit) {
+  // Markup after the 10,001st child would be "not well-formed" if the parser read on.
+  std::string xml = wideElement(10'001, true);
+  xml.resize(xml.size() - std::string_view("</r>").size());
+  xml += "<broken";
+  auto result = xmlCodec().decode(xml);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error, kMembersRefused);
+}
+
+TEST(XmlCodec, CountsAttributesAndChildrenPerElement) {
+  PayloadLimits limits;
+  limits.maxMembers = 2;
+  EXPECT_EQ(shape(R"(<r a="1"><x b="1"><y/></x></r>)", limits), R"({"r":{"@a":"1","x":{"@b":"1","y":""}}})");
+  EXPECT_EQ(shape(R"(<r><y/><y c="1" d="2"/></r>)", limits), R"({"r":{"y":["",{"@c":"1","@d":"2"}]}})");
+  for (std::string xml : {R"(<r a="1" b="2"><x/></r>)", R"(<r><x/><y/><x/></r>)", R"(<r a="1" b="2" c="3"/>)"}) {
+    auto result = xmlCodec().decode(xml, limits);
+    ASSERT_FALSE(result.ok()) << xml;
+    EXPECT_EQ(result.error, "xml: element <r> has more than 2 attributes and child elements (PayloadLimits::maxMembers)")
+        << xml;
+  }
+  auto inner = xmlCodec().decode(R"(<r><x><y/><y/><y/></x></r>)", limits);
+  EXPECT_NE(inner.error.find("element <x> has more than 2"), std::string::npos) << inner.error;
+}
+
 TEST(XmlCodec, EncodeRefusesValuesWithNoXmlForm) {
   std::vector<std::string> refused = {
       R"("text")",                       // not an object

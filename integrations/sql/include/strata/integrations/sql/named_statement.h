@@ -31,8 +31,9 @@ class NamedStatement {
   const std::string& sql() const { return sql_; }
   // The distinct parameter names, in placeholder order: parameters()[i] binds ?i+1 / $i+1.
   const std::vector<std::string>& parameters() const { return parameters_; }
-  // True when the statement is a query (its first keyword is SELECT). Such statements
-  // run without recording the request id: a retry reads again and changes nothing.
+  // True when the statement looks like a query (its first keyword is SELECT). A request
+  // made only of such statements runs without recording its request id (a retry reads
+  // again); SqlService checks the guess (see sql_service.h): a SELECT can have an effect.
   bool readOnly() const { return readOnly_; }
 
  private:

@@ -40,7 +40,12 @@ struct ServiceResult {
 // Clients name statements of the config; they never send SQL, and every value is bound.
 // A request that changes the database is done once per request id: the id is recorded in
 // the same transaction as the change, and a retry (even one racing the first copy) gets
-// the stored reply. A request made only of queries (SELECT) is not recorded.
+// the stored reply. A request made only of queries (SELECT) is not recorded: on
+// PostgreSQL it runs in a READ ONLY transaction, and when the server refuses a write in
+// it (SQLSTATE 25006: nextval, a function that writes, SELECT ... FOR UPDATE) it has
+// done nothing, and runs again as a recorded request, so that it too is done once. On
+// SQLite a SELECT cannot write (no functions that write are registered, extensions are
+// not loadable).
 //
 // Errors, none of which leaves an effect: STRATA_ERROR_TOO_LARGE for a body over
 // max_body_bytes; STRATA_ERROR_MALFORMED for bad JSON, an unknown statement, a missing or
