@@ -67,15 +67,6 @@ void TcpProxy::run() {
       fds.push_back({p.up, POLLIN, 0});
     }
     if (::poll(fds.data(), fds.size(), kPollMs) <= 0) continue;
-    if (fds[0].revents & POLLIN) {
-      int down = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-      int up = down >= 0 ? connectTo(upstreamPort_) : -1;
-      if (up >= 0) {
-        pairs.push_back({down, up});
-      } else if (down >= 0) {
-        ::close(down);
-      }
-    }
     std::vector<Pair> alive;
     for (std::size_t i = 0; i < pairs.size(); ++i) {
       bool open = true;
@@ -100,6 +91,16 @@ void TcpProxy::run() {
       }
     }
     pairs.swap(alive);
+    // Accept only after the polled pairs are served: fds has entries for those alone.
+    if (fds[0].revents & POLLIN) {
+      int down = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      int up = down >= 0 ? connectTo(upstreamPort_) : -1;
+      if (up >= 0) {
+        pairs.push_back({down, up});
+      } else if (down >= 0) {
+        ::close(down);
+      }
+    }
   }
   for (const auto& p : pairs) {
     ::close(p.down);
