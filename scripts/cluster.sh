@@ -4,13 +4,16 @@
 # builds the image from deploy/Dockerfile's `prebuilt` stage, then runs docker-compose.yml.
 #   scripts/cluster.sh up | test | down
 # `test` brings the cluster up, puts load on the pool from the client container, kills
-# broker-a with `podman kill`, checks that no request was lost, and brings it down.
+# broker-a with `podman kill`, checks that no request was lost, calls each plug-in node
+# (orders with its layer-3 module, SQL, mail to the sink, the HTTP gateway with curl),
+# and brings it down.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
 
 PROJECT=strata-cluster
 IMAGE=localhost/strata:cluster
-RUNTIME="libzmq5,libsodium23,libpocofoundation80,libpocoutil80,libpocojson80,libpocoxml80,libsqlite3-0,libpq5"
+RUNTIME="libzmq5,libsodium23,libpocofoundation80,libpocoutil80,libpocojson80,libpocoxml80,libpoconet80,libpoconetssl80"
+RUNTIME+=",libpococrypto80,libpocodata80,libpocodatasqlite80,libpocodatapostgresql80,libsqlite3-0,libpq5,python3-aiosmtpd"
 # Named after its package list, so a new runtime dependency makes a new base image.
 BASE=localhost/strata-base:bookworm-$(printf '%s' "$RUNTIME" | md5sum | cut -c1-8)
 WORK=$STRATA_BUILD/cluster
@@ -56,7 +59,12 @@ CONF
     -t "$IMAGE" "$STRATA_ROOT" >/dev/null
 }
 
-compose() { STRATA_IMAGE=$IMAGE podman-compose -f "$STRATA_ROOT/docker-compose.yml" -p "$PROJECT" "$@"; }
+# The gateway's port on the host: STRATA_HTTP_PORT, or a free one.
+HTTP_PORT=${STRATA_HTTP_PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+
+compose() {
+  STRATA_IMAGE=$IMAGE STRATA_HTTP_PORT=$HTTP_PORT podman-compose -f "$STRATA_ROOT/docker-compose.yml" -p "$PROJECT" "$@"
+}
 
 client() { podman exec "${PROJECT}_client_1" strata "$@"; }
 
@@ -95,7 +103,62 @@ test_cluster() {
     echo "FAILED: requests were lost"
     exit 1
   fi
-  echo "cluster test passed: 100000 requests, broker-a killed under load, none lost"
+  echo "broker kill: 100000 requests, broker-a killed under load, none lost"
+  test_plugins
+  echo "cluster test passed"
+}
+
+fail() {
+  compose logs 2>&1 | grep -v "Information" | tail -40
+  echo "FAILED: $*"
+  exit 1
+}
+
+eventually() {  # eventually CMD...: until CMD succeeds, at most 30 s
+  for _ in $(seq 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
+logic() {  # a call as a layer-2 service would make it
+  client call --config /opt/strata/etc/client.properties --define strata.key=/keys/logic.key "$@"
+}
+
+test_plugins() {
+  strata_log "plug-ins in the cluster: a layer-3 module, SQL, mail, the HTTP gateway"
+  local client_conf=/opt/strata/etc/client.properties
+  eventually client call --config "$client_conf" orders.place "apple 1" || fail "orders.place never answered"
+  local total
+  total=$(client call --config "$client_conf" orders.place "$(printf 'apple 10\nplum 4')")
+  echo "orders.place: $total"
+  [[ $total == "total 513" ]] || fail "orders.place answered '$total'"
+  client call --config "$client_conf" pricing.quote "apple 1" >/dev/null 2>&1 &&
+    fail "the layer-3 module was reachable through the brokers"
+
+  eventually logic xml.to_json "<a/>" || fail "the integration node never answered"
+  logic -H content-type=application/json sql.query \
+    '{"statement": "add_note", "params": {"title": "cluster", "body": "kept in SQLite"}}' >/dev/null
+  local note
+  note=$(logic -H content-type=application/json sql.query '{"statement": "get_note", "params": {"title": "cluster"}}')
+  echo "sql.query: $note"
+  grep -q '"body":"kept in SQLite"' <<<"$note" || fail "the note did not come back"
+
+  local queued id
+  queued=$(logic -H content-type=application/json mail.send \
+    '{"to": ["ops@cluster.example"], "subject": "from the cluster", "body": "hello"}')
+  id=$(sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p' <<<"$queued")
+  if ! eventually sh -c "podman logs ${PROJECT}_smtp-sink_1 2>&1 | grep -q 'Subject: from the cluster'"; then
+    logic mail.status "$id" || true
+    fail "the mail never reached smtp-sink"
+  fi
+  echo "mail.send: delivered to smtp-sink"
+
+  local token answer
+  token=$(podman exec "${PROJECT}_gateway_1" cut -d' ' -f1 /keys/http-tokens)
+  eventually curl -sf -X POST -H "Authorization: Bearer $token" --data ping "http://127.0.0.1:$HTTP_PORT/v1/services/echo" ||
+    fail "the gateway never answered on port $HTTP_PORT"
+  answer=$(curl -sS -X POST -H "Authorization: Bearer $token" --data 'over http' "http://127.0.0.1:$HTTP_PORT/v1/services/echo")
+  echo "HTTP gateway: $answer"
+  [[ $answer == "over http" ]] || fail "the gateway answered '$answer'"
 }
 
 case "${1:-test}" in
