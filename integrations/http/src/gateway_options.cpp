@@ -1,3 +1,4 @@
+#include <strata/integrations/common/whole_number.h>
 #include <strata/integrations/http/gateway_options.h>
 
 #include <sys/stat.h>
@@ -105,18 +106,12 @@ long long configInt(const ConfigLookup& config, const std::string& key, long lon
                     long long max) {
   auto text = config(key);
   if (!text) return fallback;
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(*text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text->size() || value < min || value > max) {
+  auto value = parseWholeNumber(*text, min, max);
+  if (!value) {
     throw ConfigError("strata.plugin.http." + key + " must be a whole number from " + std::to_string(min) + " to " +
                       std::to_string(max) + ", not '" + *text + "'");
   }
-  return value;
+  return *value;
 }
 
 }  // namespace strata::integrations::http

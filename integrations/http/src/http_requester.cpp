@@ -1,3 +1,4 @@
+#include <strata/integrations/common/peer_verification.h>
 #include <strata/integrations/http/http_requester.h>
 
 #include <algorithm>
@@ -21,7 +22,6 @@
 #include <strata/core/errors.h>
 #include <strata/integrations/http/header_text.h>
 
-#include "peer_verification.h"
 
 namespace strata::integrations::http {
 
@@ -86,7 +86,7 @@ Poco::Net::Context::Ptr clientContext(const std::string& caFile) {
                              9, caFile.empty());
   context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                             Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
-  verifyWithoutAsking(*context);  // a bad certificate fails the request; stdin is never read
+  integrations::verifyWithoutAsking(*context);  // a bad certificate fails the request; stdin is never read
   return context;
 }
 

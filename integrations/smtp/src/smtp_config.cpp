@@ -1,3 +1,4 @@
+#include <strata/integrations/common/whole_number.h>
 #include <strata/integrations/smtp/smtp_config.h>
 
 #include <sys/stat.h>
@@ -26,18 +27,12 @@ long long readInt(const SmtpConfig::Lookup& lookup, const std::string& key, long
                   long long max) {
   auto text = lookup(key);
   if (!text) return fallback;
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(*text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text->size() || value < min || value > max) {
+  auto value = parseWholeNumber(*text, min, max);
+  if (!value) {
     throw ConfigError(keyName(key) + " must be a whole number from " + std::to_string(min) + " to " +
                       std::to_string(max) + ", not '" + *text + "'");
   }
-  return value;
+  return *value;
 }
 
 // A host name for EHLO and Message-IDs: LDH labels, as isAddrSpec's domain.

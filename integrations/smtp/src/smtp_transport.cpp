@@ -1,3 +1,4 @@
+#include <strata/integrations/common/peer_verification.h>
 #include <strata/integrations/smtp/smtp_transport.h>
 
 #include <algorithm>
@@ -19,7 +20,6 @@
 
 #include <strata/codecs/mail_message.h>
 
-#include "peer_verification.h"
 
 namespace strata::integrations::smtp {
 
@@ -185,7 +185,7 @@ class Delivery {
                                  kCertificateDepth, config_.caFile.empty());
       context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
       context->enableExtendedCertificateVerification(true);  // the name must match host
-      verifyWithoutAsking(*context);  // a bad certificate ends the attempt; stdin is never read
+      integrations::verifyWithoutAsking(*context);  // a bad certificate ends the attempt; stdin is never read
       auto secure = Poco::Net::SecureStreamSocket::attach(session.socket(), config_.host, context);
       secure.completeHandshake();
       session.socket() = secure;

@@ -1,8 +1,8 @@
-#include "peer_verification.h"
+#include <strata/integrations/common/peer_verification.h>
 
 #include <openssl/ssl.h>
 
-namespace strata::integrations::smtp {
+namespace strata::integrations {
 
 void verifyWithoutAsking(Poco::Net::Context& context) {
   SSL_CTX* raw = context.sslContext();
@@ -11,4 +11,4 @@ void verifyWithoutAsking(Poco::Net::Context& context) {
   SSL_CTX_set_verify(raw, SSL_CTX_get_verify_mode(raw), nullptr);
 }
 
-}  // namespace strata::integrations::smtp
+}  // namespace strata::integrations

@@ -2,7 +2,7 @@
 
 #include <Poco/Net/Context.h>
 
-namespace strata::integrations::smtp {
+namespace strata::integrations {
 
 // Makes a client context's certificate check OpenSSL's verdict alone: a peer certificate
 // that does not verify (another CA, expired, wrong chain) fails the handshake, and nothing
@@ -16,4 +16,4 @@ namespace strata::integrations::smtp {
 // handshakes. Call before the context makes its first connection; idempotent.
 void verifyWithoutAsking(Poco::Net::Context& context);
 
-}  // namespace strata::integrations::smtp
+}  // namespace strata::integrations
