@@ -58,6 +58,22 @@ bool isObject(const Poco::Dynamic::Var& value) { return value.type() == typeid(O
 
 ServiceResult malformed(std::string text) { return ServiceResult::failure(STRATA_ERROR_MALFORMED, std::move(text)); }
 
+// Decodes a request body into value; the answer to give instead when it is over
+// maxBytes (too_large, unread) or not JSON (malformed).
+std::optional<ServiceResult> decodeBody(std::string_view body, std::size_t maxBytes, Poco::Dynamic::Var& value) {
+  if (body.size() > maxBytes) {
+    return ServiceResult::failure(STRATA_ERROR_TOO_LARGE, "the body has " + std::to_string(body.size()) +
+                                                              " bytes; at most " + std::to_string(maxBytes) +
+                                                              " (strata.plugin.sql.max_body_bytes)");
+  }
+  codecs::PayloadLimits limits;
+  limits.maxBytes = maxBytes;
+  auto decoded = codecs::jsonCodec().decode(body, limits);
+  if (!decoded.ok()) return malformed("the body is not JSON: " + decoded.error);
+  value = std::move(decoded.value);
+  return std::nullopt;
+}
+
 // Opens a transaction for a request that writes (and is recorded) or not. On SQLite,
 // IMMEDIATE takes the write lock now, so that two writers queue on the busy timeout
 // instead of one failing when its read lock cannot be upgraded. On PostgreSQL a request
@@ -285,34 +301,20 @@ SqlService::SqlService(const SqlConfig& config) : config_(config), log_(std::mak
 SqlService::~SqlService() = default;
 
 ServiceResult SqlService::query(const RequestId& id, std::string_view body) {
-  if (body.size() > config_.maxBodyBytes) {
-    return ServiceResult::failure(STRATA_ERROR_TOO_LARGE, "the body has " + std::to_string(body.size()) +
-                                                               " bytes; at most " + std::to_string(config_.maxBodyBytes) +
-                                                               " (strata.plugin.sql.max_body_bytes)");
-  }
-  codecs::PayloadLimits limits;
-  limits.maxBytes = config_.maxBodyBytes;
-  auto decoded = codecs::jsonCodec().decode(body, limits);
-  if (!decoded.ok()) return malformed("the body is not JSON: " + decoded.error);
+  Poco::Dynamic::Var value;
+  if (auto refused = decodeBody(body, config_.maxBodyBytes, value)) return *refused;
   std::vector<Step> steps(1);
-  if (auto error = parseStep(statements_, decoded.value, {"statement", "params"}, steps[0].statement, steps[0].values)) {
+  if (auto error = parseStep(statements_, value, {"statement", "params"}, steps[0].statement, steps[0].values)) {
     return malformed("the request " + *error);
   }
   return run(id, steps, false);
 }
 
 ServiceResult SqlService::transaction(const RequestId& id, std::string_view body) {
-  if (body.size() > config_.maxBodyBytes) {
-    return ServiceResult::failure(STRATA_ERROR_TOO_LARGE, "the body has " + std::to_string(body.size()) +
-                                                               " bytes; at most " + std::to_string(config_.maxBodyBytes) +
-                                                               " (strata.plugin.sql.max_body_bytes)");
-  }
-  codecs::PayloadLimits limits;
-  limits.maxBytes = config_.maxBodyBytes;
-  auto decoded = codecs::jsonCodec().decode(body, limits);
-  if (!decoded.ok()) return malformed("the body is not JSON: " + decoded.error);
-  if (!isObject(decoded.value)) return malformed("the body must be a JSON object {\"steps\": [...]}");
-  auto object = decoded.value.extract<Object::Ptr>();
+  Poco::Dynamic::Var value;
+  if (auto refused = decodeBody(body, config_.maxBodyBytes, value)) return *refused;
+  if (!isObject(value)) return malformed("the body must be a JSON object {\"steps\": [...]}");
+  auto object = value.extract<Object::Ptr>();
   for (const auto& name : object->getNames()) {
     if (name != "steps") return malformed("the request has an unknown member " + quote(name));
   }
