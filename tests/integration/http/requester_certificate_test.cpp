@@ -28,6 +28,7 @@
 
 #include <strata/integrations/http/http_requester.h>
 
+#include "console_prompt.h"
 #include "http_test_support.h"
 
 namespace strata::test {
@@ -35,35 +36,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace http = integrations::http;
-
-// Stands in for strata-node, which is a Poco::Util::Application: SSLManager takes its
-// defaults (ConsoleCertificateHandler among them) from the application's configuration.
-class NodeLikeApplication : public Poco::Util::Application {
- protected:
-  int main(const std::vector<std::string>&) override { return EXIT_OK; }
-};
-
-// std::cin reads answers and std::cout is captured while it lives.
-class RedirectedConsole {
- public:
-  explicit RedirectedConsole(const std::string& answers)
-      : answers_(answers), oldIn_(std::cin.rdbuf(answers_.rdbuf())), oldOut_(std::cout.rdbuf(printed_.rdbuf())) {}
-  ~RedirectedConsole() {
-    std::cin.rdbuf(oldIn_);
-    std::cout.rdbuf(oldOut_);
-  }
-  RedirectedConsole(const RedirectedConsole&) = delete;
-  RedirectedConsole& operator=(const RedirectedConsole&) = delete;
-
-  std::streamoff answersRead() { return answers_.tellg(); }
-  std::string printed() const { return printed_.str(); }
-
- private:
-  std::istringstream answers_;
-  std::ostringstream printed_;
-  std::streambuf* oldIn_;
-  std::streambuf* oldOut_;
-};
 
 std::string yes(int times) {
   std::string out;
