@@ -96,7 +96,11 @@ class Reply {
   void header(std::string_view key, std::string_view value) {
     api_.reply_header(raw_, key.data(), key.size(), value.data(), value.size());
   }
-  void error(strata_error code, const std::string& text) { api_.reply_error(raw_, static_cast<std::uint16_t>(code), text.c_str()); }
+  void error(strata_error code, const std::string& text) { error(code, text.c_str()); }
+  // Allocates nothing, so it is safe where an exception must not start (a catch block).
+  void error(strata_error code, const char* text) noexcept {
+    api_.reply_error(raw_, static_cast<std::uint16_t>(code), text);
+  }
   // Sends what was added so far as a partial reply.
   void partial() { api_.reply_partial(raw_); }
 
@@ -221,8 +225,16 @@ class Host {
   strata_host* raw() const { return raw_; }
 
  private:
-  static void trampoline(void* context, const strata_request* raw, strata_reply* rawReply);
-  static void collect(void* context, const strata_response* raw) {
+  // Both run as C callbacks: nothing may leave them by exception.
+  static void trampoline(void* context, const strata_request* raw, strata_reply* rawReply) noexcept;
+  static void collect(void* context, const strata_response* raw) noexcept {
+    try {
+      collectUnguarded(context, raw);
+    } catch (...) {
+      static_cast<Response*>(context)->error = STRATA_ERROR_INTERNAL;  // out of memory while copying
+    }
+  }
+  static void collectUnguarded(void* context, const strata_response* raw) {
     auto& out = *static_cast<Response*>(context);
     std::memcpy(out.id.data(), raw->id, out.id.size());
     out.error = static_cast<strata_error>(raw->error);
@@ -253,10 +265,11 @@ inline const strata_host_api*& hostApi() {
   return api;
 }
 
-inline void writeError(char* error, std::size_t size, const std::string& text) {
-  if (size == 0) return;
-  std::size_t n = std::min(size - 1, text.size());
-  std::memcpy(error, text.data(), n);
+// Allocates nothing: it runs in catch blocks at the C boundary.
+inline void writeError(char* error, std::size_t size, const char* text) noexcept {
+  if (size == 0 || error == nullptr) return;
+  std::size_t n = std::min(size - 1, std::strlen(text));
+  std::memcpy(error, text, n);
   error[n] = '\0';
 }
 
@@ -267,11 +280,13 @@ struct Instance {
 };
 
 template <class T>
-void* start(const strata_host_api* api, strata_host* raw, char* error, std::size_t errorSize) {
+void* start(const strata_host_api* api, strata_host* raw, char* error, std::size_t errorSize) noexcept {
   try {
     if (api->abi_version != STRATA_PLUGIN_ABI_VERSION) {
-      writeError(error, errorSize, "host ABI version " + std::to_string(api->abi_version) + ", plug-in built for " +
-                                       std::to_string(STRATA_PLUGIN_ABI_VERSION));
+      writeError(error, errorSize,
+                 ("host ABI version " + std::to_string(api->abi_version) + ", plug-in built for " +
+                  std::to_string(STRATA_PLUGIN_ABI_VERSION))
+                     .c_str());
       return nullptr;
     }
     hostApi() = api;
@@ -288,7 +303,7 @@ void* start(const strata_host_api* api, strata_host* raw, char* error, std::size
 }
 
 template <class T>
-void stop(void* instance) {
+void stop(void* instance) noexcept {
   try {
     delete static_cast<Instance<T>*>(instance);
   } catch (...) {
@@ -298,7 +313,7 @@ void stop(void* instance) {
 
 }  // namespace detail
 
-inline void Host::trampoline(void* context, const strata_request* raw, strata_reply* rawReply) {
+inline void Host::trampoline(void* context, const strata_request* raw, strata_reply* rawReply) noexcept {
   const strata_host_api& api = *detail::hostApi();
   Reply reply(api, rawReply);
   try {
