@@ -102,7 +102,8 @@ const std::vector<KeySpec>& nodeKeys() {
       {"strata.plugins", "plug-ins to load, comma separated (libstrata_<name>.so)"},
       {"strata.plugin_dir", "where plug-ins are found (default: lib/strata/plugins beside bin/)"},
       {"strata.data_dir", "where plug-ins keep their files (default: data)"},
-      {"strata.plugin.", "a plug-in's settings: strata.plugin.<name>.<key>; path and layer (3: in process only)", true},
+      {"strata.plugin.", "a plug-in's settings; path and layer (3: in process only) are the node's", true,
+       "<name>.<key>"},
       {"strata.timeout_ms", "default deadline of this node's own calls to other services, ms"},
   });
   return keys;

@@ -57,7 +57,7 @@ void DaemonApplication::displayHelp() {
   help.setHeader(summary_);
   std::string footer = "Configuration keys (docs/configuration.md says more):\n";
   for (const auto& key : keys_) {
-    footer += "  " + std::string(key.name) + (key.prefix ? "<service>" : "") + "\n      " + std::string(key.help) + "\n";
+    footer += "  " + std::string(key.name) + (key.prefix ? std::string(key.placeholder) : "") + "\n      " + std::string(key.help) + "\n";
   }
   footer += "Exit codes follow sysexits(3): 0 stopped cleanly, 64 usage, 65 bad key data, 66 missing input, 70 "
             "internal error, 71 system error, 77 key permissions, 78 configuration.";

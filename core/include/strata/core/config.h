@@ -19,6 +19,7 @@ struct KeySpec {
   std::string_view name;
   std::string_view help;
   bool prefix = false;  // name is a prefix: "strata.policy." accepts "strata.policy.<svc>"
+  std::string_view placeholder = "<service>";  // what follows a prefix, in --help
 };
 
 // The keys each program accepts. A `strata.*` key outside its program's set is refused
