@@ -94,7 +94,7 @@ Node::~Node() {
 }
 
 void Node::add(const std::string& name, Service service) {
-  STRATA_ASSERT(!started_);
+  STRATA_ASSERT(state_ == State::kLoading);  // only the loading thread gets here
   if (auto problem = serviceNameProblem(name)) throw ConfigError(*problem);
   if (!services_.emplace(name, std::move(service)).second) {
     throw ConfigError("service '" + name + "' is offered twice in this node");
@@ -115,9 +115,7 @@ void Node::addService(const std::string& name, strata_handler_fn handler, void* 
 bool Node::hosts(std::string_view service) const { return find(service) != nullptr; }
 
 const Node::Service* Node::find(std::string_view name) const {
-  // The table is fixed once started, and small; a transparent lookup would need C++20's
-  // heterogeneous unordered lookup with a custom hash, not worth it for one string.
-  auto it = services_.find(std::string(name));
+  auto it = services_.find(name);  // transparent: no string made per call
   return it == services_.end() ? nullptr : &it->second;
 }
 
@@ -129,7 +127,7 @@ std::vector<std::pair<std::string, Node::Reach>> Node::services() const {
 }
 
 void Node::start() {
-  STRATA_ASSERT(!started_);
+  STRATA_ASSERT(state_ == State::kLoading);
   bool served = std::any_of(services_.begin(), services_.end(),
                             [](const auto& entry) { return entry.second.reach == Reach::kServed; });
   bool reachable = !workerOptions_.brokers.empty() || !workerOptions_.bind.empty();
@@ -153,7 +151,6 @@ void Node::start() {
     }
     worker_->start();
   }
-  started_ = true;
   std::lock_guard lock(gate_);
   state_ = State::kRunning;
 }
@@ -181,13 +178,22 @@ void Node::leave() {
   if (--inFlight_ == 0) drained_.notify_all();
 }
 
-Response Node::refusal(const core::MessageId& id, const std::string& service) const {
+Response Node::refusal(const core::MessageId& id, const std::string& service) {
+  State state;
+  {
+    std::lock_guard lock(gate_);
+    state = state_;
+  }
   Response refused;
   refused.id = id;
   refused.errorCode = ErrorCode::kUnavailable;
-  refused.errorText = "this node is " + std::string(started_ ? "stopping" : "still starting") + "; '" + service +
+  refused.errorText = "this node is " + std::string(state == State::kLoading ? "still starting" : "stopping") + "; '" + service +
                       "' was not called";
   return refused;
+}
+
+std::chrono::milliseconds Node::defaultTimeout() const {
+  return clientOptions_ ? clientOptions_->defaultTimeout : ClientOptions::kDefaultTimeout;
 }
 
 std::vector<std::string> Node::endpoints() const { return worker_ ? worker_->endpoints() : std::vector<std::string>{}; }
@@ -211,7 +217,6 @@ Response Node::call(OutgoingRequest request) {
 }
 
 Response Node::callAdmitted(OutgoingRequest request, bool fromOutside) {
-  if (request.id.isZero()) request.id = core::MessageId::generate();
   const Service* service = fromOutside ? nullptr : find(request.service);
   if (service == nullptr) {
     if (!client_) {
@@ -225,9 +230,7 @@ Response Node::callAdmitted(OutgoingRequest request, bool fromOutside) {
     remoteCalls_.fetch_add(1, std::memory_order_relaxed);
     return client_->call(std::move(request));
   }
-  auto timeout = request.timeout.count() > 0 ? request.timeout
-                 : clientOptions_           ? clientOptions_->defaultTimeout
-                                            : ClientOptions::kDefaultTimeout;
+  auto timeout = request.timeout.count() > 0 ? request.timeout : defaultTimeout();
   IncomingRequest in;
   in.id = request.id;
   in.service = std::move(request.service);
@@ -280,7 +283,7 @@ int Node::callAdmitted(const strata_call& call, const core::MessageId& id, strat
   if (service != nullptr && service->raw != nullptr) {
     // Plug-in to plug-in in one process: the callee reads the caller's own frames.
     localCalls_.fetch_add(1, std::memory_order_relaxed);
-    if (timeout.count() == 0) timeout = clientOptions_ ? clientOptions_->defaultTimeout : ClientOptions::kDefaultTimeout;
+    if (timeout.count() == 0) timeout = defaultTimeout();
     strata_request raw{};
     std::memcpy(raw.id, id.bytes().data(), sizeof raw.id);
     raw.service = call.service;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <set>
+#include <type_traits>
 
 #include <Poco/Logger.h>
 
@@ -81,19 +82,19 @@ namespace {
 
 using Plugin = PluginHost::Plugin;
 
-const char* hostConfigUnguarded(strata_host* host, const char* key) {
+const char* hostConfig(strata_host* host, const char* key) {
   if (host == nullptr || key == nullptr) return nullptr;
   const auto& config = host->plugin->spec.config;
   auto it = config.find(key);
   return it == config.end() ? nullptr : it->second.c_str();
 }
 
-void hostLogUnguarded(strata_host* host, int level, const char* text) {
+void hostLog(strata_host* host, int level, const char* text) {
   if (host == nullptr || text == nullptr) return;
   host->plugin->logger->log(Poco::Message(host->plugin->logger->name(), text, priorityOf(level)));
 }
 
-int hostAddServiceUnguarded(strata_host* host, const char* name, strata_handler_fn handler, void* context, std::uint32_t flags) {
+int hostAddService(strata_host* host, const char* name, strata_handler_fn handler, void* context, std::uint32_t flags) {
   if (host == nullptr || name == nullptr || handler == nullptr) return STRATA_ERROR_MALFORMED;
   Plugin& plugin = *host->plugin;
   if (!plugin.starting) {
@@ -117,13 +118,13 @@ int hostAddServiceUnguarded(strata_host* host, const char* name, strata_handler_
   return STRATA_OK;
 }
 
-int replyFrameUnguarded(strata_reply* reply, const char* data, std::size_t size) {
+int replyFrame(strata_reply* reply, const char* data, std::size_t size) {
   if (reply == nullptr || (data == nullptr && size > 0)) return STRATA_ERROR_MALFORMED;
   reply->outcome.body.emplace_back(data == nullptr ? "" : std::string(data, size));
   return STRATA_OK;
 }
 
-int replyHeaderUnguarded(strata_reply* reply, const char* key, std::size_t keySize, const char* value, std::size_t valueSize) {
+int replyHeader(strata_reply* reply, const char* key, std::size_t keySize, const char* value, std::size_t valueSize) {
   if (reply == nullptr || key == nullptr || keySize == 0 || (value == nullptr && valueSize > 0)) {
     return STRATA_ERROR_MALFORMED;
   }
@@ -131,7 +132,7 @@ int replyHeaderUnguarded(strata_reply* reply, const char* key, std::size_t keySi
   return STRATA_OK;
 }
 
-int replyErrorUnguarded(strata_reply* reply, std::uint16_t code, const char* text) {
+int replyError(strata_reply* reply, std::uint16_t code, const char* text) {
   if (reply == nullptr) return STRATA_ERROR_MALFORMED;
   std::string message = text == nullptr ? "" : text;
   if (!codecs::isKnownErrorCode(code)) {
@@ -143,7 +144,7 @@ int replyErrorUnguarded(strata_reply* reply, std::uint16_t code, const char* tex
   return STRATA_OK;
 }
 
-int replyPartialUnguarded(strata_reply* reply) {
+int replyPartial(strata_reply* reply) {
   if (reply == nullptr) return STRATA_ERROR_MALFORMED;
   if (reply->partial != nullptr) (*reply->partial)(std::move(reply->outcome.body), std::move(reply->outcome.headers));
   reply->outcome.body.clear();
@@ -151,106 +152,59 @@ int replyPartialUnguarded(strata_reply* reply) {
   return STRATA_OK;
 }
 
-int hostCallUnguarded(strata_host* host, const strata_call* call, strata_response_fn onResponse, void* context) {
+int hostCall(strata_host* host, const strata_call* call, strata_response_fn onResponse, void* context) {
   if (host == nullptr || call == nullptr) return STRATA_ERROR_MALFORMED;
   return host->plugin->node->call(*call, onResponse, context);
 }
 
-const char* hostDataDirUnguarded(strata_host* host) { return host == nullptr ? "" : host->plugin->dataDir.c_str(); }
+const char* hostDataDir(strata_host* host) { return host == nullptr ? "" : host->plugin->dataDir.c_str(); }
 
-const char* hostConfigKeyAtUnguarded(strata_host* host, std::size_t index) {
+const char* hostConfigKeyAt(strata_host* host, std::size_t index) {
   if (host == nullptr) return nullptr;
   const auto& config = host->plugin->spec.config;  // a std::map: sorted, and its keys never move
   if (index >= config.size()) return nullptr;
   return std::next(config.begin(), static_cast<std::ptrdiff_t>(index))->first.c_str();
 }
 
-// The host API proper: nothing thrown inside (an allocation failing, a logger, a call
-// during shutdown) may cross into a plug-in, which may be plain C.
-
-const char* hostConfig(strata_host* host, const char* key) noexcept {
-  try {
-    return hostConfigUnguarded(host, key);
-  } catch (...) {
+// What a host API entry answers when something failed inside it.
+template <class R>
+R failedAnswer() {
+  if constexpr (std::is_same_v<R, int>) {
+    return STRATA_ERROR_INTERNAL;
+  } else if constexpr (!std::is_void_v<R>) {
     return nullptr;
   }
 }
 
-void hostLog(strata_host* host, int level, const char* text) noexcept {
-  try {
-    hostLogUnguarded(host, level, text);
-  } catch (...) {
-    // A log line lost is better than a plug-in unwound through C.
+// The host API proper: Fn behind a catch-all, because nothing thrown inside (an
+// allocation failing, a logger, a call during shutdown) may cross into a plug-in, which
+// may be plain C.
+template <auto Fn>
+struct Guarded;
+template <class R, class... Args, R (*Fn)(Args...)>
+struct Guarded<Fn> {
+  static R call(Args... args) noexcept {
+    try {
+      return Fn(args...);
+    } catch (...) {
+      return failedAnswer<R>();
+    }
   }
-}
-
-int hostAddService(strata_host* host, const char* name, strata_handler_fn handler, void* context, std::uint32_t flags) noexcept {
-  try {
-    return hostAddServiceUnguarded(host, name, handler, context, flags);
-  } catch (...) {
-    return STRATA_ERROR_INTERNAL;
-  }
-}
-
-int replyFrame(strata_reply* reply, const char* data, std::size_t size) noexcept {
-  try {
-    return replyFrameUnguarded(reply, data, size);
-  } catch (...) {
-    return STRATA_ERROR_INTERNAL;
-  }
-}
-
-int replyHeader(strata_reply* reply, const char* key, std::size_t keySize, const char* value, std::size_t valueSize) noexcept {
-  try {
-    return replyHeaderUnguarded(reply, key, keySize, value, valueSize);
-  } catch (...) {
-    return STRATA_ERROR_INTERNAL;
-  }
-}
-
-int replyError(strata_reply* reply, std::uint16_t code, const char* text) noexcept {
-  try {
-    return replyErrorUnguarded(reply, code, text);
-  } catch (...) {
-    return STRATA_ERROR_INTERNAL;
-  }
-}
-
-int replyPartial(strata_reply* reply) noexcept {
-  try {
-    return replyPartialUnguarded(reply);
-  } catch (...) {
-    return STRATA_ERROR_INTERNAL;
-  }
-}
-
-int hostCall(strata_host* host, const strata_call* call, strata_response_fn onResponse, void* context) noexcept {
-  try {
-    return hostCallUnguarded(host, call, onResponse, context);
-  } catch (...) {
-    return STRATA_ERROR_INTERNAL;
-  }
-}
-
-const char* hostDataDir(strata_host* host) noexcept {
-  try {
-    return hostDataDirUnguarded(host);
-  } catch (...) {
-    return "";
-  }
-}
-
-const char* hostConfigKeyAt(strata_host* host, std::size_t index) noexcept {
-  try {
-    return hostConfigKeyAtUnguarded(host, index);
-  } catch (...) {
-    return nullptr;
-  }
-}
+};
 
 constexpr strata_host_api kHostApi{
-    STRATA_PLUGIN_ABI_VERSION, sizeof(strata_host_api), hostConfig,   hostLog,     hostAddService, replyFrame,
-    replyHeader,               replyError,              replyPartial, hostCall,    hostDataDir,    hostConfigKeyAt,
+    STRATA_PLUGIN_ABI_VERSION,
+    sizeof(strata_host_api),
+    &Guarded<hostConfig>::call,
+    &Guarded<hostLog>::call,
+    &Guarded<hostAddService>::call,
+    &Guarded<replyFrame>::call,
+    &Guarded<replyHeader>::call,
+    &Guarded<replyError>::call,
+    &Guarded<replyPartial>::call,
+    &Guarded<hostCall>::call,
+    &Guarded<hostDataDir>::call,
+    &Guarded<hostConfigKeyAt>::call,
 };
 
 // The library's own ABI version, then its description; nullopt when both are sound.

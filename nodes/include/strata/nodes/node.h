@@ -91,19 +91,25 @@ class Node {
   int callAdmitted(const strata_call& call, const core::MessageId& id, strata_response_fn onResponse, void* context);
   bool enter();  // admits a call while running; every true is paired with leave()
   void leave();
-  Response refusal(const core::MessageId& id, const std::string& service) const;
+  Response refusal(const core::MessageId& id, const std::string& service);
+  // A call's deadline when it names none: the client's default.
+  std::chrono::milliseconds defaultTimeout() const;
 
   enum class State { kLoading, kRunning, kClosed };
 
   WorkerOptions workerOptions_;
   std::optional<ClientOptions> clientOptions_;
-  std::unordered_map<std::string, Service> services_;
+  // Looked up by string_view without making a string (C++20 transparent lookup).
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
+  };
+  std::unordered_map<std::string, Service, NameHash, std::equal_to<>> services_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Client> client_;
-  bool started_ = false;
   std::mutex gate_;
   std::condition_variable drained_;
-  State state_ = State::kLoading;  // under gate_
+  State state_ = State::kLoading;  // written under gate_, by start() and close()
   std::size_t inFlight_ = 0;       // under gate_
   std::atomic<std::uint64_t> localCalls_{0};
   std::atomic<std::uint64_t> remoteCalls_{0};
