@@ -251,29 +251,34 @@ void writeArray(const Poco::JSON::Array& array, std::string& out, std::size_t de
   out.push_back(']');
 }
 
+// Writes value when it holds a T or a T::Ptr (a null Ptr is JSON null); false when it
+// holds neither.
+template <class T>
+bool writeContainer(const Poco::Dynamic::Var& value, std::string& out, std::size_t depth,
+                    void (*write)(const T&, std::string&, std::size_t)) {
+  if (value.type() == typeid(typename T::Ptr)) {
+    auto pointer = value.extract<typename T::Ptr>();
+    if (pointer.isNull()) {
+      out += "null";
+    } else {
+      write(*pointer, out, depth);
+    }
+    return true;
+  }
+  if (value.type() == typeid(T)) {
+    write(value.extract<T>(), out, depth);
+    return true;
+  }
+  return false;
+}
+
 void writeValue(const Poco::Dynamic::Var& value, std::string& out, std::size_t depth) {
   if (depth > kMaxEncodeDepth) throw std::invalid_argument("json: value nested too deep (or containing itself)");
-  const auto& type = value.type();
   if (value.isEmpty()) {
     out += "null";
-  } else if (type == typeid(Poco::JSON::Object::Ptr)) {
-    auto object = value.extract<Poco::JSON::Object::Ptr>();
-    if (object.isNull()) {
-      out += "null";
-    } else {
-      writeObject(*object, out, depth);
-    }
-  } else if (type == typeid(Poco::JSON::Object)) {
-    writeObject(value.extract<Poco::JSON::Object>(), out, depth);
-  } else if (type == typeid(Poco::JSON::Array::Ptr)) {
-    auto array = value.extract<Poco::JSON::Array::Ptr>();
-    if (array.isNull()) {
-      out += "null";
-    } else {
-      writeArray(*array, out, depth);
-    }
-  } else if (type == typeid(Poco::JSON::Array)) {
-    writeArray(value.extract<Poco::JSON::Array>(), out, depth);
+  } else if (writeContainer<Poco::JSON::Object>(value, out, depth, writeObject) ||
+             writeContainer<Poco::JSON::Array>(value, out, depth, writeArray)) {
+    // written
   } else if (value.isBoolean()) {
     out += value.extract<bool>() ? "true" : "false";
   } else if (value.isInteger()) {
@@ -283,7 +288,7 @@ void writeValue(const Poco::Dynamic::Var& value, std::string& out, std::size_t d
   } else if (value.isString()) {
     writeString(value.extract<std::string>(), out);
   } else {
-    throw std::invalid_argument(std::string("json: a value of type ") + type.name() + " has no JSON form");
+    throw std::invalid_argument(std::string("json: a value of type ") + value.type().name() + " has no JSON form");
   }
 }
 
