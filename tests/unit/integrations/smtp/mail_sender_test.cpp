@@ -15,20 +15,15 @@
 
 #include <strata/integrations/smtp/mail_sender.h>
 
+#include "cluster.h"
+
 namespace strata::integrations::smtp {
 namespace {
 
 using namespace std::chrono_literals;
 using Outcome = DeliveryResult::Outcome;
 
-bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+bool waitFor(const std::function<bool()>& condition) { return test::waitUntil(condition, 10s); }
 
 class ScriptedTransport final : public MailTransport {
  public:
