@@ -42,7 +42,16 @@ void send(zmq::socket_t& socket, Frames& frames) {
 }
 
 std::uint8_t command(const Frames& frames) {
-  return frames.size() > 1 && frames[1].size() == codecs::kHeaderSize ? frames[1].data<std::uint8_t>()[3] : 0;
+  return frames.size() > 1 && frames[1].size() >= codecs::kHeaderSize ? frames[1].data<std::uint8_t>()[3] : 0;
+}
+
+// The request id inside an envelope: after the flags byte of REQUEST and REPLY, right
+// after the header in ERROR. Empty when the envelope is too short to hold one.
+std::string idOf(const zmq::message_t& envelope, std::uint8_t cmd) {
+  std::size_t at = cmd == static_cast<std::uint8_t>(codecs::Command::kError) ? codecs::kHeaderSize
+                                                                            : codecs::kRequestIdOffset;
+  auto bytes = envelope.to_string_view();
+  return bytes.size() >= at + core::MessageId::kSize ? std::string(bytes.substr(at, core::MessageId::kSize)) : "";
 }
 
 }  // namespace
@@ -67,7 +76,7 @@ void BareForwarder::run(const std::atomic<bool>& stop) {
   std::size_t next = 0;
   std::deque<Frames> waiting;
   std::unordered_map<std::string, std::string> clientOf;  // request id -> client routing id
-  const auto heartbeat = codecs::encodeHeaderFrame(codecs::Command::kHeartbeat);
+  const auto heartbeat = codecs::encode(codecs::Heartbeat{}).front();
   auto nextHeartbeat = std::chrono::steady_clock::now();
 
   auto dispatch = [&](Frames& request) {
@@ -76,7 +85,7 @@ void BareForwarder::run(const std::atomic<bool>& stop) {
       if (credit[worker] == 0) continue;
       next = (next + n + 1) % workers.size();
       --credit[worker];
-      clientOf[request[2].to_string()] = request[0].to_string();
+      clientOf[idOf(request[1], command(request))] = request[0].to_string();
       request[0] = zmq::message_t(worker.data(), worker.size());
       send(backend, request);
       return true;
@@ -91,14 +100,14 @@ void BareForwarder::run(const std::atomic<bool>& stop) {
     while (receive(backend, frames)) {
       std::string worker = frames[0].to_string();
       auto cmd = command(frames);
-      if (cmd == static_cast<std::uint8_t>(codecs::Command::kReady) && frames.size() > 2 && frames[2].size() >= 4) {
-        credit[worker] = codecs::readU32(frames[2].to_string_view().substr(0, 4));
+      if (cmd == static_cast<std::uint8_t>(codecs::Command::kReady) && frames[1].size() >= codecs::kHeaderSize + 4) {
+        credit[worker] = codecs::readU32(frames[1].to_string_view().substr(codecs::kHeaderSize, 4));
         workers.push_back(worker);
         std::cout << "worker ready" << std::endl;
       } else if ((cmd == static_cast<std::uint8_t>(codecs::Command::kReply) ||
                   cmd == static_cast<std::uint8_t>(codecs::Command::kError)) &&
-                 frames.size() > 2) {
-        auto it = clientOf.find(frames[2].to_string());
+                 frames.size() > 1) {
+        auto it = clientOf.find(idOf(frames[1], cmd));
         ++credit[worker];
         if (it != clientOf.end()) {
           frames[0] = zmq::message_t(it->second.data(), it->second.size());
@@ -109,7 +118,7 @@ void BareForwarder::run(const std::atomic<bool>& stop) {
       }
     }
     while (receive(frontend, frames)) {
-      if (command(frames) != static_cast<std::uint8_t>(codecs::Command::kRequest) || frames.size() < 3) continue;
+      if (command(frames) != static_cast<std::uint8_t>(codecs::Command::kRequest)) continue;
       if (!waiting.empty() || !dispatch(frames)) waiting.push_back(std::move(frames));
     }
     // Workers take a silent broker for dead; a heartbeat a second keeps them registered.

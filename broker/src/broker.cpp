@@ -23,17 +23,23 @@ class Broker::SocketOutbox final : public Outbox {
  public:
   explicit SocketOutbox(zmq::socket_t& socket) : socket_(socket) {}
 
-  void send(const PeerId& peer, FrameList&& frames) override {
+  SendResult send(const PeerId& peer, FrameList&& frames) override {
     try {
-      if (!socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
+      // With ROUTER_MANDATORY a peer at its high-water mark refuses the routing id
+      // (EAGAIN, no throw) and nothing of the message is queued.
+      if (!socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        return SendResult::kFull;
+      }
       for (std::size_t i = 0; i < frames.size(); ++i) {
         auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
         socket_.send(frames[i], flags | zmq::send_flags::dontwait);
       }
+      return SendResult::kSent;
     } catch (const zmq::error_t& e) {
       // EHOSTUNREACH: the peer left (ROUTER_MANDATORY says so instead of dropping silently).
       // Its requests are settled by deadlines and heartbeats, not here.
       if (e.num() != EHOSTUNREACH) logger().warning("send failed: %s", std::string(e.what()));
+      return SendResult::kGone;
     }
   }
 

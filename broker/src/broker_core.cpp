@@ -16,14 +16,19 @@ namespace {
 
 Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
 
-constexpr std::string_view kReservedPrefix = "strata.";
-constexpr std::string_view kDurableHeader = "strata-durable";
-constexpr std::string_view kAcceptedHeader = "strata-accepted";
+using codec::kAcceptedHeader;
+using codec::kDurableHeader;
+using codec::kReservedPrefix;
 
 bool isDurable(const codec::Request& request) {
   for (const auto& h : request.headers)
     if (h.key == kDurableHeader) return h.value == "1";
   return false;
+}
+
+void viewsOf(const FrameList& frames, std::vector<std::string_view>& views) {
+  views.clear();
+  for (const auto& frame : frames) views.push_back(frame.to_string_view());
 }
 
 std::int64_t unixMs() {
@@ -35,11 +40,6 @@ zmq::message_t copyOf(zmq::message_t& frame) {
   zmq::message_t out;
   out.copy(frame);  // shares the buffer of a large frame instead of copying it
   return out;
-}
-
-zmq::message_t callerFrame(const core::Identity& who) {
-  auto caller = codec::encodeCaller({static_cast<std::uint8_t>(who.layer), who.name});
-  return zmq::message_t(caller.data(), caller.size());
 }
 
 std::string jsonString(std::string_view text) {
@@ -72,14 +72,17 @@ struct BrokerCore::Worker {
   std::unordered_multiset<MessageId, core::MessageIdHash> outstanding;
 };
 
-struct BrokerCore::Pending {
+// A request the broker holds, from its arrival to its final answer. Its deadline link
+// sits in deadlines_ while it may still time out.
+struct BrokerCore::Pending : core::DeadlineLink<> {
   enum class State { kQueued, kAtWorker, kAnswered };
   MessageId id;
   PeerId client;
   std::string clientName;  // who sent it: only the same identity may retry the id
   Service* service = nullptr;
-  FrameList frames;  // the request as it goes to a worker, kept until the final answer
-  TimePoint deadline;
+  // The request's envelope and body frames as they came, kept until the final answer;
+  // the envelope a worker gets is made from them (with the caller and the time left).
+  FrameList frames;
   State state = State::kQueued;
   Worker* worker = nullptr;
   bool durable = false;
@@ -94,11 +97,10 @@ BrokerCore::~BrokerCore() = default;
 
 void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameList& frames, TimePoint now) {
   now_ = now;
-  views_.clear();
-  for (const auto& frame : frames) views_.push_back(frame.to_string_view());
-  auto decoded = codec::decode(codec::Frames(views_.data(), views_.size()));
-  if (!decoded.ok()) {
-    handleMalformed(peer, userId, frames, decoded.error, now);
+  viewsOf(frames, views_);
+  auto error = codec::decodeInto(codec::Frames(views_.data(), views_.size()), decoded_);
+  if (error != codec::DecodeError::kNone) {
+    handleMalformed(peer, userId, frames, error, now);
     return;
   }
   auto who = keys_->findByName(userId);
@@ -107,34 +109,54 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
     if (badInputLog_.allow("anonymous", now)) logger().warning("dropped a message from an unauthenticated peer");
     return;
   }
+  // By role first, then by command: what a registered worker may send differs from what
+  // any other peer may.
+  if (auto it = workers_.find(peer); it != workers_.end()) {
+    it->second->lastSeen = now;
+    if (!std::holds_alternative<codec::Request>(decoded_) && !std::holds_alternative<codec::Ready>(decoded_)) {
+      handleFromWorker(peer, *it->second, frames, decoded_);
+      return;
+    }
+  }
+  handleFromPeer(peer, *who, frames, decoded_, now);
+}
 
-  auto workerIt = workers_.find(peer);
-  if (workerIt != workers_.end()) workerIt->second->lastSeen = now;
-  bool isWorker = workerIt != workers_.end();
-
+void BrokerCore::handleFromWorker(const PeerId& peer, Worker&, FrameList& frames, codec::Message& message) {
   std::visit(
       [&](auto& m) {
         using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, codec::Request>) {
-          handleRequest(peer, *who, frames, m, now);
-        } else if constexpr (std::is_same_v<T, codec::Ready>) {
-          handleReady(peer, *who, m, now);
-        } else if constexpr (std::is_same_v<T, codec::Disconnect>) {
-          if (isWorker) removeWorker(peer, "it said goodbye");
-        } else if (!isWorker) {
-          // A worker the broker does not know (it restarted, or buried the worker): ask it
-          // to register again.
-          sendDisconnect(peer, "not registered");
-        } else if constexpr (std::is_same_v<T, codec::Reply> || std::is_same_v<T, codec::Error>) {
+        if constexpr (std::is_same_v<T, codec::Reply> || std::is_same_v<T, codec::Error>) {
           handleWorkerAnswer(peer, frames, m.id, true);
         } else if constexpr (std::is_same_v<T, codec::Partial>) {
           handleWorkerAnswer(peer, frames, m.id, false);
         } else if constexpr (std::is_same_v<T, codec::Credit>) {
           handleCredit(peer, m.credit);
+        } else if constexpr (std::is_same_v<T, codec::Disconnect>) {
+          removeWorker(peer, "it said goodbye");
         }
         // HEARTBEAT: lastSeen is already updated.
       },
-      decoded.message);
+      message);
+}
+
+void BrokerCore::handleFromPeer(const PeerId& peer, const core::Identity& who, FrameList& frames,
+                                codec::Message& message, TimePoint now) {
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, codec::Request>) {
+          handleRequest(peer, who, frames, m, now);
+        } else if constexpr (std::is_same_v<T, codec::Ready>) {
+          handleReady(peer, who, m, now);
+        } else if constexpr (std::is_same_v<T, codec::Disconnect>) {
+          // Goodbye from a peer that is not registered: nothing to undo.
+        } else {
+          // A worker's message from a connection the broker does not know as a worker (it
+          // restarted, or buried the worker): ask it to register again.
+          sendDisconnect(peer, "not registered");
+        }
+      },
+      message);
 }
 
 void BrokerCore::onOversized(const PeerId& peer, std::string_view userId, FrameList& frames, TimePoint now) {
@@ -145,29 +167,34 @@ void BrokerCore::onOversized(const PeerId& peer, std::string_view userId, FrameL
     logger().warning("dropped an oversized message from %s (%z more held back since the last line)", key,
                      badInputLog_.suppressed(key));
   }
-  codec::Command command{};
-  if (frames.size() > codec::kRequestIdFrame &&
-      codec::peekCommand(frames[0].to_string_view(), command) == codec::DecodeError::kNone &&
-      command == codec::Command::kRequest) {
-    if (auto id = MessageId::fromBytes(frames[codec::kRequestIdFrame].to_string_view()); id && !id->isZero()) {
-      sendError(peer, *id, ErrorCode::kTooLarge, "message exceeds the broker's size or frame limits");
-    }
+  if (auto id = codec::peekRequestId(frames.front().to_string_view())) {
+    sendError(peer, *id, ErrorCode::kTooLarge, "message exceeds the broker's size or frame limits");
   }
 }
 
 void BrokerCore::handleMalformed(const PeerId& peer, std::string_view userId, FrameList& frames,
                                  codec::DecodeError error, TimePoint now) {
-  ++stats_.malformed;
   std::string key(userId.empty() ? "anonymous" : userId);
+  if (auto refusal = codec::versionRefusal(codec::Frames(views_.data(), views_.size()))) {
+    // A peer of an older version would not understand our answer: tell it in its own.
+    ++stats_.otherVersion;
+    if (badInputLog_.allow(key, now)) {
+      logger().warning("refused %s: it speaks protocol version %u, this broker version %u", key,
+                       static_cast<unsigned>(*codec::peekVersion(views_.front())),
+                       static_cast<unsigned>(codec::kVersion));
+    }
+    FrameList out;
+    for (auto& frame : *refusal) out.emplace_back(frame.data(), frame.size());
+    send(peer, std::move(out));
+    return;
+  }
+  ++stats_.malformed;
   if (badInputLog_.allow(key, now)) {
     logger().warning("dropped a malformed message from %s: %s (%z more held back since the last line)", key,
                      std::string(codec::decodeErrorName(error)), badInputLog_.suppressed(key));
   }
-  codec::Command command{};
-  if (frames.size() > codec::kRequestIdFrame &&
-      codec::peekCommand(frames[0].to_string_view(), command) == codec::DecodeError::kNone &&
-      command == codec::Command::kRequest) {
-    if (auto id = MessageId::fromBytes(frames[codec::kRequestIdFrame].to_string_view()); id && !id->isZero()) {
+  if (!frames.empty()) {
+    if (auto id = codec::peekRequestId(frames.front().to_string_view())) {
       sendError(peer, *id, ErrorCode::kMalformed, codec::decodeErrorName(error));
     }
   }
@@ -194,10 +221,8 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
     --p.service->inFlight;
     p.state = Pending::State::kQueued;
     p.worker = nullptr;
-    p.deadline = now + std::chrono::milliseconds(request.timeoutMs);
     p.frames = std::move(frames);
-    p.frames[codec::kRequestCallerFrame] = callerFrame(who);
-    deadlines_.emplace(p.deadline, request.id);
+    deadlines_.push(p, now, std::chrono::milliseconds(request.timeoutMs));
     p.service->queue.push_back(request.id);
     ++p.service->queued;
     dispatch(*p.service);
@@ -237,20 +262,20 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
   pending->client = peer;
   pending->clientName = who.name;
   pending->service = &service;
-  pending->deadline = now + std::chrono::milliseconds(request.timeoutMs);
-  pending->frames = std::move(frames);
-  pending->frames[codec::kRequestCallerFrame] = callerFrame(who);
   pending->callerLayer = who.layer;
   if (durable) {
     pending->durable = true;
-    JournalEntry entry{request.id, service.name, who.name,
-                       unixMs() + static_cast<std::int64_t>(request.timeoutMs), {}};
-    for (auto& frame : pending->frames) entry.frames.emplace_back(frame.to_string());
-    journal_->append(entry);
+    // The journal keeps the request as a worker would get it, caller included, so that
+    // whoever adopts it later knows who asked.
+    codec::Request stored = request;
+    stored.caller = codec::Caller{static_cast<std::uint8_t>(who.layer), who.name};
+    journal_->append(JournalEntry{request.id, service.name, who.name,
+                                  unixMs() + static_cast<std::int64_t>(request.timeoutMs), codec::encode(stored)});
     toAccept_.emplace_back(peer, request.id);
     ++stats_.durable;
   }
-  deadlines_.emplace(pending->deadline, request.id);
+  pending->frames = std::move(frames);
+  deadlines_.push(*pending, now, std::chrono::milliseconds(request.timeoutMs));
   service.queue.push_back(request.id);
   ++service.queued;
   pending_.emplace(request.id, std::move(pending));
@@ -281,7 +306,7 @@ void BrokerCore::dispatch(Service& service) {
       sendError(it->second->client, it->first, ErrorCode::kForbidden,
                 "layer " + std::to_string(it->second->callerLayer) + " may not call '" + service.name + "'");
       forget(it->first);
-      pending_.erase(it);
+      erasePending(it->first);
       continue;
     }
     ++service.inFlight;
@@ -290,14 +315,49 @@ void BrokerCore::dispatch(Service& service) {
     p.worker = chosen;
     --chosen->credit;
     chosen->outstanding.insert(p.id);
-    FrameList out;
-    out.reserve(p.frames.size());
-    for (auto& frame : p.frames) out.push_back(copyOf(frame));
-    // The worker gets the time left, not the time the client first gave.
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - now_).count();
-    auto timeout = codec::encodeU32(static_cast<std::uint32_t>(std::max<long long>(1, left)));
-    out[codec::kRequestTimeoutFrame] = zmq::message_t(timeout.data(), timeout.size());
-    outbox_.send(chosen->peer, std::move(out));
+    sendToWorker(*chosen, p);
+  }
+}
+
+void BrokerCore::sendToWorker(Worker& worker, Pending& p) {
+  // The envelope is made anew from the one that came: the caller as ZAP authenticated
+  // it, and the time left rather than the time the client first gave. Body frames go on
+  // as they are; ZeroMQ shares the buffer of a large frame instead of copying it.
+  viewsOf(p.frames, dispatchViews_);
+  auto error = codec::decodeInto(codec::Frames(dispatchViews_.data(), dispatchViews_.size()), dispatchDecoded_);
+  STRATA_ASSERT(error == codec::DecodeError::kNone);  // it decoded when it came
+  auto& request = std::get<codec::Request>(dispatchDecoded_);
+  // Whatever the client put in the caller field is overwritten, so it can never claim
+  // another name (an adopted request's clientName and layer came from its journal entry).
+  request.caller = codec::Caller{static_cast<std::uint8_t>(p.callerLayer), p.clientName};
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - now_).count();
+  request.timeoutMs = static_cast<std::uint32_t>(std::max<long long>(1, left));
+  FrameList out;
+  out.reserve(p.frames.size());
+  out.emplace_back(codec::envelopeSize(request));
+  codec::writeEnvelope(request, out.front().data<char>());
+  if (!codec::inlinesBody(request.body)) {
+    for (std::size_t i = 1; i < p.frames.size(); ++i) out.push_back(copyOf(p.frames[i]));
+  }
+  send(worker.peer, std::move(out));
+}
+
+void BrokerCore::erasePending(const MessageId& id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  deadlines_.remove(*it->second);
+  pending_.erase(it);
+}
+
+void BrokerCore::send(const PeerId& peer, FrameList&& frames) {
+  if (outbox_.send(peer, std::move(frames)) == SendResult::kFull) {
+    // The peer reads slower than it is sent to. What was not sent is settled as if lost:
+    // a request by its deadline, an answer by the client's retry.
+    ++stats_.sendsFull;
+    if (badInputLog_.allow("full:" + peer, now_)) {
+      logger().warning("a peer's queue is full; dropped a message to it (%z more held back since the last line)",
+                       badInputLog_.suppressed("full:" + peer));
+    }
   }
 }
 
@@ -313,16 +373,15 @@ void BrokerCore::handleWorkerAnswer(const PeerId& peer, FrameList& frames, const
   bool ours = it != pending_.end() && it->second->worker == &worker;
   if (ours && it->second->state == Pending::State::kAtWorker) {
     if (final) {
-      bool isError = frames[0].to_string_view()[3] == static_cast<char>(codec::Command::kError);
-      ++(isError ? stats_.errors : stats_.replies);
+      ++(std::holds_alternative<codec::Error>(decoded_) ? stats_.errors : stats_.replies);
     }
-    outbox_.send(it->second->client, std::move(frames));
+    send(it->second->client, std::move(frames));
   }
   // Not ours (any more): answered by a timeout, or moved to another worker. Dropped.
   if (final && ours) {
     --it->second->service->inFlight;
     if (it->second->durable) forget(id);
-    pending_.erase(it);
+    erasePending(id);
   }
   if (final) {
     for (Service* s : worker.services) dispatch(*s);
@@ -396,7 +455,7 @@ void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
     if (p == pending_.end() || p->second->worker != &worker) continue;
     --p->second->service->inFlight;
     if (p->second->state == Pending::State::kAnswered) {
-      pending_.erase(p);
+      erasePending(id);
       continue;
     }
     // Back to the head of its queue: it has waited longest.
@@ -431,7 +490,7 @@ void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
         --s->queued;
         sendError(p->second->client, p->first, ErrorCode::kUnavailable,
                   "the last worker of '" + s->name + "' is gone");
-        pending_.erase(p);
+        erasePending(p->first);
       }
       s->queue.assign(keep.begin(), keep.end());
     } else {
@@ -443,19 +502,15 @@ void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
 void BrokerCore::onTick(TimePoint now) {
   now_ = now;
   takeOverIfDue(now);
-  while (!deadlines_.empty() && deadlines_.top().first <= now) {
-    auto [deadline, id] = deadlines_.top();
-    deadlines_.pop();
-    auto it = pending_.find(id);
-    if (it == pending_.end() || it->second->deadline != deadline) continue;
-    Pending& p = *it->second;
-    if (p.state == Pending::State::kAnswered) continue;
+  while (Pending* due = deadlines_.popDue(now)) {
+    Pending& p = *due;
+    MessageId id = p.id;
     ++stats_.timeouts;
     sendError(p.client, id, ErrorCode::kTimeout, "deadline passed before a worker answered");
     if (p.durable) forget(id);
     if (p.state == Pending::State::kQueued) {
       --p.service->queued;
-      pending_.erase(it);  // its queue entry is now stale and skipped
+      erasePending(id);  // its queue entry is now stale and skipped
     } else {
       p.state = Pending::State::kAnswered;  // kept until the worker answers, to return its credit
       p.frames.clear();
@@ -484,7 +539,7 @@ void BrokerCore::onTick(TimePoint now) {
 std::chrono::milliseconds BrokerCore::timeUntilNextTick(TimePoint now) const {
   constexpr std::chrono::milliseconds kIdle{1000};
   auto next = now + kIdle;
-  if (!deadlines_.empty()) next = std::min(next, deadlines_.top().first);
+  next = std::min(next, deadlines_.next());
   if (nextHeartbeat_ != TimePoint{}) next = std::min(next, nextHeartbeat_);
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
   // Round up, so the loop does not wake a fraction of a millisecond early and spin.
@@ -494,7 +549,7 @@ std::chrono::milliseconds BrokerCore::timeUntilNextTick(TimePoint now) const {
 
 void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& request) {
   std::string body;
-  if (request.service == "strata.services") {
+  if (request.service == codec::kServicesService) {
     body = "{\"services\":[";
     bool first = true;
     for (const auto& info : services()) {
@@ -504,7 +559,7 @@ void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& reques
               ",\"queued\":" + std::to_string(info.queued) + ",\"in_flight\":" + std::to_string(info.inFlight) + "}";
     }
     body += "]}";
-  } else if (request.service == "strata.service") {
+  } else if (request.service == codec::kServiceService) {
     std::string name = request.body.empty() ? std::string() : std::string(request.body[0]);
     auto it = services_.find(name);
     if (it == services_.end() || it->second->workers.empty()) {
@@ -513,9 +568,9 @@ void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& reques
     }
     body = "{\"name\":" + jsonString(name) + ",\"workers\":" + std::to_string(it->second->workers.size()) +
            ",\"queued\":" + std::to_string(it->second->queued) + "}";
-  } else if (request.service == "strata.ping") {
+  } else if (request.service == codec::kPingService) {
     body = "pong";  // clients of a pool use it to tell a live broker from a dead one
-  } else if (request.service == "strata.stats") {
+  } else if (request.service == codec::kStatsService) {
     const auto& s = stats_;
     body = "{\"requests\":" + std::to_string(s.requests) + ",\"replies\":" + std::to_string(s.replies) +
            ",\"errors\":" + std::to_string(s.errors) + ",\"timeouts\":" + std::to_string(s.timeouts) +
@@ -523,7 +578,9 @@ void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& reques
            std::to_string(s.unknownService) + ",\"rejected_full\":" + std::to_string(s.rejectedFull) +
            ",\"malformed\":" + std::to_string(s.malformed) + ",\"too_large\":" + std::to_string(s.tooLarge) +
            ",\"requeued\":" + std::to_string(s.requeued) + ",\"workers_lost\":" + std::to_string(s.workersLost) +
-           ",\"workers\":" + std::to_string(workers_.size()) + ",\"pending\":" + std::to_string(pending_.size()) + "}";
+           ",\"sends_full\":" + std::to_string(s.sendsFull) + ",\"other_version\":" + std::to_string(s.otherVersion) +
+           ",\"workers\":" + std::to_string(workers_.size()) + ",\"pending\":" + std::to_string(pending_.size()) +
+           ",\"deadlines\":" + std::to_string(deadlines_.size()) + "}";
   } else {
     ++stats_.unknownService;
     sendError(peer, request.id, ErrorCode::kUnknownService,
@@ -553,24 +610,38 @@ std::size_t BrokerCore::adopt(std::vector<JournalEntry> entries, TimePoint now) 
   std::size_t adopted = 0;
   for (auto& entry : entries) {
     auto left = entry.deadlineUnixMs - nowUnix;
-    if (left <= 0 || entry.frames.size() <= codec::kRequestCallerFrame) {
+    if (left <= 0) {
       journal_->remove(entry.id);  // expired while nobody held it
       continue;
     }
     if (pending_.contains(entry.id)) continue;
+    std::vector<std::string_view> views(entry.frames.begin(), entry.frames.end());
+    if (auto upgraded = codec::upgradeVersion1(views)) {
+      // Written by a broker of protocol version 1: the same request in today's envelope.
+      entry.frames = std::move(*upgraded);
+      views.assign(entry.frames.begin(), entry.frames.end());
+    }
+    codec::Message message;
+    auto error = codec::decodeInto(views, message);
+    auto* request = std::get_if<codec::Request>(&message);
+    if (error != codec::DecodeError::kNone || !request || request->id != entry.id) {
+      // Never guess at a request: it stays in the journal, and the log says why.
+      logger().error("journal entry %s is no request this broker can read (%s); left in the journal", entry.id.hex(),
+                     std::string(error == codec::DecodeError::kNone ? "another request's id"
+                                                                    : codec::decodeErrorName(error)));
+      continue;
+    }
     auto p = std::make_unique<Pending>();
     p->id = entry.id;
     p->clientName = entry.clientName;  // its client may retry the id to hear the answer
     p->durable = true;
-    p->deadline = now + std::chrono::milliseconds(left);
+    p->callerLayer = request->caller.name.empty() ? core::kMaxLayer : request->caller.layer;
     for (const auto& f : entry.frames) p->frames.emplace_back(f.data(), f.size());
-    auto caller = p->frames[codec::kRequestCallerFrame].to_string_view();
-    p->callerLayer = caller.empty() ? core::kMaxLayer : static_cast<std::uint8_t>(caller[0]);
     Service& service = serviceNamed(entry.service);
     p->service = &service;
     service.queue.push_back(entry.id);
     ++service.queued;
-    deadlines_.emplace(p->deadline, entry.id);
+    deadlines_.push(*p, now, std::chrono::milliseconds(left));
     pending_.emplace(entry.id, std::move(p));
     ++stats_.restored;
     ++adopted;
@@ -637,7 +708,7 @@ void BrokerCore::sendDisconnect(const PeerId& peer, std::string_view reason) {
 void BrokerCore::sendEncoded(const PeerId& peer, const codec::Message& message) {
   FrameList out;
   for (auto& frame : codec::encode(message)) out.emplace_back(frame.data(), frame.size());
-  outbox_.send(peer, std::move(out));
+  send(peer, std::move(out));
 }
 
 }  // namespace strata::broker

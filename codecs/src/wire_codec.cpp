@@ -1,14 +1,15 @@
 #include <strata/codecs/wire_codec.h>
 
+#include <cstring>
+
 namespace strata::codecs {
 
 namespace {
 
 constexpr std::uint32_t kMinHeartbeatMs = 10;
 constexpr std::uint32_t kMaxHeartbeatMs = 600'000;
-constexpr std::size_t kSettingsSize = 8;
-constexpr std::size_t kCodeSize = 2;
-constexpr std::size_t kU32Size = 4;
+constexpr std::size_t kIdSize = core::MessageId::kSize;
+constexpr std::uint8_t kVersion1 = 1;
 
 bool isNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
@@ -28,113 +29,265 @@ std::uint16_t readU16(std::string_view two) {
   return static_cast<std::uint16_t>((static_cast<std::uint8_t>(two[0]) << 8) | static_cast<std::uint8_t>(two[1]));
 }
 
-void appendU16(std::string& out, std::uint16_t value) {
-  out.push_back(static_cast<char>(value >> 8));
-  out.push_back(static_cast<char>(value & 0xFF));
-}
+// Reads an envelope's fields front to back. Every length is compared against what is
+// left before anything is taken, never added to a position first (CVE-2019-6250's lesson).
+class Reader {
+ public:
+  explicit Reader(std::string_view envelope) : rest_(envelope.substr(kHeaderSize)) {}
 
-DecodeError decodeId(std::string_view frame, core::MessageId& id) {
-  auto parsed = core::MessageId::fromBytes(frame);
+  bool take(std::size_t size, std::string_view& out) {
+    if (size > rest_.size()) return false;
+    out = rest_.substr(0, size);
+    rest_.remove_prefix(size);
+    return true;
+  }
+  bool u8(std::uint8_t& out) {
+    std::string_view b;
+    if (!take(1, b)) return false;
+    out = static_cast<std::uint8_t>(b[0]);
+    return true;
+  }
+  bool u16(std::uint16_t& out) {
+    std::string_view b;
+    if (!take(2, b)) return false;
+    out = readU16(b);
+    return true;
+  }
+  bool u32(std::uint32_t& out) {
+    std::string_view b;
+    if (!take(4, b)) return false;
+    out = readU32(b);
+    return true;
+  }
+  // A field preceded by its length, as a u8 or as a u32.
+  bool shortField(std::string_view& out) {
+    std::uint8_t size = 0;
+    return u8(size) && take(size, out);
+  }
+  bool longField(std::string_view& out) {
+    std::uint32_t size = 0;
+    return u32(size) && take(size, out);
+  }
+  std::string_view rest() {
+    std::string_view out = rest_;
+    rest_ = {};
+    return out;
+  }
+  bool empty() const { return rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+};
+
+// Appends big-endian integers and length-prefixed fields to a raw buffer; the caller
+// has sized it with the matching Size functions.
+class Writer {
+ public:
+  explicit Writer(char* out) : out_(out) {}
+  void bytes(std::string_view b) {
+    if (!b.empty()) std::memcpy(out_, b.data(), b.size());
+    out_ += b.size();
+  }
+  void u8(std::uint8_t v) { *out_++ = static_cast<char>(v); }
+  void u16(std::uint16_t v) {
+    u8(static_cast<std::uint8_t>(v >> 8));
+    u8(static_cast<std::uint8_t>(v & 0xFF));
+  }
+  void u32(std::uint32_t v) {
+    u16(static_cast<std::uint16_t>(v >> 16));
+    u16(static_cast<std::uint16_t>(v & 0xFFFF));
+  }
+  void header(Command command) {
+    u8(kSignature0);
+    u8(kSignature1);
+    u8(kVersion);
+    u8(static_cast<std::uint8_t>(command));
+  }
+  void headers(const std::vector<Header>& hs) {
+    u32(static_cast<std::uint32_t>(headersSize(hs)));
+    for (const auto& h : hs) {
+      u8(static_cast<std::uint8_t>(h.key.size()));
+      bytes(h.key);
+      u16(static_cast<std::uint16_t>(h.value.size()));
+      bytes(h.value);
+    }
+  }
+  static std::size_t headersSize(const std::vector<Header>& hs) {
+    std::size_t size = 0;
+    for (const auto& h : hs) size += 1 + h.key.size() + 2 + h.value.size();
+    return size;
+  }
+
+ private:
+  char* out_;
+};
+
+DecodeError decodeId(Reader& in, core::MessageId& id) {
+  std::string_view bytes;
+  if (!in.take(kIdSize, bytes)) return DecodeError::kTruncated;
+  auto parsed = core::MessageId::fromBytes(bytes);
   if (!parsed || parsed->isZero()) return DecodeError::kBadId;
   id = *parsed;
   return DecodeError::kNone;
 }
 
-// Headers frame: repeated [u8 key length >= 1][key][u16 BE value length][value].
-// Lengths are compared against what is left, never added to a pointer first.
-DecodeError decodeHeaders(std::string_view frame, std::vector<Header>& out) {
-  if (frame.size() > kMaxHeadersFrame) return DecodeError::kBadHeaders;
+// A headers block: repeated [u8 key length >= 1][key][u16 BE value length][value].
+DecodeError decodeHeaderBlock(std::string_view block, std::vector<Header>& out) {
+  out.clear();
   std::size_t pos = 0;
-  while (pos < frame.size()) {
-    std::size_t keyLength = static_cast<std::uint8_t>(frame[pos]);
+  while (pos < block.size()) {
+    std::size_t keyLength = static_cast<std::uint8_t>(block[pos]);
     ++pos;
-    if (keyLength == 0 || keyLength > frame.size() - pos) return DecodeError::kBadHeaders;
-    std::string_view key = frame.substr(pos, keyLength);
+    if (keyLength == 0 || keyLength > block.size() - pos) return DecodeError::kBadHeaders;
+    std::string_view key = block.substr(pos, keyLength);
     for (char c : key)
       if (!isHeaderKeyChar(c)) return DecodeError::kBadHeaders;
     pos += keyLength;
-    if (frame.size() - pos < 2) return DecodeError::kBadHeaders;
-    std::size_t valueLength = readU16(frame.substr(pos, 2));
+    if (block.size() - pos < 2) return DecodeError::kBadHeaders;
+    std::size_t valueLength = readU16(block.substr(pos, 2));
     pos += 2;
-    if (valueLength > frame.size() - pos) return DecodeError::kBadHeaders;
-    out.push_back({key, frame.substr(pos, valueLength)});
+    if (valueLength > block.size() - pos) return DecodeError::kBadHeaders;
+    out.push_back({key, block.substr(pos, valueLength)});
     pos += valueLength;
   }
   return DecodeError::kNone;
 }
 
-DecodeError decodeCaller(std::string_view frame, Caller& caller) {
-  if (frame.empty()) return DecodeError::kNone;
-  auto layer = static_cast<std::uint8_t>(frame[0]);
-  if (layer > 4 || !isValidCallerName(frame.substr(1))) return DecodeError::kBadCaller;
-  caller = Caller{layer, frame.substr(1)};
+DecodeError decodeHeaders(Reader& in, std::vector<Header>& out) {
+  std::uint32_t size = 0;
+  if (!in.u32(size)) return DecodeError::kTruncated;
+  if (size > kMaxHeadersSize) return DecodeError::kBadHeaders;
+  std::string_view block;
+  if (!in.take(size, block)) return DecodeError::kTruncated;
+  return decodeHeaderBlock(block, out);
+}
+
+DecodeError decodeFlags(Reader& in, std::uint8_t& flags) {
+  if (!in.u8(flags)) return DecodeError::kTruncated;
+  return (flags & ~kFlagInlineBody) == 0 ? DecodeError::kNone : DecodeError::kBadFlags;
+}
+
+// The body: inline (the envelope's rest) or the frames after the envelope, never both,
+// and in the one encoding the encoder would choose.
+DecodeError decodeBody(Reader& in, std::uint8_t flags, Frames frames, std::vector<std::string_view>& body) {
+  body.clear();
+  if (flags & kFlagInlineBody) {
+    if (frames.size() > 1) return DecodeError::kExtraFrame;
+    std::string_view inlined = in.rest();
+    if (inlined.size() > kMaxInlineBody) return DecodeError::kBadBody;
+    body.push_back(inlined);
+    return DecodeError::kNone;
+  }
+  if (!in.empty()) return DecodeError::kTrailingBytes;
+  body.assign(frames.begin() + 1, frames.end());
+  if (inlinesBody(body)) return DecodeError::kBadBody;
   return DecodeError::kNone;
 }
 
-DecodeError decodeRequest(Frames f, Request& r) {
-  if (auto e = decodeId(f[kRequestIdFrame], r.id); e != DecodeError::kNone) return e;
-  if (!isValidServiceName(f[kRequestServiceFrame])) return DecodeError::kBadService;
-  r.service = f[kRequestServiceFrame];
-  if (f[kRequestTimeoutFrame].size() != kU32Size) return DecodeError::kBadTimeout;
-  r.timeoutMs = readU32(f[kRequestTimeoutFrame]);
-  if (r.timeoutMs == 0 || r.timeoutMs > kMaxTimeoutMs) return DecodeError::kBadTimeout;
-  if (auto e = decodeCaller(f[kRequestCallerFrame], r.caller); e != DecodeError::kNone) return e;
-  if (auto e = decodeHeaders(f[kRequestHeadersFrame], r.headers); e != DecodeError::kNone) return e;
-  r.body.assign(f.begin() + kRequestBodyFrame, f.end());
+DecodeError decodeCaller(Reader& in, Caller& caller) {
+  std::string_view field;
+  if (!in.shortField(field)) return DecodeError::kTruncated;
+  caller = Caller{};
+  if (field.empty()) return DecodeError::kNone;
+  auto layer = static_cast<std::uint8_t>(field[0]);
+  if (layer > 4 || !isValidCallerName(field.substr(1))) return DecodeError::kBadCaller;
+  caller = Caller{layer, field.substr(1)};
   return DecodeError::kNone;
+}
+
+DecodeError decodeRequest(Reader& in, Frames frames, Request& r) {
+  std::uint8_t flags = 0;
+  if (auto e = decodeFlags(in, flags); e != DecodeError::kNone) return e;
+  if (auto e = decodeId(in, r.id); e != DecodeError::kNone) return e;
+  if (!in.u32(r.timeoutMs)) return DecodeError::kTruncated;
+  if (r.timeoutMs == 0 || r.timeoutMs > kMaxTimeoutMs) return DecodeError::kBadTimeout;
+  if (auto e = decodeCaller(in, r.caller); e != DecodeError::kNone) return e;
+  if (!in.shortField(r.service)) return DecodeError::kTruncated;
+  if (!isValidServiceName(r.service)) return DecodeError::kBadService;
+  if (auto e = decodeHeaders(in, r.headers); e != DecodeError::kNone) return e;
+  return decodeBody(in, flags, frames, r.body);
 }
 
 template <typename T>
-DecodeError decodeReplyLike(Frames f, T& r) {
-  if (auto e = decodeId(f[1], r.id); e != DecodeError::kNone) return e;
-  if (auto e = decodeHeaders(f[2], r.headers); e != DecodeError::kNone) return e;
-  r.body.assign(f.begin() + kReplyBodyFrame, f.end());
-  return DecodeError::kNone;
+DecodeError decodeReplyLike(Reader& in, Frames frames, T& r) {
+  std::uint8_t flags = 0;
+  if (auto e = decodeFlags(in, flags); e != DecodeError::kNone) return e;
+  if (auto e = decodeId(in, r.id); e != DecodeError::kNone) return e;
+  if (auto e = decodeHeaders(in, r.headers); e != DecodeError::kNone) return e;
+  return decodeBody(in, flags, frames, r.body);
 }
 
-DecodeError decodeError(Frames f, Error& r) {
-  if (auto e = decodeId(f[1], r.id); e != DecodeError::kNone) return e;
-  if (f[2].size() != kCodeSize || !isKnownErrorCode(readU16(f[2]))) return DecodeError::kBadCode;
-  r.code = static_cast<ErrorCode>(readU16(f[2]));
-  if (f[3].size() > kMaxErrorText) return DecodeError::kBadText;
-  r.text = f[3];
-  return DecodeError::kNone;
+DecodeError decodeError(Reader& in, Error& r) {
+  if (auto e = decodeId(in, r.id); e != DecodeError::kNone) return e;
+  std::uint16_t code = 0;
+  if (!in.u16(code)) return DecodeError::kTruncated;
+  if (!isKnownErrorCode(code)) return DecodeError::kBadCode;
+  r.code = static_cast<ErrorCode>(code);
+  r.text = in.rest();
+  return r.text.size() > kMaxErrorText ? DecodeError::kBadText : DecodeError::kNone;
 }
 
-DecodeError decodeReady(Frames f, Ready& r) {
-  if (f[1].size() != kSettingsSize) return DecodeError::kBadSettings;
-  r.credit = readU32(f[1].substr(0, 4));
-  r.heartbeatMs = readU32(f[1].substr(4, 4));
+DecodeError decodeReady(Reader& in, Ready& r) {
+  if (!in.u32(r.credit) || !in.u32(r.heartbeatMs)) return DecodeError::kTruncated;
   if (r.credit == 0 || r.credit > kMaxCredit) return DecodeError::kBadSettings;
   if (r.heartbeatMs < kMinHeartbeatMs || r.heartbeatMs > kMaxHeartbeatMs) return DecodeError::kBadSettings;
-  for (std::size_t i = 2; i < f.size(); ++i) {
-    if (!isValidServiceName(f[i])) return DecodeError::kBadService;
-    r.services.push_back(f[i]);
+  r.services.clear();
+  while (!in.empty()) {
+    if (r.services.size() == kMaxServicesPerReady) return DecodeError::kTrailingBytes;
+    std::string_view name;
+    if (!in.shortField(name)) return DecodeError::kTruncated;
+    if (!isValidServiceName(name)) return DecodeError::kBadService;
+    r.services.push_back(name);
   }
-  return DecodeError::kNone;
+  return r.services.empty() ? DecodeError::kTruncated : DecodeError::kNone;
 }
 
-DecodeError decodeCredit(Frames f, Credit& r) {
-  if (f[1].size() != kU32Size) return DecodeError::kBadCredit;
-  r.credit = readU32(f[1]);
+DecodeError decodeCredit(Reader& in, Credit& r) {
+  if (!in.u32(r.credit)) return DecodeError::kTruncated;
   if (r.credit == 0 || r.credit > kMaxCredit) return DecodeError::kBadCredit;
-  return DecodeError::kNone;
+  return in.empty() ? DecodeError::kNone : DecodeError::kTrailingBytes;
+}
+
+DecodeError decodeDisconnect(Reader& in, Disconnect& r) {
+  r.reason = in.rest();
+  return r.reason.size() > kMaxErrorText ? DecodeError::kBadText : DecodeError::kNone;
+}
+
+// The alternative T of message, reusing it (and the capacity of its vectors) when
+// message already holds a T.
+template <typename T>
+T& reuse(Message& message) {
+  if (auto* held = std::get_if<T>(&message)) return *held;
+  return message.emplace<T>();
+}
+
+std::size_t replyLikeSize(const std::vector<Header>& headers, const std::vector<std::string_view>& body) {
+  std::size_t size = kHeaderSize + 1 + kIdSize + 4 + Writer::headersSize(headers);
+  if (inlinesBody(body)) size += body.front().size();
+  return size;
 }
 
 template <typename T>
-DecodeResult finish(T&& value, DecodeError error) {
-  return DecodeResult{Message(std::forward<T>(value)), error};
+std::vector<std::string> encodeReplyLike(Command command, const T& r) {
+  std::vector<std::string> out(1, std::string(replyLikeSize(r.headers, r.body), '\0'));
+  Writer w(out[0].data());
+  bool inlined = inlinesBody(r.body);
+  w.header(command);
+  w.u8(inlined ? kFlagInlineBody : 0);
+  w.bytes(r.id.bytes());
+  w.headers(r.headers);
+  if (inlined) {
+    w.bytes(r.body.front());
+  } else {
+    for (auto frame : r.body) out.emplace_back(frame);
+  }
+  return out;
 }
 
-template <typename T, typename Fn>
-DecodeResult decodeAs(Frames frames, Fn fn) {
-  T value;
-  DecodeError error = fn(frames, value);
-  return finish(std::move(value), error);
-}
-
-void appendBody(std::vector<std::string>& out, const std::vector<std::string_view>& body) {
-  for (auto frame : body) out.emplace_back(frame);
+std::string envelopeOf(Command command, std::size_t fieldsSize) {
+  std::string out(kHeaderSize + fieldsSize, '\0');
+  Writer(out.data()).header(command);
+  return out;
 }
 
 }  // namespace
@@ -143,19 +296,22 @@ std::string_view decodeErrorName(DecodeError error) {
   switch (error) {
     case DecodeError::kNone: return "none";
     case DecodeError::kNoFrames: return "no frames";
-    case DecodeError::kBadHeader: return "bad header frame";
+    case DecodeError::kBadHeader: return "bad header";
     case DecodeError::kBadSignature: return "bad signature";
-    case DecodeError::kBadVersion: return "unsupported version";
+    case DecodeError::kBadVersion: return "unsupported protocol version";
     case DecodeError::kUnknownCommand: return "unknown command";
-    case DecodeError::kMissingFrame: return "missing frame";
+    case DecodeError::kTruncated: return "truncated envelope";
+    case DecodeError::kTrailingBytes: return "bytes after the envelope's last field";
     case DecodeError::kExtraFrame: return "extra frame";
+    case DecodeError::kBadFlags: return "bad flags";
     case DecodeError::kBadId: return "bad id";
     case DecodeError::kBadService: return "bad service name";
     case DecodeError::kBadTimeout: return "bad timeout";
     case DecodeError::kBadCaller: return "bad caller";
     case DecodeError::kBadHeaders: return "bad headers";
+    case DecodeError::kBadBody: return "body in the wrong form (inline or frames)";
     case DecodeError::kBadCode: return "bad error code";
-    case DecodeError::kBadText: return "bad error text";
+    case DecodeError::kBadText: return "bad text";
     case DecodeError::kBadSettings: return "bad worker settings";
     case DecodeError::kBadCredit: return "bad credit";
   }
@@ -176,51 +332,230 @@ std::uint32_t readU32(std::string_view four) {
          static_cast<std::uint32_t>(static_cast<std::uint8_t>(four[3]));
 }
 
-DecodeError peekCommand(std::string_view header, Command& command) {
-  if (header.size() != kHeaderSize) return DecodeError::kBadHeader;
-  if (static_cast<std::uint8_t>(header[0]) != kSignature0 || static_cast<std::uint8_t>(header[1]) != kSignature1) {
-    return DecodeError::kBadSignature;
+std::optional<std::uint8_t> peekVersion(std::string_view envelope) {
+  if (envelope.size() < kHeaderSize) return std::nullopt;
+  if (static_cast<std::uint8_t>(envelope[0]) != kSignature0 || static_cast<std::uint8_t>(envelope[1]) != kSignature1) {
+    return std::nullopt;
   }
-  if (static_cast<std::uint8_t>(header[2]) != kVersion) return DecodeError::kBadVersion;
-  if (!findCommand(static_cast<std::uint8_t>(header[3]))) return DecodeError::kUnknownCommand;
-  command = static_cast<Command>(header[3]);
+  return static_cast<std::uint8_t>(envelope[2]);
+}
+
+DecodeError peekCommand(std::string_view envelope, Command& command) {
+  if (envelope.size() < kHeaderSize) return DecodeError::kBadHeader;
+  auto version = peekVersion(envelope);
+  if (!version) return DecodeError::kBadSignature;
+  if (*version != kVersion) return DecodeError::kBadVersion;
+  if (!findCommand(static_cast<std::uint8_t>(envelope[3]))) return DecodeError::kUnknownCommand;
+  command = static_cast<Command>(envelope[3]);
   return DecodeError::kNone;
 }
 
-DecodeResult decode(Frames frames) {
-  if (frames.empty()) return {Heartbeat{}, DecodeError::kNoFrames};
+std::optional<core::MessageId> peekRequestId(std::string_view envelope) {
   Command command{};
-  if (auto e = peekCommand(frames[0], command); e != DecodeError::kNone) return {Heartbeat{}, e};
-  const CommandSpec& spec = *findCommand(static_cast<std::uint8_t>(command));
-  if (frames.size() < spec.minFrames) return {Heartbeat{}, DecodeError::kMissingFrame};
-  if (frames.size() > spec.maxFrames) return {Heartbeat{}, DecodeError::kExtraFrame};
-  switch (command) {
-    case Command::kRequest: return decodeAs<Request>(frames, decodeRequest);
-    case Command::kPartial: return decodeAs<Partial>(frames, decodeReplyLike<Partial>);
-    case Command::kReply: return decodeAs<Reply>(frames, decodeReplyLike<Reply>);
-    case Command::kError: return decodeAs<Error>(frames, decodeError);
-    case Command::kReady: return decodeAs<Ready>(frames, decodeReady);
-    case Command::kCredit: return decodeAs<Credit>(frames, decodeCredit);
-    case Command::kHeartbeat: return {Heartbeat{}, DecodeError::kNone};
-    case Command::kDisconnect:
-      if (frames[1].size() > kMaxErrorText) return {Heartbeat{}, DecodeError::kBadText};
-      return {Disconnect{frames[1]}, DecodeError::kNone};
-  }
-  return {Heartbeat{}, DecodeError::kUnknownCommand};
+  if (peekCommand(envelope, command) != DecodeError::kNone || command != Command::kRequest) return std::nullopt;
+  if (envelope.size() < kRequestIdOffset + kIdSize) return std::nullopt;
+  auto id = core::MessageId::fromBytes(envelope.substr(kRequestIdOffset, kIdSize));
+  if (!id || id->isZero()) return std::nullopt;
+  return id;
 }
 
-std::string encodeHeaderFrame(Command command) {
-  return std::string{static_cast<char>(kSignature0), static_cast<char>(kSignature1), static_cast<char>(kVersion),
-                     static_cast<char>(command)};
+DecodeError decodeInto(Frames frames, Message& message) {
+  if (frames.empty()) return DecodeError::kNoFrames;
+  Command command{};
+  if (auto e = peekCommand(frames[0], command); e != DecodeError::kNone) return e;
+  if (frames.size() > findCommand(static_cast<std::uint8_t>(command))->maxFrames) return DecodeError::kExtraFrame;
+  Reader in(frames[0]);
+  switch (command) {
+    case Command::kRequest: return decodeRequest(in, frames, reuse<Request>(message));
+    case Command::kPartial: return decodeReplyLike(in, frames, reuse<Partial>(message));
+    case Command::kReply: return decodeReplyLike(in, frames, reuse<Reply>(message));
+    case Command::kError: return decodeError(in, reuse<Error>(message));
+    case Command::kReady: return decodeReady(in, reuse<Ready>(message));
+    case Command::kCredit: return decodeCredit(in, reuse<Credit>(message));
+    case Command::kHeartbeat:
+      reuse<Heartbeat>(message);
+      return in.empty() ? DecodeError::kNone : DecodeError::kTrailingBytes;
+    case Command::kDisconnect: return decodeDisconnect(in, reuse<Disconnect>(message));
+  }
+  return DecodeError::kUnknownCommand;
+}
+
+DecodeResult decode(Frames frames) {
+  DecodeResult result;
+  result.error = decodeInto(frames, result.message);
+  return result;
+}
+
+bool inlinesBody(const std::vector<std::string_view>& body) {
+  return body.size() == 1 && body.front().size() <= kMaxInlineBody;
+}
+
+std::size_t envelopeSize(const Request& r) {
+  std::size_t caller = r.caller.name.empty() ? 0 : 1 + r.caller.name.size();
+  std::size_t size = kHeaderSize + 1 + kIdSize + 4 + 1 + caller + 1 + r.service.size() + 4 +
+                     Writer::headersSize(r.headers);
+  if (inlinesBody(r.body)) size += r.body.front().size();
+  return size;
+}
+
+void writeEnvelope(const Request& r, char* out) {
+  Writer w(out);
+  bool inlined = inlinesBody(r.body);
+  w.header(Command::kRequest);
+  w.u8(inlined ? kFlagInlineBody : 0);
+  w.bytes(r.id.bytes());
+  w.u32(r.timeoutMs);
+  if (r.caller.name.empty()) {
+    w.u8(0);
+  } else {
+    w.u8(static_cast<std::uint8_t>(1 + r.caller.name.size()));
+    w.u8(r.caller.layer);
+    w.bytes(r.caller.name);
+  }
+  w.u8(static_cast<std::uint8_t>(r.service.size()));
+  w.bytes(r.service);
+  w.headers(r.headers);
+  if (inlined) w.bytes(r.body.front());
+}
+
+void patchTimeout(char* envelope, std::uint32_t timeoutMs) {
+  Writer(envelope + kRequestTimeoutOffset).u32(timeoutMs);
 }
 
 std::string encodeU32(std::uint32_t value) {
-  return std::string{static_cast<char>(value >> 24), static_cast<char>((value >> 16) & 0xFF),
-                     static_cast<char>((value >> 8) & 0xFF), static_cast<char>(value & 0xFF)};
+  std::string out(4, '\0');
+  Writer(out.data()).u32(value);
+  return out;
+}
+
+std::string encodeHeaders(const std::vector<Header>& headers) {
+  std::string out(4 + Writer::headersSize(headers), '\0');
+  Writer(out.data()).headers(headers);
+  return out.substr(4);
+}
+
+std::vector<std::string> encode(const Message& message) {
+  struct Encoder {
+    std::vector<std::string> operator()(const Request& r) const {
+      std::vector<std::string> out(1, std::string(envelopeSize(r), '\0'));
+      writeEnvelope(r, out[0].data());
+      if (!inlinesBody(r.body)) {
+        for (auto frame : r.body) out.emplace_back(frame);
+      }
+      return out;
+    }
+    std::vector<std::string> operator()(const Partial& r) const { return encodeReplyLike(Command::kPartial, r); }
+    std::vector<std::string> operator()(const Reply& r) const { return encodeReplyLike(Command::kReply, r); }
+    std::vector<std::string> operator()(const Error& r) const {
+      std::string out = envelopeOf(Command::kError, kIdSize + 2 + r.text.size());
+      Writer w(out.data() + kHeaderSize);
+      w.bytes(r.id.bytes());
+      w.u16(static_cast<std::uint16_t>(r.code));
+      w.bytes(r.text);
+      return {out};
+    }
+    std::vector<std::string> operator()(const Ready& r) const {
+      std::size_t names = 0;
+      for (auto s : r.services) names += 1 + s.size();
+      std::string out = envelopeOf(Command::kReady, 8 + names);
+      Writer w(out.data() + kHeaderSize);
+      w.u32(r.credit);
+      w.u32(r.heartbeatMs);
+      for (auto s : r.services) {
+        w.u8(static_cast<std::uint8_t>(s.size()));
+        w.bytes(s);
+      }
+      return {out};
+    }
+    std::vector<std::string> operator()(const Credit& r) const {
+      std::string out = envelopeOf(Command::kCredit, 4);
+      Writer(out.data() + kHeaderSize).u32(r.credit);
+      return {out};
+    }
+    std::vector<std::string> operator()(const Heartbeat&) const { return {envelopeOf(Command::kHeartbeat, 0)}; }
+    std::vector<std::string> operator()(const Disconnect& r) const {
+      std::string out = envelopeOf(Command::kDisconnect, r.reason.size());
+      Writer(out.data() + kHeaderSize).bytes(r.reason);
+      return {out};
+    }
+  };
+  return std::visit(Encoder{}, message);
+}
+
+// Version 1 put every field in a frame of its own after a 4-byte header frame:
+// REQUEST was [header][id][service][timeout u32][caller][headers block][body]*, ERROR
+// [header][id][code u16][text], DISCONNECT [header][reason].
+namespace {
+
+std::string version1Header(Command command) {
+  return std::string{static_cast<char>(kSignature0), static_cast<char>(kSignature1), static_cast<char>(kVersion1),
+                     static_cast<char>(command)};
+}
+
+constexpr std::size_t kV1RequestFrames = 6;  // header to headers; body frames follow
+// REPLY was [header][id][headers block][body]*.
+
+}  // namespace
+
+std::optional<std::vector<std::string>> versionRefusal(Frames frames) {
+  if (frames.empty() || frames[0].size() != kHeaderSize || peekVersion(frames[0]) != kVersion1) return std::nullopt;
+  const std::string text = "this peer speaks Strata protocol version 1; this server speaks version " +
+                           std::to_string(kVersion) + " only: upgrade the peer";
+  if (static_cast<Command>(frames[0][3]) == Command::kRequest && frames.size() > 1) {
+    auto id = core::MessageId::fromBytes(frames[1]);
+    if (id && !id->isZero()) {
+      std::string code(2, '\0');
+      code[1] = static_cast<char>(ErrorCode::kMalformed);
+      return std::vector<std::string>{version1Header(Command::kError), std::string(id->bytes()), code, text};
+    }
+  }
+  return std::vector<std::string>{version1Header(Command::kDisconnect), text};
+}
+
+std::optional<std::vector<std::string>> upgradeVersion1(Frames frames) {
+  if (frames.size() < 2 || frames[0].size() != kHeaderSize || peekVersion(frames[0]) != kVersion1) return std::nullopt;
+  auto id = core::MessageId::fromBytes(frames[1]);
+  if (!id || id->isZero()) return std::nullopt;
+  auto command = static_cast<Command>(frames[0][3]);
+  if (command == Command::kRequest && frames.size() >= kV1RequestFrames) {
+    Request r;
+    r.id = *id;
+    r.service = frames[2];
+    if (!isValidServiceName(r.service) || frames[3].size() != 4) return std::nullopt;
+    r.timeoutMs = readU32(frames[3]);
+    if (r.timeoutMs == 0 || r.timeoutMs > kMaxTimeoutMs) return std::nullopt;
+    if (!frames[4].empty()) {
+      auto layer = static_cast<std::uint8_t>(frames[4][0]);
+      if (layer > 4 || !isValidCallerName(frames[4].substr(1))) return std::nullopt;
+      r.caller = Caller{layer, frames[4].substr(1)};
+    }
+    if (frames[5].size() > kMaxHeadersSize || decodeHeaderBlock(frames[5], r.headers) != DecodeError::kNone) {
+      return std::nullopt;
+    }
+    r.body.assign(frames.begin() + kV1RequestFrames, frames.end());
+    return encode(r);
+  }
+  if (command == Command::kReply && frames.size() >= 3) {
+    Reply r;
+    r.id = *id;
+    if (frames[2].size() > kMaxHeadersSize || decodeHeaderBlock(frames[2], r.headers) != DecodeError::kNone) {
+      return std::nullopt;
+    }
+    r.body.assign(frames.begin() + 3, frames.end());
+    return encode(r);
+  }
+  if (command == Command::kError && frames.size() == 4 && frames[2].size() == 2 && isKnownErrorCode(readU16(frames[2])) &&
+      frames[3].size() <= kMaxErrorText) {
+    return encode(Error{*id, static_cast<ErrorCode>(readU16(frames[2])), frames[3]});
+  }
+  return std::nullopt;
 }
 
 std::string packFrames(const std::vector<std::string>& frames) {
+  std::size_t size = 0;
+  for (const auto& f : frames) size += 4 + f.size();
   std::string out;
+  out.reserve(size);
   for (const auto& f : frames) out += encodeU32(static_cast<std::uint32_t>(f.size())) + f;
   return out;
 }
@@ -228,74 +563,14 @@ std::string packFrames(const std::vector<std::string>& frames) {
 std::optional<std::vector<std::string_view>> unpackFrames(std::string_view blob) {
   std::vector<std::string_view> frames;
   while (!blob.empty()) {
-    if (blob.size() < kU32Size) return std::nullopt;
-    std::size_t size = readU32(blob.substr(0, kU32Size));
-    blob.remove_prefix(kU32Size);
+    if (blob.size() < 4) return std::nullopt;
+    std::size_t size = readU32(blob.substr(0, 4));
+    blob.remove_prefix(4);
     if (size > blob.size()) return std::nullopt;
     frames.push_back(blob.substr(0, size));
     blob.remove_prefix(size);
   }
   return frames;
-}
-
-std::string encodeHeaders(const std::vector<Header>& headers) {
-  std::string out;
-  for (const auto& h : headers) {
-    out.push_back(static_cast<char>(h.key.size()));
-    out.append(h.key);
-    appendU16(out, static_cast<std::uint16_t>(h.value.size()));
-    out.append(h.value);
-  }
-  return out;
-}
-
-std::string encodeCaller(const Caller& caller) {
-  if (caller.name.empty()) return {};
-  std::string out(1, static_cast<char>(caller.layer));
-  out.append(caller.name);
-  return out;
-}
-
-std::vector<std::string> encode(const Message& message) {
-  struct Encoder {
-    std::vector<std::string> operator()(const Request& r) const {
-      std::vector<std::string> out{encodeHeaderFrame(Command::kRequest), std::string(r.id.bytes()),
-                                   std::string(r.service), encodeU32(r.timeoutMs), encodeCaller(r.caller),
-                                   encodeHeaders(r.headers)};
-      appendBody(out, r.body);
-      return out;
-    }
-    std::vector<std::string> operator()(const Partial& r) const {
-      std::vector<std::string> out{encodeHeaderFrame(Command::kPartial), std::string(r.id.bytes()),
-                                   encodeHeaders(r.headers)};
-      appendBody(out, r.body);
-      return out;
-    }
-    std::vector<std::string> operator()(const Reply& r) const {
-      std::vector<std::string> out{encodeHeaderFrame(Command::kReply), std::string(r.id.bytes()),
-                                   encodeHeaders(r.headers)};
-      appendBody(out, r.body);
-      return out;
-    }
-    std::vector<std::string> operator()(const Error& r) const {
-      std::string code;
-      appendU16(code, static_cast<std::uint16_t>(r.code));
-      return {encodeHeaderFrame(Command::kError), std::string(r.id.bytes()), code, std::string(r.text)};
-    }
-    std::vector<std::string> operator()(const Ready& r) const {
-      std::vector<std::string> out{encodeHeaderFrame(Command::kReady), encodeU32(r.credit) + encodeU32(r.heartbeatMs)};
-      for (auto s : r.services) out.emplace_back(s);
-      return out;
-    }
-    std::vector<std::string> operator()(const Credit& r) const {
-      return {encodeHeaderFrame(Command::kCredit), encodeU32(r.credit)};
-    }
-    std::vector<std::string> operator()(const Heartbeat&) const { return {encodeHeaderFrame(Command::kHeartbeat)}; }
-    std::vector<std::string> operator()(const Disconnect& r) const {
-      return {encodeHeaderFrame(Command::kDisconnect), std::string(r.reason)};
-    }
-  };
-  return std::visit(Encoder{}, message);
 }
 
 }  // namespace strata::codecs

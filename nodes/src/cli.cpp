@@ -25,7 +25,7 @@ namespace strata::nodes {
 namespace {
 
 constexpr int kExitCallFailed = 1;
-constexpr std::string_view kWorkerHeader = "strata-worker";
+using codecs::kWorkerHeader;
 
 struct CommonOptions {
   std::string configFile;

@@ -382,7 +382,7 @@ void Client::run() {
     for (auto i : tick.ping) {
       auto id = MessageId::generate();
       s.pings.emplace(id, now);
-      codec::Request ping{id, "strata.ping", static_cast<std::uint32_t>(pingTimeout.count()), {}, {}, {}};
+      codec::Request ping{id, codec::kPingService, static_cast<std::uint32_t>(pingTimeout.count()), {}, {}, {}};
       sendTo(i, codec::encode(ping));
     }
   };

@@ -35,6 +35,12 @@ std::string serialize(const core::MessageId& id, const Outcome& outcome) {
 std::optional<Outcome> deserialize(std::string_view blob) {
   auto frames = codecs::unpackFrames(blob);
   if (!frames) return std::nullopt;
+  // Stored by a node of protocol version 1: read as the same answer in today's version.
+  std::vector<std::string> upgraded;
+  if (auto v2 = codecs::upgradeVersion1(*frames)) {
+    upgraded = std::move(*v2);
+    frames->assign(upgraded.begin(), upgraded.end());
+  }
   auto decoded = codecs::decode(codecs::Frames(frames->data(), frames->size()));
   if (!decoded.ok()) return std::nullopt;
   if (auto* reply = std::get_if<codecs::Reply>(&decoded.message)) {

@@ -28,7 +28,7 @@ Poco::Logger& logger() { return Poco::Logger::get("strata.worker"); }
 constexpr int kReceiveBatch = 256;
 constexpr int kDirectLink = -1;
 constexpr std::chrono::milliseconds kGoodbyeLinger{500};
-constexpr std::string_view kWorkerHeader = "strata-worker";
+using codecs::kWorkerHeader;
 
 // Where an answer goes: a broker link (at the connection it came on) or a direct client.
 struct Origin {
@@ -102,7 +102,7 @@ Worker::~Worker() { stop(); }
 
 void Worker::addService(const std::string& name, Handler handler, Execution execution) {
   STRATA_ASSERT(!impl_->started);
-  if (!codec::isValidServiceName(name) || name.starts_with("strata.")) {
+  if (!codec::isValidServiceName(name) || name.starts_with(codec::kReservedPrefix)) {
     throw ConfigError("'" + name + "' is not a valid service name (strata.* is reserved)");
   }
   impl_->services[name] = Impl::Service{std::move(handler), execution};

@@ -190,7 +190,7 @@ TEST_F(BrokerIntegration, KeepsAnsweringOthersDuringAMalformedBurst) {
     auto secret = core::loadSecretKey(cluster.keyFile("front"));
     core::makeCurveClient(socket, secret, core::loadPublicKey(cluster.pubFile("broker")), core::Limits{});
     socket.connect(endpoint);
-    std::string badHeader = "ST\x09\x01";
+    std::string badHeader = "ST\x09\x01";  // a version no broker speaks
     while (!stop && sent < 200'000) {
       socket.send(zmq::buffer(badHeader), zmq::send_flags::sndmore);
       socket.send(zmq::str_buffer("junk"), zmq::send_flags::none);

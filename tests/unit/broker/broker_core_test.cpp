@@ -112,7 +112,8 @@ TEST(BrokerCore, StatsCallReportsCounters) {
   // The stats request itself is counted before the answer is built.
   EXPECT_EQ(reservedAnswer(h, "strata.stats"),
             R"({"requests":2,"replies":0,"errors":1,"timeouts":0,"forbidden":0,"unknown_service":1,)"
-            R"("rejected_full":0,"malformed":0,"too_large":0,"requeued":0,"workers_lost":0,"workers":0,"pending":0})");
+            R"("rejected_full":0,"malformed":0,"too_large":0,"requeued":0,"workers_lost":0,"sends_full":0,)"
+            R"("other_version":0,"workers":0,"pending":0,"deadlines":0})");
 }
 
 TEST(BrokerCore, AnswersUnknownReservedServiceWithUnknownService) {

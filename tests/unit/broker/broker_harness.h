@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -51,12 +52,15 @@ struct Sent {
 
 class RecordingOutbox final : public Outbox {
  public:
-  void send(const PeerId& peer, FrameList&& frames) override {
+  SendResult send(const PeerId& peer, FrameList&& frames) override {
+    if (full.contains(peer)) return SendResult::kFull;
     Sent s{peer, {}};
     for (auto& frame : frames) s.frames.push_back(frame.to_string());
     sent.push_back(std::move(s));
+    return SendResult::kSent;
   }
   std::vector<Sent> sent;
+  std::set<PeerId> full;  // peers whose queue is full: what is sent to them is refused
 };
 
 inline FrameList toFrames(const std::vector<std::string>& frames) {

@@ -4,6 +4,8 @@
 // the page cannot drift from the code.
 
 #include <cstdint>
+#include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -93,8 +95,10 @@ std::vector<Row> errorRows() {
 
 // The frames of the example REQUEST under "Example:", one per line of its code block:
 // the leading two-digit hex bytes of each line; "<...>" stands for the id.
-std::vector<std::string> exampleFrames(const std::string& idFrame) {
-  std::vector<std::string> frames;
+// The example's envelope: the code block after "Example:", each line some bytes of the
+// one frame in hex (up to the first word that is not two hex digits), "<...>" the id.
+std::string exampleEnvelope(const std::string& id) {
+  std::string envelope;
   auto lines = docLines();
   std::size_t i = 0;
   while (i < lines.size() && lines[i].rfind("Example:", 0) != 0) ++i;
@@ -102,18 +106,16 @@ std::vector<std::string> exampleFrames(const std::string& idFrame) {
   for (++i; i < lines.size() && lines[i].rfind("```", 0) != 0; ++i) {
     std::string line = trim(lines[i]);
     if (line.rfind("<", 0) == 0) {
-      frames.push_back(idFrame);
+      envelope += id;
       continue;
     }
-    std::string frame;
     std::stringstream words(line);
     for (std::string word; words >> word;) {
       if (word.size() != 2 || !isNumber(word, 16)) break;
-      frame.push_back(static_cast<char>(std::stoi(word, nullptr, 16)));
+      envelope.push_back(static_cast<char>(std::stoi(word, nullptr, 16)));
     }
-    frames.push_back(frame);
   }
-  return frames;
+  return envelope;
 }
 
 TEST(ProtocolDoc, ListsEveryCommandOnce) {
@@ -137,7 +139,7 @@ TEST(ProtocolDoc, CommandRowsMatchCommandTable) {
       continue;
     }
     EXPECT_EQ(row.name, spec->name);
-    EXPECT_EQ(row.third, spec->frames) << spec->name;
+    EXPECT_EQ(row.third, spec->fields) << spec->name;
   }
 }
 
@@ -173,7 +175,40 @@ TEST(ProtocolDoc, ExampleRequestBytesMatchEncoder) {
   example.timeoutMs = 5000;
   example.headers = {{"trace-id", "7"}};
   example.body = {"hi"};
-  EXPECT_EQ(exampleFrames(std::string(id.bytes())), encode(example));
+  EXPECT_EQ(std::vector<std::string>{exampleEnvelope(std::string(id.bytes()))}, encode(example));
+}
+
+// The fuzz corpus (tests/fuzz/make_wire_corpus.py writes it) is only a regression test if
+// its valid seeds are valid: the replay checks the round trip on those alone, and a seed
+// that stopped decoding would pass it silently.
+TEST(FuzzCorpus, ValidSeedsDecodeAndBrokenOnesDoNot) {
+  namespace fs = std::filesystem;
+  std::size_t valid = 0;
+  std::size_t broken = 0;
+  for (const auto& entry : fs::directory_iterator(STRATA_SOURCE_DIR "/tests/fuzz/corpus")) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(bytes.empty()) << entry.path();
+    std::vector<std::string> frames;
+    std::size_t pos = 1;
+    for (std::size_t i = 0; i < static_cast<std::uint8_t>(bytes[0]) % 16; ++i) {
+      ASSERT_LE(pos + 2, bytes.size()) << entry.path();
+      std::size_t length = (static_cast<std::uint8_t>(bytes[pos]) << 8) | static_cast<std::uint8_t>(bytes[pos + 1]);
+      frames.push_back(bytes.substr(pos + 2, length));
+      pos += 2 + length;
+    }
+    std::vector<std::string_view> views(frames.begin(), frames.end());
+    auto name = entry.path().filename().string();
+    if (name.rfind("valid_", 0) == 0) {
+      EXPECT_EQ(decode(views).error, DecodeError::kNone) << name;
+      ++valid;
+    } else {
+      EXPECT_NE(decode(views).error, DecodeError::kNone) << name;
+      ++broken;
+    }
+  }
+  EXPECT_GE(valid, kCommands.size());
+  EXPECT_GT(broken, 0u);
 }
 
 }  // namespace

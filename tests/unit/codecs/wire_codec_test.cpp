@@ -81,7 +81,7 @@ TEST(RequestCodec, RoundTripOfClientRequestKeepsEmptyCallerHeadersAndBody) {
   std::vector<std::string> frames;
   Request out = roundTrip<Request>(in, frames);
 
-  EXPECT_EQ(frames.size(), 6u);
+  EXPECT_EQ(frames.size(), 1u);  // the envelope alone: no body at all
   EXPECT_EQ(in.id, out.id);
   EXPECT_EQ(out.service, "ping");
   EXPECT_EQ(out.timeoutMs, 1u);
@@ -101,16 +101,71 @@ TEST(RequestCodec, EncodesGoldenFrames) {
   in.body = {"hello", ""};
 
   const std::vector<std::string> expected = {
-      "ST\x01\x01"s,                                              // signature, version 1, REQUEST
-      kCountingIdFrame,                                           // id
-      "echo"s,                                                    // service
-      "\x00\x00\x13\x88"s,                                        // timeout 5000, u32 BE
-      "\x02" "web"s,                                              // caller: layer 2, name
+      "ST\x02\x01"s                                              // signature, version 2, REQUEST
+      "\x00"s                                                     // flags: body in frames of its own
+      + kCountingIdFrame +                                        // id
+      "\x00\x00\x13\x88"s                                        // timeout 5000, u32 BE
+      "\x04" "\x02" "web"s                                        // caller: length 4, layer 2, name
+      "\x04" "echo"s                                              // service: length, name
+      "\x00\x00\x00\x0f"s                                        // headers: 15 bytes, u32 BE
       "\x05" "trace" "\x00\x03" "abc" "\x01" "k" "\x00\x00"s,     // two headers
-      "hello"s,                                                   // body
+      "hello"s,                                                   // body: two frames, so not inline
       ""s,                                                        // an empty body frame stays
   };
   EXPECT_EQ(encode(in), expected);
+}
+
+TEST(RequestCodec, EncodesGoldenFrameWithInlineBody) {
+  Request in;
+  in.id = countingId();
+  in.service = "echo";
+  in.timeoutMs = 5000;
+  in.body = {"hi"};
+
+  const std::vector<std::string> expected = {
+      "ST\x02\x01"s
+      "\x01"s                 // flags: the body is inline
+      + kCountingIdFrame +
+      "\x00\x00\x13\x88"s
+      "\x00"s                 // caller: none (a client's request)
+      "\x04" "echo"s
+      "\x00\x00\x00\x00"s    // no headers
+      "hi"s,                  // the body: the rest of the envelope
+  };
+  EXPECT_EQ(encode(in), expected);
+}
+
+TEST(RequestCodec, InlinesOneBodyFrameUpToTheLimitAndNoLarger) {
+  std::string atLimit(kMaxInlineBody, 'x');
+  std::string overLimit(kMaxInlineBody + 1, 'x');
+  Request in;
+  in.id = countingId();
+  in.service = "echo";
+  in.timeoutMs = 5000;
+  in.body = {atLimit};
+  EXPECT_EQ(encode(in).size(), 1u);
+  in.body = {overLimit};
+  auto frames = encode(in);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1], overLimit);  // passed on as it is, never inside the envelope
+  std::vector<std::string> kept;
+  EXPECT_EQ(roundTrip<Request>(in, kept).body, (std::vector<std::string_view>{overLimit}));
+}
+
+TEST(RequestCodec, EnvelopeWriterMatchesEncoderAndTimeoutPatchesInPlace) {
+  Request in;
+  in.id = countingId();
+  in.service = "orders.place";
+  in.timeoutMs = 5000;
+  in.caller = Caller{4, "web"};
+  in.headers = {{"trace", "abc"}};
+  in.body = {"payload"};
+  std::string envelope(envelopeSize(in), '\0');
+  writeEnvelope(in, envelope.data());
+  EXPECT_EQ(std::vector<std::string>{envelope}, encode(in));
+  patchTimeout(envelope.data(), 1234);
+  in.timeoutMs = 1234;
+  EXPECT_EQ(std::vector<std::string>{envelope}, encode(in));
 }
 
 // ---- PARTIAL ----
@@ -136,9 +191,8 @@ TEST(PartialCodec, EncodesGoldenFrames) {
   in.body = {"chunk"};
 
   const std::vector<std::string> expected = {
-      "ST\x01\x02"s,
-      kCountingIdFrame,
-      "\x03" "seq" "\x00\x01" "1"s,
+      "ST\x02\x02"s "\x01"s + kCountingIdFrame +  // PARTIAL, inline body
+      "\x00\x00\x00\x07"s "\x03" "seq" "\x00\x01" "1"s
       "chunk"s,
   };
   EXPECT_EQ(encode(in), expected);
@@ -166,9 +220,8 @@ TEST(ReplyCodec, EncodesGoldenFrames) {
   in.body = {"a", "bc"};
 
   const std::vector<std::string> expected = {
-      "ST\x01\x03"s,
-      kCountingIdFrame,
-      ""s,  // no headers: an empty frame, never a missing one
+      "ST\x02\x03"s "\x00"s + kCountingIdFrame +  // REPLY, body in frames
+      "\x00\x00\x00\x00"s,                        // no headers: a zero length, never a missing field
       "a"s,
       "bc"s,
   };
@@ -209,9 +262,8 @@ TEST(ErrorCodec, EncodesGoldenFrames) {
   in.text = "deadline passed";
 
   const std::vector<std::string> expected = {
-      "ST\x01\x04"s,
-      kCountingIdFrame,
-      "\x00\x02"s,  // kTimeout, u16 BE
+      "ST\x02\x04"s + kCountingIdFrame +
+      "\x00\x02"s  // kTimeout, u16 BE
       "deadline passed"s,
   };
   EXPECT_EQ(encode(in), expected);
@@ -240,10 +292,10 @@ TEST(ReadyCodec, EncodesGoldenFrames) {
   in.services = {"echo", "sql.query"};
 
   const std::vector<std::string> expected = {
-      "ST\x01\x05"s,
-      "\x00\x00\x00\x0a" "\x00\x00\x09\xc4"s,  // credit 10, heartbeat 2500 ms, both u32 BE
-      "echo"s,
-      "sql.query"s,
+      "ST\x02\x05"s
+      "\x00\x00\x00\x0a" "\x00\x00\x09\xc4"s  // credit 10, heartbeat 2500 ms, both u32 BE
+      "\x04" "echo"s                          // services, each after its length
+      "\x09" "sql.query"s,
   };
   EXPECT_EQ(encode(in), expected);
 }
@@ -258,7 +310,7 @@ TEST(CreditCodec, RoundTripKeepsCredit) {
 }
 
 TEST(CreditCodec, EncodesGoldenFrames) {
-  const std::vector<std::string> expected = {"ST\x01\x06"s, "\x00\x00\x01\x2c"s};  // 300
+  const std::vector<std::string> expected = {"ST\x02\x06" "\x00\x00\x01\x2c"s};  // 300
   EXPECT_EQ(encode(Credit{300}), expected);
 }
 
@@ -271,7 +323,7 @@ TEST(HeartbeatCodec, RoundTripDecodesHeartbeat) {
 }
 
 TEST(HeartbeatCodec, EncodesGoldenFrames) {
-  const std::vector<std::string> expected = {"ST\x01\x07"s};
+  const std::vector<std::string> expected = {"ST\x02\x07"s};
   EXPECT_EQ(encode(Heartbeat{}), expected);
 }
 
@@ -287,12 +339,12 @@ TEST(DisconnectCodec, RoundTripKeepsReason) {
 TEST(DisconnectCodec, RoundTripKeepsEmptyReason) {
   std::vector<std::string> frames;
   Disconnect out = roundTrip<Disconnect>(Disconnect{}, frames);
-  EXPECT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames.size(), 1u);
   EXPECT_TRUE(out.reason.empty());
 }
 
 TEST(DisconnectCodec, EncodesGoldenFrames) {
-  const std::vector<std::string> expected = {"ST\x01\x08"s, "shutting down"s};
+  const std::vector<std::string> expected = {"ST\x02\x08" "shutting down"s};
   EXPECT_EQ(encode(Disconnect{"shutting down"}), expected);
 }
 
@@ -302,8 +354,8 @@ TEST(DisconnectCodec, EncodesGoldenFrames) {
 
 TEST(WireCodec, DecodesHandWrittenRequest) {
   const std::vector<std::string> frames = {
-      "ST\x01\x01"s, kCountingIdFrame, "echo"s, "\x00\x01\x00\x00"s, "\x04" "ops"s,
-      "\x01" "a" "\x00\x02" "xy"s, "payload"s,
+      "ST\x02\x01" "\x01"s + kCountingIdFrame + "\x00\x01\x00\x00" "\x04" "\x04" "ops" "\x04" "echo"s +
+      "\x00\x00\x00\x06" "\x01" "a" "\x00\x02" "xy" "payload"s,
   };
   DecodeResult result = decodeOwned(frames);
   ASSERT_TRUE(result.ok()) << decodeErrorName(result.error);
@@ -320,7 +372,7 @@ TEST(WireCodec, DecodesHandWrittenRequest) {
 }
 
 TEST(WireCodec, DecodesHandWrittenReady) {
-  const std::vector<std::string> frames = {"ST\x01\x05"s, "\x00\x00\x01\x00" "\x00\x00\x03\xe8"s, "echo"s};
+  const std::vector<std::string> frames = {"ST\x02\x05" "\x00\x00\x01\x00" "\x00\x00\x03\xe8" "\x04" "echo"s};
   DecodeResult result = decodeOwned(frames);
   ASSERT_TRUE(result.ok()) << decodeErrorName(result.error);
   const auto& r = std::get<Ready>(result.message);
@@ -330,7 +382,7 @@ TEST(WireCodec, DecodesHandWrittenReady) {
 }
 
 TEST(WireCodec, DecodesHandWrittenError) {
-  const std::vector<std::string> frames = {"ST\x01\x04"s, kCountingIdFrame, "\x00\x07"s, "boom"s};
+  const std::vector<std::string> frames = {"ST\x02\x04"s + kCountingIdFrame + "\x00\x07" "boom"s};
   DecodeResult result = decodeOwned(frames);
   ASSERT_TRUE(result.ok()) << decodeErrorName(result.error);
   const auto& e = std::get<Error>(result.message);
@@ -350,10 +402,74 @@ TEST(WireCodec, ReadU32ReadsBigEndian) {
   EXPECT_EQ(readU32("\x80\x00\x00\x00"s), 0x80000000u);
 }
 
-TEST(WireCodec, EncodeCallerOfEmptyNameIsEmptyFrame) {
-  // A client leaves the caller empty; the broker fills it in.
-  EXPECT_EQ(encodeCaller(Caller{4, ""}), "");
-  EXPECT_EQ(encodeCaller(Caller{1, "db"}), "\x01" "db"s);
+TEST(WireCodec, PeeksTheIdOfARequestWhoseRestIsBroken) {
+  auto frames = encode(Request{countingId(), "echo", 1000, {}, {}, {"x"}});
+  std::string truncated = frames[0].substr(0, kRequestIdOffset + core::MessageId::kSize);
+  EXPECT_EQ(peekRequestId(truncated), countingId());
+  EXPECT_EQ(peekRequestId(truncated.substr(0, truncated.size() - 1)), std::nullopt);
+  EXPECT_EQ(peekRequestId(encode(Reply{countingId(), {}, {}})[0]), std::nullopt);  // not a request
+}
+
+// ---- Version 1 peers and stores ----
+
+const std::string kV1Header = "ST\x01"s;
+
+TEST(WireCodec, RefusesVersion1RequestWithVersion1ErrorNamingBothVersions) {
+  const std::vector<std::string_view> v1 = {kV1Header + "\x01", kCountingIdFrame, "echo", "\x00\x00\x03\xe8"s, "",
+                                            "", "hi"};
+  EXPECT_EQ(decodeOwned({v1.begin(), v1.end()}).error, DecodeError::kBadVersion);
+  auto refusal = versionRefusal(v1);
+  ASSERT_TRUE(refusal);
+  ASSERT_EQ(refusal->size(), 4u);  // version 1's ERROR: header, id, code, text
+  EXPECT_EQ((*refusal)[0], kV1Header + "\x04");
+  EXPECT_EQ((*refusal)[1], kCountingIdFrame);
+  EXPECT_EQ((*refusal)[2], "\x00\x05"s);  // malformed
+  EXPECT_NE((*refusal)[3].find("version 1"), std::string::npos);
+  EXPECT_NE((*refusal)[3].find("version 2"), std::string::npos);
+}
+
+TEST(WireCodec, RefusesVersion1WorkerWithVersion1Disconnect) {
+  const std::vector<std::string_view> ready = {kV1Header + "\x05", "\x00\x00\x00\x05\x00\x00\x03\xe8"s, "echo"};
+  auto refusal = versionRefusal(ready);
+  ASSERT_TRUE(refusal);
+  ASSERT_EQ(refusal->size(), 2u);
+  EXPECT_EQ((*refusal)[0], kV1Header + "\x08");
+  EXPECT_NE((*refusal)[1].find("version 2"), std::string::npos);
+}
+
+TEST(WireCodec, HasNoRefusalForCurrentOrUnknownVersions) {
+  auto current = encode(Heartbeat{});
+  EXPECT_FALSE(versionRefusal(std::vector<std::string_view>(current.begin(), current.end())));
+  EXPECT_FALSE(versionRefusal(std::vector<std::string_view>{"ST\x07\x01"s}));
+  EXPECT_FALSE(versionRefusal(std::vector<std::string_view>{"nonsense"}));
+}
+
+TEST(WireCodec, UpgradesVersion1RequestReplyAndError) {
+  const std::vector<std::string_view> request = {kV1Header + "\x01", kCountingIdFrame, "echo", "\x00\x00\x03\xe8"s,
+                                                 "\x02" "web"s, "\x01" "k" "\x00\x01" "v"s, "hi"};
+  auto upgraded = upgradeVersion1(request);
+  ASSERT_TRUE(upgraded);
+  Request expected{countingId(), "echo", 1000, Caller{2, "web"}, {{"k", "v"}}, {"hi"}};
+  EXPECT_EQ(*upgraded, encode(expected));
+
+  const std::vector<std::string_view> reply = {kV1Header + "\x03", kCountingIdFrame, "", "a", "b"};
+  auto upgradedReply = upgradeVersion1(reply);
+  ASSERT_TRUE(upgradedReply);
+  EXPECT_EQ(*upgradedReply, encode(Reply{countingId(), {}, {"a", "b"}}));
+
+  const std::vector<std::string_view> error = {kV1Header + "\x04", kCountingIdFrame, "\x00\x02"s, "late"};
+  auto upgradedError = upgradeVersion1(error);
+  ASSERT_TRUE(upgradedError);
+  EXPECT_EQ(*upgradedError, encode(Error{countingId(), ErrorCode::kTimeout, "late"}));
+}
+
+TEST(WireCodec, UpgradeRefusesBrokenVersion1Messages) {
+  EXPECT_FALSE(upgradeVersion1(std::vector<std::string_view>{kV1Header + "\x01", kCountingIdFrame, "echo"}));
+  EXPECT_FALSE(upgradeVersion1(std::vector<std::string_view>{kV1Header + "\x01", kCountingIdFrame, "bad name",
+                                                             "\x00\x00\x03\xe8"s, "", ""}));
+  EXPECT_FALSE(upgradeVersion1(std::vector<std::string_view>{kV1Header + "\x04", kCountingIdFrame, "\x00\x63"s, ""}));
+  auto current = encode(Reply{countingId(), {}, {}});
+  EXPECT_FALSE(upgradeVersion1(std::vector<std::string_view>(current.begin(), current.end())));
 }
 
 TEST(WireCodec, EncodeHeadersOfNoHeadersIsEmpty) { EXPECT_EQ(encodeHeaders({}), ""); }
@@ -365,7 +481,7 @@ TEST(WireCodec, DecodedFieldsPointIntoTheFrames) {
   std::vector<std::string> frames = encode(in);
   DecodeResult result = decodeOwned(frames);
   ASSERT_TRUE(result.ok());
-  EXPECT_EQ(std::get<Disconnect>(result.message).reason.data(), frames[1].data());
+  EXPECT_EQ(std::get<Disconnect>(result.message).reason.data(), frames[0].data() + kHeaderSize);
 }
 
 }  // namespace

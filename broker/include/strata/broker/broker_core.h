@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -16,6 +15,7 @@
 #include <strata/codecs/wire_codec.h>
 #include <strata/core/authorized_keys.h>
 #include <strata/core/clock.h>
+#include <strata/core/deadline_queue.h>
 #include <strata/core/layer_policy.h>
 #include <strata/core/logging.h>
 #include <strata/core/message_id.h>
@@ -26,11 +26,18 @@ namespace strata::broker {
 using PeerId = std::string;
 using FrameList = std::vector<zmq::message_t>;
 
+// What became of a message handed to the Outbox.
+enum class SendResult {
+  kSent,  // queued for the peer
+  kGone,  // no such peer connected (it left)
+  kFull,  // the peer's queue is at its high-water mark: the message was not sent
+};
+
 // Where the core's messages go. The socket loop sends them; tests collect them.
 class Outbox {
  public:
   virtual ~Outbox() = default;
-  virtual void send(const PeerId& peer, FrameList&& frames) = 0;
+  virtual SendResult send(const PeerId& peer, FrameList&& frames) = 0;
 };
 
 struct BrokerSettings {
@@ -57,6 +64,8 @@ struct BrokerStats {
   std::uint64_t workersLost = 0;
   std::uint64_t durable = 0;      // durable requests journaled
   std::uint64_t restored = 0;     // durable requests taken back from the journal at start
+  std::uint64_t sendsFull = 0;    // messages not sent because the peer's queue was full
+  std::uint64_t otherVersion = 0;  // messages of another protocol version, refused
 };
 
 struct ServiceInfo {
@@ -112,6 +121,12 @@ class BrokerCore {
   void handleCredit(const PeerId& peer, std::uint32_t credit);
   void handleMalformed(const PeerId& peer, std::string_view userId, FrameList& frames, codecs::DecodeError error,
                        core::TimePoint now);
+  void handleFromWorker(const PeerId& peer, Worker& worker, FrameList& frames, codecs::Message& message);
+  void handleFromPeer(const PeerId& peer, const core::Identity& who, FrameList& frames, codecs::Message& message,
+                      core::TimePoint now);
+  void sendToWorker(Worker& worker, Pending& pending);
+  void erasePending(const core::MessageId& id);
+  void send(const PeerId& peer, FrameList&& frames);
 
   void dispatch(Service& service);
   void forget(const core::MessageId& id);  // drops a durable request from the journal
@@ -131,7 +146,11 @@ class BrokerCore {
   core::RateLimitedLog badInputLog_;
   core::TimePoint nextHeartbeat_{};
   core::TimePoint now_{};  // the time of the event being handled
-  std::vector<std::string_view> views_;  // reused for every message, to spare an allocation
+  // Reused for every message, so that a warm broker decodes without allocating.
+  std::vector<std::string_view> views_;
+  codecs::Message decoded_;
+  std::vector<std::string_view> dispatchViews_;
+  codecs::Message dispatchDecoded_;
   Journal* journal_ = nullptr;
   core::TimePoint nextTakeOver_{};
   std::vector<std::pair<PeerId, core::MessageId>> toAccept_;  // journaled, awaiting commit
@@ -139,8 +158,7 @@ class BrokerCore {
   std::unordered_map<std::string, std::unique_ptr<Service>> services_;
   std::unordered_map<PeerId, std::unique_ptr<Worker>> workers_;
   std::unordered_map<core::MessageId, std::unique_ptr<Pending>, core::MessageIdHash> pending_;
-  using Deadline = std::pair<core::TimePoint, core::MessageId>;
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  core::DeadlineQueue<Pending> deadlines_;  // every request not yet answered
 };
 
 }  // namespace strata::broker

@@ -82,13 +82,16 @@ enum class DecodeError {
   kBadSignature,
   kBadVersion,
   kUnknownCommand,
-  kMissingFrame,
-  kExtraFrame,
+  kTruncated,     // a field runs past the end of the envelope
+  kTrailingBytes,  // bytes after the envelope's last field
+  kExtraFrame,    // frames after an envelope that takes none
+  kBadFlags,
   kBadId,
   kBadService,
   kBadTimeout,
   kBadCaller,
   kBadHeaders,
+  kBadBody,       // an inline body over kMaxInlineBody, or a small one-frame body not inline
   kBadCode,
   kBadText,
   kBadSettings,
@@ -103,25 +106,54 @@ struct DecodeResult {
   bool ok() const { return error == DecodeError::kNone; }
 };
 
-// Never throws, never reads outside the frames; every failure is a DecodeError.
+// frames[0] is the envelope, the rest body frames. Never throws, never reads outside the
+// frames; every failure is a DecodeError, and then message holds nothing of use.
 DecodeResult decode(Frames frames);
+// The same into message, reusing the vectors it already holds when it holds the same
+// command: a loop that decodes into one Message allocates nothing once warm.
+DecodeError decodeInto(Frames frames, Message& message);
 
-// Reads only the header frame, for code that routes on the command alone.
-DecodeError peekCommand(std::string_view headerFrame, Command& command);
+// Reads only the envelope's header, for code that routes on the command alone.
+DecodeError peekCommand(std::string_view envelope, Command& command);
+// The version byte of an envelope that starts with the signature, or nullopt.
+std::optional<std::uint8_t> peekVersion(std::string_view envelope);
+
+// The id of a version-2 REQUEST envelope whose header and id are readable, even when the
+// rest is not: so a malformed or oversized request can still be answered by id.
+std::optional<core::MessageId> peekRequestId(std::string_view envelope);
 
 // A service name: 1 to 255 bytes of letters, digits, '.', '-', '_'.
 bool isValidServiceName(std::string_view name);
 
+// The frames of message: its envelope, then its body frames unless the body is inline.
 std::vector<std::string> encode(const Message& message);
-std::string encodeHeaderFrame(Command command);
+
+// A REQUEST's envelope, for code that builds it into its own buffer (the broker writes
+// it straight into a ZeroMQ message). envelopeSize says how many bytes writeEnvelope
+// writes; inlinesBody whether the body goes inside it, so no body frames follow.
+bool inlinesBody(const std::vector<std::string_view>& body);
+std::size_t envelopeSize(const Request& request);
+void writeEnvelope(const Request& request, char* out);
+// Overwrites the timeout of an encoded REQUEST envelope (at least kRequestTimeoutOffset + 4 bytes).
+void patchTimeout(char* envelope, std::uint32_t timeoutMs);
+
 std::string encodeHeaders(const std::vector<Header>& headers);
-std::string encodeCaller(const Caller& caller);
 std::string encodeU32(std::uint32_t value);
+std::uint32_t readU32(std::string_view four);
+
+// A peer of another protocol version is told so in its own version, where the codec
+// knows it (version 1): a REQUEST gets an ERROR `malformed`, anything else a DISCONNECT,
+// each naming the version spoken here. nullopt when frames are of no version we can answer.
+std::optional<std::vector<std::string>> versionRefusal(Frames frames);
+
+// A version 1 REQUEST, REPLY or ERROR, as durable journals and idempotency stores written
+// by version 1 kept them, as the frames of the same message in version 2; nullopt when
+// frames are no valid version 1 message of those three.
+std::optional<std::vector<std::string>> upgradeVersion1(Frames frames);
 
 // Frames stored as one blob (journal, idempotency store): each frame as a big-endian u32
 // length and its bytes. unpackFrames returns nullopt for a torn or truncated blob.
 std::string packFrames(const std::vector<std::string>& frames);
 std::optional<std::vector<std::string_view>> unpackFrames(std::string_view blob);
-std::uint32_t readU32(std::string_view four);
 
 }  // namespace strata::codecs
