@@ -9,6 +9,7 @@
 
 #include <strata/core/errors.h>
 #include <strata/core/socket_setup.h>
+#include <strata/nodes/call_table.h>
 #include <strata/nodes/endpoint_pool.h>
 
 #include "frames.h"
@@ -31,14 +32,6 @@ constexpr int kMonitorEvents = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDS
 
 std::atomic<std::uint64_t> monitorSequence{0};
 
-Response errorResponse(const MessageId& id, ErrorCode code, std::string text) {
-  Response r;
-  r.id = id;
-  r.errorCode = code;
-  r.errorText = std::move(text);
-  return r;
-}
-
 // A request the client can tell is bad before sending: answered locally, never sent.
 std::optional<std::string> validate(const OutgoingRequest& request) {
   if (!codec::isValidServiceName(request.service)) {
@@ -60,6 +53,8 @@ struct Client::Call {
   PartialHandler onPartial;
 };
 
+// The client's loop: its sockets, its calls (a CallTable) and the calls other threads
+// hand it. Everything but submitted and stopping belongs to the loop thread.
 struct Client::State {
   struct Link {
     std::string endpoint;
@@ -71,38 +66,46 @@ struct Client::State {
     bool refused = false;  // the last handshake failed
     std::string refusal;   // why, for the callers
   };
-  struct InFlight {
-    TimePoint deadline;
-    ReplyHandler onReply;
-    PartialHandler onPartial;
-    std::size_t link = 0;
-    std::vector<std::string> frames;  // kept to send again elsewhere
-    std::size_t declined = 0;          // endpoints that answered "no worker here" so far
-    int attempts = 1;
-    TimePoint attemptDeadline = TimePoint::max();
-  };
-  using Deadline = std::pair<TimePoint, MessageId>;
 
+  State(const ClientOptions& o) : options(o) {}
+
+  const ClientOptions& options;
   std::vector<Link> links;
   std::optional<EndpointPool> pool;
+  std::optional<CallTable> calls;
+  CallTable::Actions actions;  // reused by every step, so a warm loop allocates little
   core::Wakeup wakeup;
   core::SteadyClock clock;
-  std::thread::id loopThread;
+  std::atomic<std::thread::id> loopThread;
   std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> resent{0};
 
   std::mutex mutex;  // guards submitted only
   std::vector<Call> submitted;
+  std::vector<Call> batch;
+  std::vector<Call> local;  // made by callbacks on the loop thread
+  std::vector<Call> localBatch;
 
-  std::unordered_map<MessageId, InFlight, core::MessageIdHash> inFlight;
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
   std::unordered_map<MessageId, TimePoint, core::MessageIdHash> pings;  // our own, by when sent
-  // Attempts that may time out, and resends waiting out their backoff (lazily cleaned).
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> attemptTimers;
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> resends;
-  std::atomic<std::uint64_t> resent{0};
+  detail::FrameList frames;
+  std::vector<std::string_view> views;
+  codec::Message decoded;
+  std::vector<zmq::pollitem_t> items;
+
+  void run();
+  void submit(Call&& call, TimePoint now);
+  void submitQueued();
+  void receive(std::size_t link);
+  void readMonitor(std::size_t link);
+  void onTimers();
+  // Carries out what the table asked for: sends first, then the callbacks (which may
+  // submit again, straight into the table, since they run on this thread).
+  void carryOut();
+  void sendTo(std::size_t link, const std::vector<std::string>& frames);
+  std::optional<std::string> allRefused() const;
 };
 
-Client::Client(ClientOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {
+Client::Client(ClientOptions options) : options_(std::move(options)), state_(std::make_unique<State>(options_)) {
   if (options_.endpoints.empty()) throw ConfigError("no endpoint to connect to (strata.brokers or strata.workers)");
   bool anyTcp = std::any_of(options_.endpoints.begin(), options_.endpoints.end(), core::isTcp);
   bool curve = options_.serverKey && options_.secretKey;
@@ -129,7 +132,8 @@ Client::Client(ClientOptions options) : options_(std::move(options)), state_(std
     s.links.push_back(std::move(link));
   }
   s.pool.emplace(s.links.size(), options_.pingInterval, options_.liveness, s.clock.now());
-  thread_ = std::thread([this] { run(); });
+  s.calls.emplace(*s.pool, CallTable::Settings{options_.attemptTimeout, options_.retryBackoff});
+  thread_ = std::thread([this] { state_->run(); });
 }
 
 Client::~Client() {
@@ -142,16 +146,22 @@ MessageId Client::callAsync(OutgoingRequest request, ReplyHandler onReply, Parti
   if (request.id.isZero()) request.id = MessageId::generate();
   if (request.timeout.count() <= 0) request.timeout = options_.defaultTimeout;
   MessageId id = request.id;
-  {
-    std::lock_guard lock(state_->mutex);
-    state_->submitted.push_back(Call{std::move(request), std::move(onReply), std::move(onPartial)});
+  State& s = *state_;
+  if (std::this_thread::get_id() == s.loopThread.load()) {
+    // A callback calling again: sent as soon as the callback returns, with no lock and no
+    // wake-up (and no recursion, however many callbacks call again).
+    s.local.push_back(Call{std::move(request), std::move(onReply), std::move(onPartial)});
+    return id;
   }
-  // The loop drains submissions after running callbacks, so it needs no wake-up from itself.
-  if (std::this_thread::get_id() != state_->loopThread) state_->wakeup.signal();
+  {
+    std::lock_guard lock(s.mutex);
+    s.submitted.push_back(Call{std::move(request), std::move(onReply), std::move(onPartial)});
+  }
+  s.wakeup.signal();
   return id;
 }
 
-std::uint64_t Client::resent() const { return state_->resent.load(); }
+std::uint64_t Client::resent() const { return state_->resent.load(std::memory_order_relaxed); }
 
 std::future<Response> Client::callFuture(OutgoingRequest request) {
   auto promise = std::make_shared<std::promise<Response>>();
@@ -173,248 +183,189 @@ Response Client::call(const std::string& service, std::string body, std::chrono:
   return call(std::move(request));
 }
 
-void Client::run() {
-  State& s = *state_;
-  s.loopThread = std::this_thread::get_id();
-  detail::FrameList frames;
-  std::vector<std::string_view> views;
-  std::vector<Call> batch;
-  std::vector<zmq::pollitem_t> items;
+void Client::State::sendTo(std::size_t i, const std::vector<std::string>& out) {
+  // A full or closed pipe is not an error here: the deadline or the endpoint's death
+  // settles the request.
+  try {
+    detail::sendFrames(links[i].socket, out);
+  } catch (const zmq::error_t& e) {
+    logger().debug("%s: send failed: %s", links[i].endpoint, std::string(e.what()));
+  }
+}
 
-  auto finish = [&](const MessageId& id, Response&& response) {
-    auto it = s.inFlight.find(id);
-    if (it == s.inFlight.end()) return;  // late: already answered or timed out
-    auto handler = std::move(it->second.onReply);
-    s.inFlight.erase(it);
-    handler(std::move(response));
-  };
-
-  // Sends frames to endpoint i. A full or closed pipe is not an error here: the deadline
-  // or the endpoint's death settles the request.
-  auto sendTo = [&](std::size_t i, const std::vector<std::string>& out) {
-    try {
-      detail::sendFrames(s.links[i].socket, out);
-    } catch (const zmq::error_t& e) {
-      logger().debug("%s: send failed: %s", s.links[i].endpoint, std::string(e.what()));
+void Client::State::carryOut() {
+  // Callbacks may call again; their calls are submitted once they return, and what those
+  // produce is carried out in turn, in a loop rather than by recursion.
+  while (!actions.sends.empty() || !actions.done.empty() || !local.empty()) {
+    for (const auto& send : actions.sends) sendTo(send.link, *send.frames);
+    actions.sends.clear();
+    auto done = std::move(actions.done);
+    actions.done.clear();
+    for (auto& d : done) d.handler(std::move(d.response));
+    if (!local.empty()) {
+      localBatch.swap(local);
+      auto now = clock.now();
+      for (auto& call : localBatch) submit(std::move(call), now);
+      localBatch.clear();
     }
-  };
+  }
+  resent.store(calls->resent(), std::memory_order_relaxed);
+}
 
-  // The next live endpoint after i, in order; nullopt when no other is alive.
-  auto nextAlive = [&](std::size_t i) -> std::optional<std::size_t> {
-    for (std::size_t k = 1; k < s.links.size(); ++k) {
-      auto candidate = (i + k) % s.links.size();
-      if (s.pool->alive(candidate)) return candidate;
+std::optional<std::string> Client::State::allRefused() const {
+  for (const auto& link : links)
+    if (!link.refused) return std::nullopt;
+  return links.front().refusal;
+}
+
+void Client::State::submit(Call&& call, TimePoint now) {
+  auto& req = call.request;
+  if (stopping) {
+    actions.done.push_back({std::move(call.onReply), errorResponse(req.id, ErrorCode::kUnavailable,
+                                                                   "the client is shutting down")});
+    return;
+  }
+  if (auto problem = validate(req)) {
+    actions.done.push_back({std::move(call.onReply), errorResponse(req.id, ErrorCode::kMalformed, *problem)});
+    return;
+  }
+  if (auto refusal = allRefused()) {
+    // Every endpoint refused us: say why now instead of at the deadline.
+    actions.done.push_back({std::move(call.onReply), errorResponse(req.id, ErrorCode::kUnavailable, *refusal)});
+    return;
+  }
+  codec::Request wire{req.id, req.service, static_cast<std::uint32_t>(req.timeout.count()), {},
+                      detail::viewHeaders(req.headers), detail::viewBody(req.body)};
+  calls->submit(req.id, req.timeout, codec::encode(wire), std::move(call.onReply), std::move(call.onPartial), now,
+                actions);
+}
+
+void Client::State::submitQueued() {
+  {
+    std::lock_guard lock(mutex);
+    batch.swap(submitted);
+  }
+  auto now = clock.now();
+  for (auto& call : batch) submit(std::move(call), now);
+  batch.clear();
+  carryOut();
+}
+
+void Client::State::receive(std::size_t link) {
+  auto& socket = links[link].socket;
+  for (int n = 0; n < kReceiveBatch; ++n) {
+    zmq::message_t first;
+    if (!socket.recv(first, zmq::recv_flags::dontwait)) return;
+    pool->onHeard(link, clock.now());
+    links[link].refused = false;
+    if (!detail::receiveRest(socket, first, frames, options.limits)) {
+      logger().warning("dropped a reply over the size limits");
+      continue;
     }
-    return std::nullopt;
-  };
-
-  auto allRefused = [&]() -> std::optional<std::string> {
-    for (const auto& link : s.links)
-      if (!link.refused) return std::nullopt;
-    return s.links.front().refusal;
-  };
-
-  auto sendSubmitted = [&] {
-    {
-      std::lock_guard lock(s.mutex);
-      batch.swap(s.submitted);
+    views.clear();
+    for (const auto& f : frames) views.push_back(f.to_string_view());
+    auto fault = codec::decodeInto(views, decoded);
+    if (fault != codec::DecodeError::kNone) {
+      logger().warning("dropped a malformed reply: %s", std::string(codec::decodeErrorName(fault)));
+      continue;
     }
-    auto now = s.clock.now();
-    for (auto& call : batch) {
-      auto& req = call.request;
-      if (auto problem = validate(req)) {
-        call.onReply(errorResponse(req.id, ErrorCode::kMalformed, *problem));
-        continue;
+    if (auto* reply = std::get_if<codec::Reply>(&decoded)) {
+      if (pings.erase(reply->id) > 0) continue;
+      Response r;
+      r.id = reply->id;
+      r.ok = true;
+      r.headers = detail::ownHeaders(reply->headers);
+      r.body = detail::ownBody(reply->body);
+      calls->onReply(reply->id, std::move(r), actions);
+    } else if (auto* error = std::get_if<codec::Error>(&decoded)) {
+      if (pings.erase(error->id) > 0) continue;  // a worker in direct mode has no strata.ping
+      calls->onError(link, error->id, error->code, error->text, actions);
+    } else if (auto* partial = std::get_if<codec::Partial>(&decoded)) {
+      if (const auto* handler = calls->partialHandler(partial->id)) {
+        (*handler)(PartialResponse{partial->id, detail::ownHeaders(partial->headers), detail::ownBody(partial->body)});
       }
-      if (auto refusal = allRefused()) {
-        // Every endpoint refused us: say why now instead of at the deadline.
-        call.onReply(errorResponse(req.id, ErrorCode::kUnavailable, *refusal));
-        continue;
-      }
-      if (s.inFlight.contains(req.id)) {
-        call.onReply(errorResponse(req.id, ErrorCode::kMalformed, "request id " + req.id.hex() + " is already in flight"));
-        continue;
-      }
-      codec::Request wire{req.id, req.service, static_cast<std::uint32_t>(req.timeout.count()), {},
-                          detail::viewHeaders(req.headers), detail::viewBody(req.body)};
-      std::size_t link = s.pool->pick();
-      auto deadline = now + req.timeout;
-      auto [it, _] = s.inFlight.emplace(
-          req.id, State::InFlight{deadline, std::move(call.onReply), std::move(call.onPartial), link, codec::encode(wire)});
-      s.deadlines.emplace(deadline, req.id);
-      if (options_.attemptTimeout.count() > 0) {
-        it->second.attemptDeadline = now + options_.attemptTimeout;
-        s.attemptTimers.emplace(it->second.attemptDeadline, req.id);
-      }
-      sendTo(link, it->second.frames);
+    } else if (auto* bye = std::get_if<codec::Disconnect>(&decoded)) {
+      logger().warning("the server asked this client to disconnect: %s", std::string(bye->reason));
     }
-    batch.clear();
-  };
+    carryOut();
+  }
+}
 
-  auto receive = [&](std::size_t link) {
-    auto& socket = s.links[link].socket;
-    for (int n = 0; n < kReceiveBatch; ++n) {
-      zmq::message_t first;
-      if (!socket.recv(first, zmq::recv_flags::dontwait)) return;
-      s.pool->onHeard(link, s.clock.now());
-      s.links[link].refused = false;
-      if (!detail::receiveRest(socket, first, frames, options_.limits)) {
-        logger().warning("dropped a reply over the size limits");
-        continue;
-      }
-      auto decoded = detail::decodeFrames(frames, views);
-      if (!decoded.ok()) {
-        logger().warning("dropped a malformed reply: %s", std::string(codec::decodeErrorName(decoded.error)));
-        continue;
-      }
-      if (auto* reply = std::get_if<codec::Reply>(&decoded.message)) {
-        if (s.pings.erase(reply->id) > 0) continue;
-        Response r;
-        r.id = reply->id;
-        r.ok = true;
-        r.headers = detail::ownHeaders(reply->headers);
-        r.body = detail::ownBody(reply->body);
-        finish(reply->id, std::move(r));
-      } else if (auto* error = std::get_if<codec::Error>(&decoded.message)) {
-        if (s.pings.erase(error->id) > 0) continue;  // a worker in direct mode has no strata.ping
-        auto it = s.inFlight.find(error->id);
-        bool noWorkerThere = error->code == ErrorCode::kUnknownService || error->code == ErrorCode::kUnavailable;
-        if (it != s.inFlight.end() && noWorkerThere && ++it->second.declined < s.links.size()) {
-          // In a pool, another broker may have the worker this one lacks (say, cut off from it).
-          if (auto next = nextAlive(link)) {
-            it->second.link = *next;
-            sendTo(*next, it->second.frames);
-            continue;
-          }
-        }
-        finish(error->id, errorResponse(error->id, error->code, std::string(error->text)));
-      } else if (auto* partial = std::get_if<codec::Partial>(&decoded.message)) {
-        auto it = s.inFlight.find(partial->id);
-        if (it != s.inFlight.end() && it->second.onPartial) {
-          it->second.onPartial(
-              PartialResponse{partial->id, detail::ownHeaders(partial->headers), detail::ownBody(partial->body)});
-        }
-      } else if (auto* bye = std::get_if<codec::Disconnect>(&decoded.message)) {
-        logger().warning("the server asked this client to disconnect: %s", std::string(bye->reason));
-      }
-    }
-  };
-
-  // Sends every request held by endpoint i to another endpoint, with the same id.
-  auto moveRequestsOff = [&](std::size_t i) {
-    for (auto& [id, call] : s.inFlight) {
-      if (call.link != i) continue;
-      call.link = s.pool->pick();
-      ++s.resent;
-      sendTo(call.link, call.frames);
-    }
-  };
-
-  auto readMonitor = [&](std::size_t i) {
-    zmq::multipart_t event;
-    if (!event.recv(s.links[i].monitor, static_cast<int>(zmq::recv_flags::dontwait)) || event.size() < 2) return;
-    auto head = event[0].to_string_view();
-    if (head.size() < 2) return;
-    std::uint16_t code = 0;
-    std::memcpy(&code, head.data(), 2);
-    auto& link = s.links[i];
-    if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-      link.refused = false;  // the key may have been authorized since
-      return;
-    }
-    std::string why = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                          ? "refused this client's key (it is not in the server's authorized keys)"
-                          : "failed the CURVE handshake (is the server key, strata.broker_key, right?)";
-    std::string text = link.endpoint + " " + why;
-    if (!link.refused) logger().warning("%s", text);
-    link.refused = true;
-    link.refusal = text;
-    s.pool->onRefused(i);
-    if (!allRefused()) {
-      moveRequestsOff(i);
-      return;
-    }
+void Client::State::readMonitor(std::size_t i) {
+  zmq::multipart_t event;
+  if (!event.recv(links[i].monitor, static_cast<int>(zmq::recv_flags::dontwait)) || event.size() < 2) return;
+  auto head = event[0].to_string_view();
+  if (head.size() < 2) return;
+  std::uint16_t code = 0;
+  std::memcpy(&code, head.data(), 2);
+  auto& link = links[i];
+  if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    link.refused = false;  // the key may have been authorized since
+    return;
+  }
+  std::string why = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                        ? "refused this client's key (it is not in the server's authorized keys)"
+                        : "failed the CURVE handshake (is the server key, strata.broker_key, right?)";
+  std::string text = link.endpoint + " " + why;
+  if (!link.refused) logger().warning("%s", text);
+  link.refused = true;
+  link.refusal = text;
+  pool->onRefused(i);
+  if (!allRefused()) {
+    calls->moveOff(i, actions);
+  } else {
     // Nothing will get through on a refused key; fail what waits now rather than at its deadline.
-    std::vector<MessageId> ids;
-    for (const auto& [id, _] : s.inFlight) ids.push_back(id);
-    for (const auto& id : ids) finish(id, errorResponse(id, ErrorCode::kUnavailable, text));
-  };
+    calls->failAll(ErrorCode::kUnavailable, text, actions);
+  }
+  carryOut();
+}
 
-  auto onTimers = [&] {
-    auto now = s.clock.now();
-    while (!s.attemptTimers.empty() && s.attemptTimers.top().first <= now) {
-      auto [due, id] = s.attemptTimers.top();
-      s.attemptTimers.pop();
-      auto it = s.inFlight.find(id);
-      if (it == s.inFlight.end() || it->second.attemptDeadline != due) continue;
-      auto backoff = std::min(options_.retryBackoff * (1 << std::min(it->second.attempts - 1, 16)),
-                              ClientOptions::kMaxBackoff);
-      it->second.attemptDeadline = TimePoint::max();
-      s.resends.emplace(now + backoff, id);
-    }
-    while (!s.resends.empty() && s.resends.top().first <= now) {
-      auto id = s.resends.top().second;
-      s.resends.pop();
-      auto it = s.inFlight.find(id);
-      if (it == s.inFlight.end()) continue;
-      auto& call = it->second;
-      ++call.attempts;
-      call.link = nextAlive(call.link).value_or(call.link);
-      ++s.resent;
-      sendTo(call.link, call.frames);
-      call.attemptDeadline = now + options_.attemptTimeout;
-      s.attemptTimers.emplace(call.attemptDeadline, id);
-    }
-    while (!s.deadlines.empty() && s.deadlines.top().first <= now) {
-      auto [deadline, id] = s.deadlines.top();
-      s.deadlines.pop();
-      auto it = s.inFlight.find(id);
-      if (it == s.inFlight.end() || it->second.deadline != deadline) continue;
-      finish(id, errorResponse(id, ErrorCode::kTimeout, "no answer before the deadline"));
-    }
-    auto tick = s.pool->onTick(now);
-    for (auto i : tick.died) {
-      logger().warning("%s stopped answering; its requests go to another endpoint", s.links[i].endpoint);
-      moveRequestsOff(i);
-    }
-    auto pingTimeout = options_.pingInterval * options_.liveness;
-    std::erase_if(s.pings, [&](const auto& entry) { return now - entry.second > pingTimeout * 2; });
-    for (auto i : tick.ping) {
-      auto id = MessageId::generate();
-      s.pings.emplace(id, now);
-      codec::Request ping{id, codec::kPingService, static_cast<std::uint32_t>(pingTimeout.count()), {}, {}, {}};
-      sendTo(i, codec::encode(ping));
-    }
-  };
+void Client::State::onTimers() {
+  auto now = clock.now();
+  calls->tick(now, actions);
+  auto tick = pool->onTick(now);
+  for (auto i : tick.died) {
+    logger().warning("%s stopped answering; its requests go to another endpoint", links[i].endpoint);
+    calls->moveOff(i, actions);
+  }
+  carryOut();
+  auto pingTimeout = options.pingInterval * options.liveness;
+  std::erase_if(pings, [&](const auto& entry) { return now - entry.second > pingTimeout * 2; });
+  for (auto i : tick.ping) {
+    auto id = MessageId::generate();
+    pings.emplace(id, now);
+    codec::Request ping{id, codec::kPingService, static_cast<std::uint32_t>(pingTimeout.count()), {}, {}, {}};
+    sendTo(i, codec::encode(ping));
+  }
+}
 
-  while (!s.stopping) {
-    auto now = s.clock.now();
-    auto due = s.pool->nextDue();
-    if (!s.deadlines.empty()) due = std::min(due, s.deadlines.top().first);
-    if (!s.attemptTimers.empty()) due = std::min(due, s.attemptTimers.top().first);
-    if (!s.resends.empty()) due = std::min(due, s.resends.top().first);
+void Client::State::run() {
+  loopThread = std::this_thread::get_id();
+  while (!stopping) {
+    auto now = clock.now();
+    auto due = std::min(pool->nextDue(), calls->nextDue());
     auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1),
                          std::chrono::milliseconds(0));
     items.clear();
-    for (auto& link : s.links) items.push_back({link.socket.handle(), 0, ZMQ_POLLIN, 0});
-    for (auto& link : s.links) items.push_back({link.monitor.handle(), 0, ZMQ_POLLIN, 0});
-    items.push_back({nullptr, s.wakeup.fd(), ZMQ_POLLIN, 0});
+    for (auto& link : links) items.push_back({link.socket.handle(), 0, ZMQ_POLLIN, 0});
+    for (auto& link : links) items.push_back({link.monitor.handle(), 0, ZMQ_POLLIN, 0});
+    items.push_back({nullptr, wakeup.fd(), ZMQ_POLLIN, 0});
     zmq::poll(items.data(), items.size(), wait);
-    std::size_t n = s.links.size();
-    if (items.back().revents & ZMQ_POLLIN) s.wakeup.drain();
+    std::size_t n = links.size();
+    if (items.back().revents & ZMQ_POLLIN) wakeup.drain();
     for (std::size_t i = 0; i < n; ++i) {
       if (items[n + i].revents & ZMQ_POLLIN) readMonitor(i);
       if (items[i].revents & ZMQ_POLLIN) receive(i);
     }
     onTimers();
-    sendSubmitted();
+    submitQueued();
   }
   // Whoever still waits is told, so no caller blocks past the client's life.
-  sendSubmitted();
-  std::vector<MessageId> ids;
-  for (const auto& [id, _] : s.inFlight) ids.push_back(id);
-  for (const auto& id : ids) finish(id, errorResponse(id, ErrorCode::kUnavailable, "the client is shutting down"));
-  for (auto& link : s.links) zmq_socket_monitor(link.socket.handle(), nullptr, 0);
+  stopping = true;
+  submitQueued();
+  calls->failAll(ErrorCode::kUnavailable, "the client is shutting down", actions);
+  carryOut();
+  for (auto& link : links) zmq_socket_monitor(link.socket.handle(), nullptr, 0);
 }
 
 }  // namespace strata::nodes

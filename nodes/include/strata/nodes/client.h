@@ -15,6 +15,7 @@
 #include <strata/core/curve_keys.h>
 #include <strata/core/limits.h>
 #include <strata/core/wakeup.h>
+#include <strata/nodes/call_table.h>
 #include <strata/nodes/messages.h>
 
 namespace strata::nodes {
@@ -36,8 +37,8 @@ struct ClientOptions {
   // Retry policy. An attempt that has no answer after attemptTimeout (0: no limit but the
   // deadline) is sent again, same id, to the next endpoint, after a backoff that starts
   // at retryBackoff and doubles per attempt up to kMaxBackoff. The deadline bounds it all.
-  static constexpr std::chrono::milliseconds kDefaultBackoff{50};
-  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
+  static constexpr std::chrono::milliseconds kDefaultBackoff = CallTable::Settings::kDefaultBackoff;
+  static constexpr std::chrono::milliseconds kMaxBackoff = CallTable::Settings::kMaxBackoff;
   std::chrono::milliseconds attemptTimeout{0};
   std::chrono::milliseconds retryBackoff = kDefaultBackoff;
 };
@@ -73,7 +74,6 @@ class Client {
  private:
   struct Call;
   struct State;
-  void run();
 
   ClientOptions options_;
   std::unique_ptr<State> state_;
