@@ -94,6 +94,8 @@ struct Worker::Impl {
   void startJob(Origin origin, const codec::Request& request, core::Identity caller);
   void push(Completion completion);
   void flushCompletions();
+  // Sends a finished answer where its request came from. Loop thread only.
+  void deliver(Completion& completion, core::TimePoint now);
 };
 
 Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -222,10 +224,13 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
   in->body = detail::ownBody(request.body);
   in->deadline = clock.now() + std::chrono::milliseconds(request.timeoutMs);
   const Handler* handler = &it->second.handler;
-  auto job = [this, origin = std::move(origin), in, handler] {
+  bool inlineDelivery = it->second.execution == Execution::kInline && !options.idempotency;
+  auto job = [this, origin = std::move(origin), in, handler, inlineDelivery] {
+    bool sentPartials = false;  // then the final answer queues behind them, in order
     PartialSender sendPartial = [&](Body body, Headers headers) {
       codec::Partial partial{in->id, detail::viewHeaders(headers), detail::viewBody(body)};
       push({origin, codec::encode(partial), false, {}});
+      sentPartials = true;
     };
     Outcome outcome;
     std::optional<Outcome> stored;
@@ -264,7 +269,14 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
     }
     outcome.headers.emplace_back(kWorkerHeader, options.name);
     codec::Reply reply{in->id, detail::viewHeaders(outcome.headers), detail::viewBody(outcome.body)};
-    push({origin, codec::encode(reply), true, in->id});
+    Completion done{origin, codec::encode(reply), true, in->id};
+    if (inlineDelivery && !sentPartials) {
+      // On the loop thread already, with no copies waiting on this id: straight to the
+      // socket, without the hand-off queue and its lock.
+      deliver(done, clock.now());
+    } else {
+      push(std::move(done));
+    }
   };
   if (it->second.execution == Execution::kInline) {
     job();
@@ -351,22 +363,24 @@ void Worker::Impl::flushCompletions() {
     running.erase(it);
   }
   batch.insert(batch.end(), std::make_move_iterator(copies.begin()), std::make_move_iterator(copies.end()));
-  for (auto& c : batch) {
-    try {
-      if (c.origin.link == kDirectLink) {
-        if (c.final && directInFlight > 0) --directInFlight;
-        detail::sendFrames(direct, c.frames, &c.origin.routingId);
-      } else {
-        Link& link = *links[c.origin.link];
-        // An answer for a connection that has since been replaced would confuse the new one.
-        if (link.generation != c.origin.generation) continue;
-        detail::sendFrames(link.socket, c.frames);
-        link.state.onSent(now);
-      }
-    } catch (const zmq::error_t& e) {
-      // The client or broker left; its deadline or the broker's requeue settles the request.
-      logger().debug("reply not sent: %s", std::string(e.what()));
+  for (auto& c : batch) deliver(c, now);
+}
+
+void Worker::Impl::deliver(Completion& c, TimePoint now) {
+  try {
+    if (c.origin.link == kDirectLink) {
+      if (c.final && directInFlight > 0) --directInFlight;
+      detail::sendFrames(direct, c.frames, &c.origin.routingId);
+    } else {
+      Link& link = *links[c.origin.link];
+      // An answer for a connection that has since been replaced would confuse the new one.
+      if (link.generation != c.origin.generation) return;
+      detail::sendFrames(link.socket, c.frames);
+      link.state.onSent(now);
     }
+  } catch (const zmq::error_t& e) {
+    // The client or broker left; its deadline or the broker's requeue settles the request.
+    logger().debug("reply not sent: %s", std::string(e.what()));
   }
 }
 
