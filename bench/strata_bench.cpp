@@ -25,6 +25,7 @@
 
 #include "bare_forwarder.h"
 #include "cluster.h"
+#include "end_to_end.h"
 #include "plugin_bench.h"
 
 namespace strata::bench {
@@ -366,6 +367,12 @@ int main(int argc, char** argv) {
   auto* forwarder = app.add_subcommand("forwarder", "run the bare forwarder (the benchmark starts it itself)");
   auto* plugins = app.add_subcommand("plugins", "measure plug-ins: a layer-3 module in process against a brokered "
                                                 "call, and the integrations' request rates");
+  // fallthrough: `strata-bench e2e --requests N` passes the option on to the main app.
+  auto* e2e = app.add_subcommand("e2e", "compare Strata, bare ZeroMQ programs and NATS end to end, each path with "
+                                        "its own client, middle and worker processes")
+                  ->fallthrough();
+  std::string only;
+  e2e->add_option("--only", only, "run one path alone (strata, bare or nats), e.g. to profile it");
   forwarder->add_option("KEY", keyFile)->required();
   forwarder->add_option("AUTHORIZED_KEYS", keysFile)->required();
   CLI11_PARSE(app, argc, argv);
@@ -379,6 +386,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*plugins) return strata::bench::runPluginBench(requests);
+    if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only);
     return strata::bench::runBench(requests, latencyRequests, idleClients);
   } catch (const std::exception& e) {
     std::cerr << "strata-bench: " << e.what() << "\n";

@@ -1,6 +1,7 @@
-# Shared by scripts/test.sh and scripts/demo.sh: installs what the build needs from
-# Debian's packages (only what is missing), then configures and builds into build/.
-# Source it; it defines strata_setup.
+# Shared by scripts/test.sh, scripts/demo.sh and scripts/bench.sh: installs what the build
+# needs from Debian's packages (only what is missing), then configures and builds into
+# build/. Source it; it defines strata_setup, and strata_install_package_list for a
+# script's own extra packages.
 
 STRATA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STRATA_BUILD=${STRATA_BUILD:-$STRATA_ROOT/build}
@@ -10,9 +11,10 @@ STRATA_PACKAGES=(build-essential cmake ninja-build pkg-config
 
 strata_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-strata_install_packages() {
+# Installs the Debian packages named as arguments, those that are missing and only those.
+strata_install_package_list() {
   local missing=()
-  for p in "${STRATA_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
@@ -22,6 +24,8 @@ strata_install_packages() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
+
+strata_install_packages() { strata_install_package_list "${STRATA_PACKAGES[@]}"; }
 
 strata_build() {
   local jobs

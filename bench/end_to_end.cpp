@@ -1,0 +1,442 @@
+#include "end_to_end.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cluster.h"
+
+namespace strata::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using test::Cluster;
+
+constexpr int kRounds = 3;              // each throughput and latency row is the median round
+constexpr std::uint64_t kWindow = 100;  // requests in flight for the throughput rows
+constexpr std::size_t kLatencyBody = 64;
+constexpr std::uint64_t kWorkerCredit = 128;  // strata-node capacity and bare-worker credit: above kWindow
+constexpr std::uint64_t kWarmupDivisor = 10;  // the warm-up run sends requests / this
+constexpr const char* kCallTimeoutMs = "30000";
+constexpr std::chrono::seconds kStartTimeout{15};
+constexpr std::chrono::minutes kClientDeadline{10};  // a client run still going then is stuck
+
+enum class Path { kStrata, kBare, kNats };
+
+const char* nameOf(Path path) {
+  switch (path) {
+    case Path::kStrata: return "strata";
+    case Path::kBare: return "bare";
+    case Path::kNats: return "nats";
+  }
+  return "?";
+}
+
+struct Scenario {
+  Path path = Path::kStrata;
+  int workers = 1;
+  std::size_t body = 64;
+  std::uint64_t window = kWindow;
+  std::uint64_t requests = 0;
+};
+
+struct Result {
+  Scenario scenario;
+  double reqPerSec = 0;
+  std::uint64_t p50 = 0;
+  std::uint64_t p99 = 0;
+  std::uint64_t errors = 0;
+  // CPU microseconds (user + system) per answered request, over the timed run.
+  double cpuClient = 0;
+  double cpuMiddle = 0;
+  double cpuWorkers = 0;  // all workers together
+};
+
+// The benchmark's own programs are built into the build tree's bin/, beside strata-bench
+// and Strata's programs; found the way tests/support finds those (test::nodeBinary()).
+std::string benchProgram(const std::string& name) { return std::string(STRATA_BINARY_DIR) + "/bin/" + name; }
+
+bool isExecutable(const fs::path& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+// nats-server on PATH, or where Debian puts it (/usr/sbin, off most users' PATH).
+std::optional<std::string> findNatsServer() {
+  const char* env = std::getenv("PATH");
+  std::string dirs = std::string(env ? env : "") + ":/usr/sbin:/usr/local/sbin:/usr/bin:/usr/local/bin";
+  std::istringstream list(dirs);
+  std::string dir;
+  while (std::getline(list, dir, ':')) {
+    if (!dir.empty() && isExecutable(fs::path(dir) / "nats-server")) return (fs::path(dir) / "nats-server").string();
+  }
+  return std::nullopt;
+}
+
+// The NATS server, or nullopt after saying on stdout why the NATS rows are skipped.
+std::optional<std::string> natsServerOrExplain() {
+  if (!isExecutable(benchProgram("nats-client")) || !isExecutable(benchProgram("nats-worker"))) {
+    std::cout << "nats: skipped: nats-client and nats-worker were not built (libnats was not found when the build "
+                 "was configured; apt-get install libnats-dev, then configure again)\n";
+    return std::nullopt;
+  }
+  auto server = findNatsServer();
+  if (!server) std::cout << "nats: skipped: nats-server not found (apt-get install nats-server)\n";
+  return server;
+}
+
+// utime + stime of a process in clock ticks, from /proc/PID/stat (fields 14 and 15; the
+// command name before them may hold spaces, so fields count from its closing parenthesis).
+// A zombie still has them: that is how a client's whole run is read before it is reaped.
+std::uint64_t cpuTicks(pid_t pid) {
+  auto text = test::readFile("/proc/" + std::to_string(pid) + "/stat");
+  auto close = text.rfind(')');
+  if (close == std::string::npos) throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields(text.substr(close + 1));
+  std::string field;
+  std::uint64_t ticks = 0;
+  for (int number = 3; number <= 15 && fields >> field; ++number) {
+    if (number >= 14) ticks += std::stoull(field);
+  }
+  return ticks;
+}
+
+double microsecondsPerRequest(std::uint64_t ticks, std::uint64_t requests) {
+  static const double tickUs = 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return requests == 0 ? 0 : static_cast<double>(ticks) * tickUs / static_cast<double>(requests);
+}
+
+struct ClientRun {
+  std::map<std::string, std::string> summary;  // key=value pairs of the line "requests=..."
+  std::uint64_t cpuTicks = 0;                  // the whole process, start to exit
+};
+
+// The key=value pairs of the last line of text that starts with "requests=".
+std::map<std::string, std::string> parseSummary(const std::string& text) {
+  std::map<std::string, std::string> pairs;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("requests=", 0) != 0) continue;
+    pairs.clear();
+    std::istringstream words(line);
+    std::string word;
+    while (words >> word) {
+      auto eq = word.find('=');
+      if (eq != std::string::npos) pairs[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+  }
+  return pairs;
+}
+
+// Runs a client to its exit, output to log, and reads its CPU time after it exits and
+// before it is reaped. Throws std::runtime_error when it cannot start, outlives
+// kClientDeadline or prints no summary line. A client with errors still returns: its
+// summary says so.
+ClientRun runClient(const std::string& program, const std::vector<std::string>& args, const fs::path& log) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(program.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out < 0 || in < 0) throw std::runtime_error("cannot open " + log.string());
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(in, STDIN_FILENO);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(out, STDERR_FILENO);
+    ::close_range(3, ~0U, 0);
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(out);
+  ::close(in);
+  if (pid < 0) throw std::runtime_error("cannot start " + program);
+  // WNOWAIT leaves the exited child a zombie, whose /proc/PID/stat holds its final CPU time.
+  bool exited = test::waitUntil(
+      [&] {
+        siginfo_t info{};
+        return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid == pid;
+      },
+      kClientDeadline);
+  ClientRun run;
+  if (exited) run.cpuTicks = cpuTicks(pid);
+  if (!exited) ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  auto output = test::readFile(log);
+  if (!exited) throw std::runtime_error(program + " did not finish in time:\n" + output);
+  run.summary = parseSummary(output);
+  if (run.summary.empty()) throw std::runtime_error(program + " printed no summary line:\n" + output);
+  return run;
+}
+
+// The server side of one path, running: the processes to watch and how a client reaches it.
+struct RunningPath {
+  pid_t middle = -1;
+  std::vector<pid_t> workers;
+  std::string clientProgram;
+  std::function<std::vector<std::string>(std::uint64_t requests)> clientArgs;
+};
+
+std::string workerName(int i) { return "worker-" + std::to_string(i); }
+
+RunningPath startStrata(Cluster& cluster, const Scenario& s) {
+  // At information the broker logs each worker it registers, which startNode waits for.
+  cluster.startBroker({{"strata.heartbeat_ms", "1000"}, {"strata.log.level", "information"}});
+  RunningPath path;
+  path.middle = cluster.broker().pid();
+  for (int i = 0; i < s.workers; ++i) {
+    auto& node = cluster.startNode(workerName(i), "echo",
+                                   {{"strata.worker.capacity", std::to_string(kWorkerCredit)},
+                                    {"strata.log.level", "warning"},
+                                    {"strata.heartbeat_ms", "1000"}});
+    path.workers.push_back(node.pid());
+  }
+  path.clientProgram = test::cliBinary();
+  path.clientArgs = [config = cluster.clientConfig("client").string(), s](std::uint64_t requests) {
+    return std::vector<std::string>{"call",     "--config", config, "echo",   std::string(s.body, 'x'),
+                                    "--repeat", std::to_string(requests), "--window", std::to_string(s.window),
+                                    "--timeout", kCallTimeoutMs};
+  };
+  return path;
+}
+
+RunningPath startBare(Cluster& cluster, const Scenario& s) {
+  auto& forwarder = cluster.startProcess(
+      benchProgram("bare-forwarder"),
+      {"--key", (cluster.dir() / "broker").string(), "--authorized-keys", (cluster.dir() / "authorized_keys").string()},
+      "bare-forwarder.log");
+  auto frontend = forwarder.waitForEndpoint("frontend listening on", kStartTimeout);
+  auto backend = forwarder.waitForEndpoint("backend listening on", kStartTimeout);
+  if (frontend.empty() || backend.empty()) {
+    throw std::runtime_error("bare-forwarder did not start:\n" + forwarder.log());
+  }
+  RunningPath path;
+  path.middle = forwarder.pid();
+  for (int i = 0; i < s.workers; ++i) {
+    auto& worker = cluster.startProcess(benchProgram("bare-worker"),
+                                        {"--connect", backend, "--key", (cluster.dir() / workerName(i)).string(),
+                                         "--server-key", cluster.pubFile("broker").string(), "--credit",
+                                         std::to_string(kWorkerCredit)},
+                                        "bare-" + workerName(i) + ".log");
+    path.workers.push_back(worker.pid());
+  }
+  if (!forwarder.waitForLog("worker ready", kStartTimeout, static_cast<std::size_t>(s.workers))) {
+    throw std::runtime_error("bare workers did not reach the forwarder:\n" + forwarder.log());
+  }
+  path.clientProgram = benchProgram("bare-client");
+  path.clientArgs = [frontend, key = (cluster.dir() / "client").string(), server = cluster.pubFile("broker").string(),
+                     s](std::uint64_t requests) {
+    return std::vector<std::string>{"--connect",    frontend, "--key", key, "--server-key", server,
+                                    "--requests",   std::to_string(requests), "--window", std::to_string(s.window),
+                                    "--body-size",  std::to_string(s.body), "--timeout-ms", kCallTimeoutMs};
+  };
+  return path;
+}
+
+RunningPath startNats(Cluster& cluster, const Scenario& s, const std::string& natsServer) {
+  // -p -1: a free port, which the server logs.
+  auto& server = cluster.startProcess(natsServer, {"-a", "127.0.0.1", "-p", "-1"}, "nats-server.log");
+  const std::regex listening("client connections on (127\\.0\\.0\\.1:[0-9]+)");
+  std::string url;
+  test::waitUntil(
+      [&] {
+        std::smatch match;
+        auto text = server.log();
+        if (!std::regex_search(text, match, listening)) return false;
+        url = "nats://" + match[1].str();
+        return true;
+      },
+      kStartTimeout);
+  if (url.empty()) throw std::runtime_error("nats-server did not start:\n" + server.log());
+  // libnats gathers writes and waits about a millisecond for more before sending: good
+  // with a window of requests, a millisecond per hop with one. Each row gets the better.
+  const std::string sendAsap = s.window == 1 ? "1" : "0";
+  RunningPath path;
+  path.middle = server.pid();
+  for (int i = 0; i < s.workers; ++i) {
+    auto& worker = cluster.startProcess(benchProgram("nats-worker"), {"--url", url, "--send-asap", sendAsap},
+                                        "nats-" + workerName(i) + ".log");
+    if (!worker.waitForLog("subscribed", kStartTimeout)) {
+      throw std::runtime_error("nats-worker did not subscribe:\n" + worker.log());
+    }
+    path.workers.push_back(worker.pid());
+  }
+  path.clientProgram = benchProgram("nats-client");
+  path.clientArgs = [url, sendAsap, s](std::uint64_t requests) {
+    return std::vector<std::string>{"--url",        url, "--requests", std::to_string(requests),
+                                    "--window",     std::to_string(s.window), "--body-size", std::to_string(s.body),
+                                    "--timeout-ms", kCallTimeoutMs, "--send-asap", sendAsap};
+  };
+  return path;
+}
+
+std::uint64_t numberIn(const std::map<std::string, std::string>& summary, const std::string& key) {
+  auto it = summary.find(key);
+  return it == summary.end() ? 0 : std::stoull(it->second);
+}
+
+// Fresh processes for one measurement: start the path, warm up with a first client run,
+// then time a second one. The middle's and workers' CPU is read right before the timed
+// client starts and right after it exits; the client's is its whole process.
+Result measure(const Scenario& s, const std::optional<std::string>& natsServer) {
+  Cluster cluster;
+  cluster.addIdentity("broker", std::nullopt);
+  for (int i = 0; i < s.workers; ++i) cluster.addIdentity(workerName(i), 2);
+  cluster.addIdentity("client", 4);
+  RunningPath path = s.path == Path::kStrata ? startStrata(cluster, s)
+                     : s.path == Path::kBare ? startBare(cluster, s)
+                                             : startNats(cluster, s, natsServer.value());
+  // Warm up: connections and handshakes made, every worker reached, caches hot.
+  runClient(path.clientProgram, path.clientArgs(std::max<std::uint64_t>(s.requests / kWarmupDivisor, 1)),
+            cluster.dir() / "warmup-client.log");
+  auto middleBefore = cpuTicks(path.middle);
+  std::uint64_t workersBefore = 0;
+  for (auto pid : path.workers) workersBefore += cpuTicks(pid);
+  auto timed = runClient(path.clientProgram, path.clientArgs(s.requests), cluster.dir() / "client.log");
+  auto middleAfter = cpuTicks(path.middle);
+  std::uint64_t workersAfter = 0;
+  for (auto pid : path.workers) workersAfter += cpuTicks(pid);
+
+  Result r{s};
+  auto answered = numberIn(timed.summary, "requests");
+  r.reqPerSec = static_cast<double>(numberIn(timed.summary, "req_per_s"));
+  r.p50 = numberIn(timed.summary, "p50_us");
+  r.p99 = numberIn(timed.summary, "p99_us");
+  r.errors = numberIn(timed.summary, "errors");
+  r.cpuClient = microsecondsPerRequest(timed.cpuTicks, answered);
+  r.cpuMiddle = microsecondsPerRequest(middleAfter - middleBefore, answered);
+  r.cpuWorkers = microsecondsPerRequest(workersAfter - workersBefore, answered);
+  return r;
+}
+
+// Runs the paths in turns for kRounds rounds and returns each path's median round, by
+// requests per second or, for a latency row, by p50: a burst of load from elsewhere on a
+// shared machine then moves one round, not the ratio.
+std::map<Path, Result> medianRounds(const std::vector<Path>& paths, Scenario s,
+                                    const std::optional<std::string>& natsServer, bool byLatency) {
+  std::map<Path, std::vector<Result>> rounds;
+  for (int round = 0; round < kRounds; ++round) {
+    for (auto path : paths) {
+      s.path = path;
+      rounds[path].push_back(measure(s, natsServer));
+    }
+  }
+  std::map<Path, Result> medians;
+  for (auto& [path, results] : rounds) {
+    std::sort(results.begin(), results.end(), [byLatency](const Result& a, const Result& b) {
+      return byLatency ? a.p50 < b.p50 : a.reqPerSec < b.reqPerSec;
+    });
+    medians[path] = results[results.size() / 2];
+  }
+  return medians;
+}
+
+void printHeader() {
+  std::cout << std::left << std::setw(8) << "path" << std::setw(9) << "workers" << std::setw(7) << "body"
+            << std::setw(8) << "window" << std::right << std::setw(10) << "req/s" << std::setw(9) << "p50_us"
+            << std::setw(9) << "p99_us" << std::setw(8) << "errors" << std::setw(12) << "cpu_client"
+            << std::setw(12) << "cpu_middle" << std::setw(13) << "cpu_workers" << std::endl;
+}
+
+void printRow(const Result& r) {
+  std::cout << std::left << std::setw(8) << nameOf(r.scenario.path) << std::setw(9) << r.scenario.workers
+            << std::setw(7) << r.scenario.body << std::setw(8) << r.scenario.window << std::right << std::fixed
+            << std::setprecision(0) << std::setw(10) << r.reqPerSec << std::setw(9) << r.p50 << std::setw(9) << r.p99
+            << std::setw(8) << r.errors << std::setprecision(1) << std::setw(12) << r.cpuClient << std::setw(12)
+            << r.cpuMiddle << std::setw(13) << r.cpuWorkers << std::endl;
+}
+
+std::string ratio(double numerator, double denominator) {
+  if (denominator <= 0) return "n/a";
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2) << numerator / denominator;
+  return out.str();
+}
+
+}  // namespace
+
+int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std::string& only) {
+  std::cout << "strata-bench e2e: echo request/reply on loopback; each path has its own client, middle and worker "
+               "processes\n"
+               "  strata: strata call --repeat -> strata-broker -> strata-node (echo); CURVE on every hop\n"
+               "  bare:   bare-client -> bare-forwarder -> bare-worker (bench/bare); CURVE on every hop, "
+               "[16-byte id][body]\n"
+               "  nats:   nats-client -> nats-server -> nats-worker (bench/nats); plain TCP, TLS off (TLS on or off "
+               "was seen to make no difference);\n"
+               "          libnats's write gathering at window "
+            << kWindow << ", send-asap at window 1\n";
+  auto natsServer = natsServerOrExplain();
+  std::vector<Path> paths{Path::kStrata, Path::kBare};
+  if (natsServer) paths.push_back(Path::kNats);
+  if (!only.empty()) {
+    // One path alone, for profiling it; the ratios then say n/a.
+    std::erase_if(paths, [&](Path p) { return only != nameOf(p); });
+    if (paths.empty()) throw std::runtime_error("--only takes strata, bare or nats (nats needs nats-server)");
+  }
+  std::cout << "each row: median of " << kRounds << " alternating rounds of fresh processes, after a warm-up of a "
+            << "tenth of the requests; cpu_*: CPU microseconds (user + system) per request over the timed run, of "
+               "the client, the middle (strata-broker, bare-forwarder, nats-server) and all workers together\n";
+  // /proc counts CPU time in clock ticks, so a figure per request is only this fine.
+  std::cout << "cpu_* resolution: one clock tick (" << std::fixed << std::setprecision(0)
+            << microsecondsPerRequest(1, 1) << " us) per run, " << std::setprecision(2)
+            << microsecondsPerRequest(1, requests) << " us per request at window " << kWindow << ", "
+            << microsecondsPerRequest(1, latencyRequests) << " at window 1\n\n";
+  printHeader();
+
+  std::map<std::pair<std::size_t, int>, std::map<Path, Result>> throughput;
+  for (std::size_t body : {std::size_t{64}, std::size_t{1024}}) {
+    for (int workers : {1, 2}) {
+      auto medians = medianRounds(paths, Scenario{Path::kStrata, workers, body, kWindow, requests}, natsServer, false);
+      for (const auto& [path, result] : medians) printRow(result);
+      throughput[{body, workers}] = medians;
+    }
+  }
+  auto latency = medianRounds(paths, Scenario{Path::kStrata, 1, kLatencyBody, 1, latencyRequests}, natsServer, true);
+  for (const auto& [path, result] : latency) printRow(result);
+
+  auto rateOf = [](const std::map<Path, Result>& row, Path path) {
+    auto it = row.find(path);
+    return it == row.end() ? 0.0 : it->second.reqPerSec;
+  };
+  std::cout << "\nrequests per second at window " << kWindow << ", strata / bare and strata / nats:\n";
+  for (const auto& [key, row] : throughput) {
+    std::cout << "  " << key.first << " B, " << key.second << " worker(s): strata/bare "
+              << ratio(rateOf(row, Path::kStrata), rateOf(row, Path::kBare)) << "  strata/nats "
+              << ratio(rateOf(row, Path::kStrata), rateOf(row, Path::kNats)) << "\n";
+  }
+  std::cout << "\nCPU per request at window " << kWindow << ", strata / bare, by process role:\n";
+  for (const auto& [key, row] : throughput) {
+    if (!row.contains(Path::kStrata) || !row.contains(Path::kBare)) continue;
+    const auto& strata = row.at(Path::kStrata);
+    const auto& bare = row.at(Path::kBare);
+    std::cout << "  " << key.first << " B, " << key.second << " worker(s): client "
+              << ratio(strata.cpuClient, bare.cpuClient) << "  middle " << ratio(strata.cpuMiddle, bare.cpuMiddle)
+              << "  workers " << ratio(strata.cpuWorkers, bare.cpuWorkers) << "\n";
+  }
+  auto p50Of = [&latency](Path path) {
+    auto it = latency.find(path);
+    return it == latency.end() ? 0.0 : static_cast<double>(it->second.p50);
+  };
+  std::cout << "\np50 latency at window 1 (" << kLatencyBody << " B, 1 worker): strata/bare "
+            << ratio(p50Of(Path::kStrata), p50Of(Path::kBare)) << "  strata/nats "
+            << ratio(p50Of(Path::kStrata), p50Of(Path::kNats)) << "\n";
+  return 0;
+}
+
+}  // namespace strata::bench

@@ -1,0 +1,57 @@
+#pragma once
+
+// What nats-client and nats-worker share: owners for libnats's handles and a connection
+// to one server. Plain TCP: the benchmark runs NATS without TLS.
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <nats/nats.h>
+
+namespace strata::bench::nats {
+
+constexpr const char* kSubject = "echo";
+constexpr const char* kQueueGroup = "workers";
+
+// Throws std::runtime_error naming what failed, with libnats's text for status.
+inline void check(natsStatus status, const std::string& what) {
+  if (status != NATS_OK) throw std::runtime_error(what + ": " + natsStatus_GetText(status));
+}
+
+struct ConnectionDeleter {
+  void operator()(natsConnection* connection) const noexcept { natsConnection_Destroy(connection); }
+};
+struct SubscriptionDeleter {
+  void operator()(natsSubscription* subscription) const noexcept { natsSubscription_Destroy(subscription); }
+};
+struct OptionsDeleter {
+  void operator()(natsOptions* options) const noexcept { natsOptions_Destroy(options); }
+};
+using Connection = std::unique_ptr<natsConnection, ConnectionDeleter>;
+using Subscription = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
+
+// Opens libnats and closes it (its threads and memory) when the last handle is gone:
+// declare it first. Throws std::runtime_error.
+struct Library {
+  Library() { check(nats_Open(-1), "nats_Open"); }
+  ~Library() { nats_Close(); }
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+};
+
+// Connects to the server at url (nats://127.0.0.1:PORT). With sendAsap each publish is
+// written at once; without, libnats's flusher thread gathers writes (it waits about a
+// millisecond for more first). Throws std::runtime_error.
+inline Connection connect(const std::string& url, bool sendAsap) {
+  natsOptions* raw = nullptr;
+  check(natsOptions_Create(&raw), "natsOptions_Create");
+  std::unique_ptr<natsOptions, OptionsDeleter> options(raw);
+  check(natsOptions_SetURL(options.get(), url.c_str()), "natsOptions_SetURL");
+  check(natsOptions_SetSendAsap(options.get(), sendAsap), "natsOptions_SetSendAsap");
+  natsConnection* connection = nullptr;
+  check(natsConnection_Connect(&connection, options.get()), "cannot connect to " + url);
+  return Connection(connection);
+}
+
+}  // namespace strata::bench::nats
