@@ -25,8 +25,10 @@
 
 #include "bare_forwarder.h"
 #include "cluster.h"
+#include "proc_stats.h"
 #include "end_to_end.h"
 #include "plugin_bench.h"
+#include "soak.h"
 
 namespace strata::bench {
 namespace {
@@ -225,15 +227,6 @@ double fsyncsPerSecond() {
   return static_cast<double>(count) / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::uint64_t rssKiB(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
-  }
-  return 0;
-}
-
 // Connects idle clients to a broker (each makes one call so its handshake is done) and
 // reports the broker's resident memory before and after.
 void measureIdleClients(int clients) {
@@ -371,6 +364,11 @@ int main(int argc, char** argv) {
   auto* e2e = app.add_subcommand("e2e", "compare Strata, bare ZeroMQ programs and NATS end to end, each path with "
                                         "its own client, middle and worker processes")
                   ->fallthrough();
+  auto* soak = app.add_subcommand("soak", "the broker's memory under full load over a long run");
+  int soakSeconds = 600;
+  int soakInterval = 30;
+  soak->add_option("--seconds", soakSeconds, "how long to run (default 600)")->check(CLI::Range(30, 86'400));
+  soak->add_option("--interval", soakInterval, "seconds between samples (default 30)")->check(CLI::Range(1, 3600));
   std::string only;
   e2e->add_option("--only", only, "run one path alone (strata, bare or nats), e.g. to profile it");
   forwarder->add_option("KEY", keyFile)->required();
@@ -386,6 +384,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*plugins) return strata::bench::runPluginBench(requests);
+    if (*soak) return strata::bench::runSoak(std::chrono::seconds(soakSeconds), std::chrono::seconds(soakInterval));
     if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only);
     return strata::bench::runBench(requests, latencyRequests, idleClients);
   } catch (const std::exception& e) {

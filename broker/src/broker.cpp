@@ -23,7 +23,14 @@ class Broker::SocketOutbox final : public Outbox {
  public:
   explicit SocketOutbox(zmq::socket_t& socket) : socket_(socket) {}
 
-  SendResult send(const PeerId& peer, FrameList&& frames) override {
+  SendResult send(const PeerId& peer, FrameList& frames) override {
+    SendResult result = sendAll(peer, frames);
+    frames.clear();
+    return result;
+  }
+
+ private:
+  SendResult sendAll(const PeerId& peer, FrameList& frames) {
     try {
       // With ROUTER_MANDATORY a peer at its high-water mark refuses the routing id
       // (EAGAIN, no throw) and nothing of the message is queued.
@@ -43,7 +50,6 @@ class Broker::SocketOutbox final : public Outbox {
     }
   }
 
- private:
   zmq::socket_t& socket_;
 };
 

@@ -1,9 +1,12 @@
 #include <strata/broker/broker_core.h>
 
 #include <algorithm>
-#include <array>
 
 #include <Poco/Logger.h>
+
+#include "pending_requests.h"
+#include "reserved_services.h"
+#include "service_table.h"
 
 namespace strata::broker {
 
@@ -11,18 +14,15 @@ namespace codec = strata::codecs;
 using codec::ErrorCode;
 using core::MessageId;
 using core::TimePoint;
+using Move = PendingRequests::Move;
 
 namespace {
 
 Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
 
-using codec::kAcceptedHeader;
-using codec::kDurableHeader;
-using codec::kReservedPrefix;
-
 bool isDurable(const codec::Request& request) {
   for (const auto& h : request.headers)
-    if (h.key == kDurableHeader) return h.value == "1";
+    if (h.key == codec::kDurableHeader) return h.value == "1";
   return false;
 }
 
@@ -42,56 +42,21 @@ zmq::message_t copyOf(zmq::message_t& frame) {
   return out;
 }
 
-std::string jsonString(std::string_view text) {
-  // Service and peer names are restricted to [A-Za-z0-9._-]; quoting is enough.
-  return "\"" + std::string(text) + "\"";
+std::string mayNotCall(int callerLayer, const Service& service) {
+  return "layer " + std::to_string(callerLayer) + " may not call '" + service.name + "' (layer " +
+         std::to_string(service.layer) + ")";
 }
 
 }  // namespace
 
-struct BrokerCore::Service {
-  std::string name;
-  int layer = -1;  // the layer of its workers; -1 until one registers
-  std::vector<Worker*> workers;
-  std::size_t next = 0;  // round-robin position in workers
-  std::deque<MessageId> queue;  // may hold stale ids: Pending decides
-  std::size_t queued = 0;
-  std::size_t inFlight = 0;
-};
-
-struct BrokerCore::Worker {
-  PeerId peer;
-  std::string name;
-  int layer = 0;
-  std::vector<Service*> services;
-  std::uint32_t credit = 0;
-  std::chrono::milliseconds heartbeat{};
-  TimePoint lastSeen{};
-  // Requests sent and not yet finally answered, each costing one credit. A multiset: a
-  // retried id can be at the same worker twice, and each answer returns its own credit.
-  std::unordered_multiset<MessageId, core::MessageIdHash> outstanding;
-};
-
-// A request the broker holds, from its arrival to its final answer. Its deadline link
-// sits in deadlines_ while it may still time out.
-struct BrokerCore::Pending : core::DeadlineLink<> {
-  enum class State { kQueued, kAtWorker, kAnswered };
-  MessageId id;
-  PeerId client;
-  std::string clientName;  // who sent it: only the same identity may retry the id
-  Service* service = nullptr;
-  // The request's envelope and body frames as they came, kept until the final answer;
-  // the envelope a worker gets is made from them (with the caller and the time left).
-  FrameList frames;
-  State state = State::kQueued;
-  Worker* worker = nullptr;
-  bool durable = false;
-  int callerLayer = core::kMaxLayer;
-};
-
 BrokerCore::BrokerCore(BrokerSettings settings, std::shared_ptr<const core::AuthorizedKeys> keys,
                        core::LayerPolicy policy, Outbox& outbox)
-    : settings_(settings), keys_(std::move(keys)), policy_(std::move(policy)), outbox_(outbox) {}
+    : settings_(settings),
+      keys_(std::move(keys)),
+      policy_(std::move(policy)),
+      outbox_(outbox),
+      table_(std::make_unique<ServiceTable>()),
+      pending_(std::make_unique<PendingRequests>()) {}
 
 BrokerCore::~BrokerCore() = default;
 
@@ -111,17 +76,17 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
   }
   // By role first, then by command: what a registered worker may send differs from what
   // any other peer may.
-  if (auto it = workers_.find(peer); it != workers_.end()) {
-    it->second->lastSeen = now;
+  if (Worker* worker = table_->worker(peer)) {
+    worker->lastSeen = now;
     if (!std::holds_alternative<codec::Request>(decoded_) && !std::holds_alternative<codec::Ready>(decoded_)) {
-      handleFromWorker(peer, *it->second, frames, decoded_);
+      handleFromWorker(peer, frames, decoded_);
       return;
     }
   }
   handleFromPeer(peer, *who, frames, decoded_, now);
 }
 
-void BrokerCore::handleFromWorker(const PeerId& peer, Worker&, FrameList& frames, codec::Message& message) {
+void BrokerCore::handleFromWorker(const PeerId& peer, FrameList& frames, codec::Message& message) {
   std::visit(
       [&](auto& m) {
         using T = std::decay_t<decltype(m)>;
@@ -183,9 +148,9 @@ void BrokerCore::handleMalformed(const PeerId& peer, std::string_view userId, Fr
                        static_cast<unsigned>(*codec::peekVersion(views_.front())),
                        static_cast<unsigned>(codec::kVersion));
     }
-    FrameList out;
-    for (auto& frame : *refusal) out.emplace_back(frame.data(), frame.size());
-    send(peer, std::move(out));
+    out_.clear();
+    for (auto& frame : *refusal) out_.emplace_back(frame.data(), frame.size());
+    send(peer, out_);
     return;
   }
   ++stats_.malformed;
@@ -203,29 +168,24 @@ void BrokerCore::handleMalformed(const PeerId& peer, std::string_view userId, Fr
 void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, FrameList& frames,
                                const codec::Request& request, TimePoint now) {
   ++stats_.requests;
-  if (request.service.starts_with(kReservedPrefix)) {
+  if (request.service.starts_with(codec::kReservedPrefix)) {
     handleReserved(peer, request);
     return;
   }
-  if (auto it = pending_.find(request.id); it != pending_.end()) {
-    Pending& p = *it->second;
-    if (p.clientName != who.name) {
+  auto timeout = std::chrono::milliseconds(request.timeoutMs);
+  if (Pending* held = pending_->find(request.id)) {
+    if (held->clientName != who.name) {
       // Another identity must never receive this request's answer.
       sendError(peer, request.id, ErrorCode::kMalformed, "request id already in use");
       return;
     }
     // A retry of a request still in hand: answer it where the retry came from, once.
-    p.client = peer;
-    if (p.state != Pending::State::kAnswered) return;
+    held->client = peer;
+    if (held->state != Pending::State::kAnswered) return;
     // It timed out at a worker that still holds it; the retry starts it afresh.
-    --p.service->inFlight;
-    p.state = Pending::State::kQueued;
-    p.worker = nullptr;
-    p.frames = std::move(frames);
-    deadlines_.push(p, now, std::chrono::milliseconds(request.timeoutMs));
-    p.service->queue.push_back(request.id);
-    ++p.service->queued;
-    dispatch(*p.service);
+    std::swap(held->frames, frames);
+    pending_->apply(*held, {Move::kEnqueue, now, timeout});
+    dispatch(*held->service);
     return;
   }
   bool durable = isDurable(request);
@@ -233,89 +193,69 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
     sendError(peer, request.id, ErrorCode::kUnavailable, "this broker keeps no journal (strata.journal)");
     return;
   }
-  auto serviceIt = services_.find(std::string(request.service));
-  if (durable && (serviceIt == services_.end() || serviceIt->second->workers.empty())) {
+  Service* service = table_->find(request.service);
+  if (!service || service->workers.empty()) {
+    if (!durable) {
+      ++stats_.unknownService;
+      sendError(peer, request.id, ErrorCode::kUnknownService,
+                "no worker offers service '" + std::string(request.service) + "'");
+      return;
+    }
     // A durable request waits for a worker; the policy is checked when one is there.
-    serviceNamed(request.service);
-    serviceIt = services_.find(std::string(request.service));
-  } else if (serviceIt == services_.end() || serviceIt->second->workers.empty()) {
-    ++stats_.unknownService;
-    sendError(peer, request.id, ErrorCode::kUnknownService,
-              "no worker offers service '" + std::string(request.service) + "'");
-    return;
+    service = &table_->named(request.service);
   }
-  Service& service = *serviceIt->second;
-  if (service.layer >= 0 && !policy_.allows(who.layer, service.layer, service.name)) {
+  if (service->layer >= 0 && !policy_.allows(who.layer, service->layer, service->name)) {
     ++stats_.forbidden;
-    sendError(peer, request.id, ErrorCode::kForbidden,
-              "layer " + std::to_string(who.layer) + " may not call '" + service.name + "' (layer " +
-                  std::to_string(service.layer) + ")");
+    sendError(peer, request.id, ErrorCode::kForbidden, mayNotCall(who.layer, *service));
     return;
   }
-  if (service.queued >= settings_.queueMax) {
+  if (service->queued >= settings_.queueMax) {
     ++stats_.rejectedFull;
-    sendError(peer, request.id, ErrorCode::kUnavailable, "service '" + service.name + "' has a full queue");
+    sendError(peer, request.id, ErrorCode::kUnavailable, "service '" + service->name + "' has a full queue");
     return;
   }
-  auto pending = std::make_unique<Pending>();
-  pending->id = request.id;
-  pending->client = peer;
-  pending->clientName = who.name;
-  pending->service = &service;
-  pending->callerLayer = who.layer;
   if (durable) {
-    pending->durable = true;
     // The journal keeps the request as a worker would get it, caller included, so that
     // whoever adopts it later knows who asked.
     codec::Request stored = request;
     stored.caller = codec::Caller{static_cast<std::uint8_t>(who.layer), who.name};
-    journal_->append(JournalEntry{request.id, service.name, who.name,
+    journal_->append(JournalEntry{request.id, service->name, who.name,
                                   unixMs() + static_cast<std::int64_t>(request.timeoutMs), codec::encode(stored)});
     toAccept_.emplace_back(peer, request.id);
     ++stats_.durable;
   }
-  pending->frames = std::move(frames);
-  deadlines_.push(*pending, now, std::chrono::milliseconds(request.timeoutMs));
-  service.queue.push_back(request.id);
-  ++service.queued;
-  pending_.emplace(request.id, std::move(pending));
-  dispatch(service);
+  Pending& p = pending_->create(request.id, *service);
+  p.client = peer;
+  p.clientName = who.name;
+  p.callerLayer = who.layer;
+  p.durable = durable;
+  // A swap, not a move: the caller's list gets back a spare one with its capacity.
+  std::swap(p.frames, frames);
+  pending_->apply(p, {Move::kEnqueue, now, timeout});
+  dispatch(*service);
 }
 
 void BrokerCore::dispatch(Service& service) {
   while (!service.queue.empty() && !service.workers.empty()) {
-    auto it = pending_.find(service.queue.front());
-    if (it == pending_.end() || it->second->state != Pending::State::kQueued || it->second->service != &service) {
+    Pending* p = pending_->find(service.queue.front());
+    if (!p || p->state != Pending::State::kQueued || p->service != &service) {
       service.queue.pop_front();  // stale: expired or answered while it waited
       continue;
     }
-    Worker* chosen = nullptr;
-    for (std::size_t n = 0; n < service.workers.size(); ++n) {
-      Worker* candidate = service.workers[(service.next + n) % service.workers.size()];
-      if (candidate->credit > 0) {
-        chosen = candidate;
-        service.next = (service.next + n + 1) % service.workers.size();
-        break;
-      }
-    }
+    Worker* chosen = table_->choose(service);
     if (!chosen) return;
     service.queue.pop_front();
-    --service.queued;
-    if (it->second->durable && !policy_.allows(it->second->callerLayer, service.layer, service.name)) {
+    if (p->durable && !policy_.allows(p->callerLayer, service.layer, service.name)) {
       ++stats_.forbidden;
-      sendError(it->second->client, it->first, ErrorCode::kForbidden,
-                "layer " + std::to_string(it->second->callerLayer) + " may not call '" + service.name + "'");
-      forget(it->first);
-      erasePending(it->first);
+      sendError(p->client, p->id, ErrorCode::kForbidden, mayNotCall(p->callerLayer, service));
+      forget(p->id);
+      pending_->apply(*p, {Move::kFinish});
       continue;
     }
-    ++service.inFlight;
-    Pending& p = *it->second;
-    p.state = Pending::State::kAtWorker;
-    p.worker = chosen;
+    pending_->apply(*p, {Move::kDispatch, now_, {}, chosen});
     --chosen->credit;
-    chosen->outstanding.insert(p.id);
-    sendToWorker(*chosen, p);
+    chosen->outstanding.insert(p->id);
+    sendToWorker(*chosen, *p);
   }
 }
 
@@ -332,25 +272,17 @@ void BrokerCore::sendToWorker(Worker& worker, Pending& p) {
   request.caller = codec::Caller{static_cast<std::uint8_t>(p.callerLayer), p.clientName};
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - now_).count();
   request.timeoutMs = static_cast<std::uint32_t>(std::max<long long>(1, left));
-  FrameList out;
-  out.reserve(p.frames.size());
-  out.emplace_back(codec::envelopeSize(request));
-  codec::writeEnvelope(request, out.front().data<char>());
+  out_.clear();
+  out_.emplace_back(codec::envelopeSize(request));
+  codec::writeEnvelope(request, out_.front().data<char>());
   if (!codec::inlinesBody(request.body)) {
-    for (std::size_t i = 1; i < p.frames.size(); ++i) out.push_back(copyOf(p.frames[i]));
+    for (std::size_t i = 1; i < p.frames.size(); ++i) out_.push_back(copyOf(p.frames[i]));
   }
-  send(worker.peer, std::move(out));
+  send(worker.peer, out_);
 }
 
-void BrokerCore::erasePending(const MessageId& id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  deadlines_.remove(*it->second);
-  pending_.erase(it);
-}
-
-void BrokerCore::send(const PeerId& peer, FrameList&& frames) {
-  if (outbox_.send(peer, std::move(frames)) == SendResult::kFull) {
+void BrokerCore::send(const PeerId& peer, FrameList& frames) {
+  if (outbox_.send(peer, frames) == SendResult::kFull) {
     // The peer reads slower than it is sent to. What was not sent is settled as if lost:
     // a request by its deadline, an answer by the client's retry.
     ++stats_.sendsFull;
@@ -362,184 +294,124 @@ void BrokerCore::send(const PeerId& peer, FrameList&& frames) {
 }
 
 void BrokerCore::handleWorkerAnswer(const PeerId& peer, FrameList& frames, const MessageId& id, bool final) {
-  Worker& worker = *workers_.at(peer);
-  if (final) {
-    if (auto slot = worker.outstanding.find(id); slot != worker.outstanding.end()) {
-      worker.outstanding.erase(slot);
-      ++worker.credit;
-    }
-  }
-  auto it = pending_.find(id);
-  bool ours = it != pending_.end() && it->second->worker == &worker;
-  if (ours && it->second->state == Pending::State::kAtWorker) {
-    if (final) {
-      ++(std::holds_alternative<codec::Error>(decoded_) ? stats_.errors : stats_.replies);
-    }
-    send(it->second->client, std::move(frames));
-  }
+  Worker& worker = *table_->worker(peer);
+  if (final) ServiceTable::returnCredit(worker, id);
+  Pending* p = pending_->find(id);
   // Not ours (any more): answered by a timeout, or moved to another worker. Dropped.
-  if (final && ours) {
-    --it->second->service->inFlight;
-    if (it->second->durable) forget(id);
-    erasePending(id);
+  bool ours = p && p->worker == &worker;
+  if (ours && p->state == Pending::State::kAtWorker) {
+    if (final) ++(std::holds_alternative<codec::Error>(decoded_) ? stats_.errors : stats_.replies);
+    send(p->client, frames);
   }
-  if (final) {
-    for (Service* s : worker.services) dispatch(*s);
+  if (!final) return;
+  if (ours) {
+    if (p->durable) forget(id);
+    pending_->apply(*p, {Move::kFinish});
   }
+  for (Service* s : worker.services) dispatch(*s);
 }
 
 void BrokerCore::handleCredit(const PeerId& peer, std::uint32_t credit) {
-  Worker& worker = *workers_.at(peer);
-  worker.credit = std::min<std::uint32_t>(worker.credit + credit, codec::kMaxCredit);
+  Worker& worker = *table_->worker(peer);
+  ServiceTable::addCredit(worker, credit);
   for (Service* s : worker.services) dispatch(*s);
 }
 
 void BrokerCore::handleReady(const PeerId& peer, const core::Identity& who, const codec::Ready& ready,
                              TimePoint now) {
-  if (workers_.contains(peer)) removeWorker(peer, "it registered again");
-  if (who.layer == core::kMaxLayer) {
-    sendDisconnect(peer, "layer 4 may not offer services");
+  if (table_->worker(peer)) removeWorker(peer, "it registered again");
+  if (auto refusal = table_->refusal(who, ready)) {
+    sendDisconnect(peer, *refusal);
     return;
   }
-  for (auto name : ready.services) {
-    if (name.starts_with(kReservedPrefix)) {
-      sendDisconnect(peer, "service names starting with 'strata.' are reserved");
-      return;
-    }
-    auto it = services_.find(std::string(name));
-    if (it != services_.end() && it->second->layer >= 0 && !it->second->workers.empty() &&
-        it->second->layer != who.layer) {
-      sendDisconnect(peer, "service '" + std::string(name) + "' is offered at layer " +
-                               std::to_string(it->second->layer));
-      return;
-    }
-  }
-  auto worker = std::make_unique<Worker>();
-  worker->peer = peer;
-  worker->name = who.name;
-  worker->layer = who.layer;
-  worker->credit = ready.credit;
-  worker->heartbeat = std::chrono::milliseconds(ready.heartbeatMs);
-  worker->lastSeen = now;
-  for (auto name : ready.services) {
-    Service& service = serviceNamed(name);
-    if (std::find(worker->services.begin(), worker->services.end(), &service) != worker->services.end()) continue;
-    service.layer = who.layer;
-    service.workers.push_back(worker.get());
-    worker->services.push_back(&service);
-  }
+  Worker& worker = table_->add(peer, who, ready, now);
   logger().information("worker %s (layer %d) ready with credit %u for %z service(s)", who.name, who.layer,
-                       static_cast<unsigned>(ready.credit), worker->services.size());
-  Worker* raw = worker.get();
-  workers_.emplace(peer, std::move(worker));
+                       static_cast<unsigned>(ready.credit), worker.services.size());
   if (nextHeartbeat_ == TimePoint{}) nextHeartbeat_ = now + settings_.heartbeat;
-  for (Service* s : raw->services) dispatch(*s);
-}
-
-BrokerCore::Service& BrokerCore::serviceNamed(std::string_view name) {
-  auto [it, inserted] = services_.try_emplace(std::string(name));
-  if (inserted) {
-    it->second = std::make_unique<Service>();
-    it->second->name = std::string(name);
-  }
-  return *it->second;
+  for (Service* s : worker.services) dispatch(*s);
 }
 
 void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
-  auto it = workers_.find(peer);
-  if (it == workers_.end()) return;
-  Worker& worker = *it->second;
+  auto worker = table_->detach(peer);
+  if (!worker) return;
   std::size_t moved = 0;
-  for (const auto& id : worker.outstanding) {
-    auto p = pending_.find(id);
-    if (p == pending_.end() || p->second->worker != &worker) continue;
-    --p->second->service->inFlight;
-    if (p->second->state == Pending::State::kAnswered) {
-      erasePending(id);
+  for (const auto& id : worker->outstanding) {
+    Pending* p = pending_->find(id);
+    if (!p || p->worker != worker.get()) continue;
+    if (p->state == Pending::State::kAnswered) {
+      pending_->apply(*p, {Move::kFinish});
       continue;
     }
-    // Back to the head of its queue: it has waited longest.
-    p->second->state = Pending::State::kQueued;
-    p->second->worker = nullptr;
-    p->second->service->queue.push_front(id);
-    ++p->second->service->queued;
+    pending_->apply(*p, {Move::kRequeueFront});
     ++moved;
   }
   stats_.requeued += moved;
-  logger().information("worker %s removed: %s; %z request(s) moved to other workers", worker.name, std::string(why),
-                       moved);
-  std::vector<Service*> affected = worker.services;
-  for (Service* s : affected) {
-    auto& ws = s->workers;
-    ws.erase(std::remove(ws.begin(), ws.end(), &worker), ws.end());
-    if (s->next >= ws.size()) s->next = 0;
-  }
-  workers_.erase(it);
-  for (Service* s : affected) {
+  logger().information("worker %s removed: %s; %z request(s) moved to other workers", worker->name,
+                       std::string(why), moved);
+  for (Service* s : worker->services) {
     if (s->workers.empty()) {
-      // Nobody left to serve what waits: answer now rather than at the deadline.
-      std::vector<MessageId> keep;
-      while (!s->queue.empty()) {
-        auto p = pending_.find(s->queue.front());
-        s->queue.pop_front();
-        if (p == pending_.end() || p->second->state != Pending::State::kQueued || p->second->service != s) continue;
-        if (p->second->durable) {
-          keep.push_back(p->first);  // waits for the next worker, until its deadline
-          continue;
-        }
-        --s->queued;
-        sendError(p->second->client, p->first, ErrorCode::kUnavailable,
-                  "the last worker of '" + s->name + "' is gone");
-        erasePending(p->first);
-      }
-      s->queue.assign(keep.begin(), keep.end());
+      failQueued(*s);
     } else {
       dispatch(*s);
     }
   }
 }
 
+void BrokerCore::failQueued(Service& s) {
+  // Nobody left to serve what waits: answer now rather than at the deadline. Durable
+  // requests wait for the next worker, until their deadline.
+  std::deque<MessageId> keep;
+  while (!s.queue.empty()) {
+    MessageId id = s.queue.front();
+    s.queue.pop_front();
+    Pending* p = pending_->find(id);
+    if (!p || p->state != Pending::State::kQueued || p->service != &s) continue;
+    if (p->durable) {
+      keep.push_back(id);
+      continue;
+    }
+    sendError(p->client, id, ErrorCode::kUnavailable, "the last worker of '" + s.name + "' is gone");
+    pending_->apply(*p, {Move::kFinish});
+  }
+  s.queue = std::move(keep);
+}
+
 void BrokerCore::onTick(TimePoint now) {
   now_ = now;
   takeOverIfDue(now);
-  while (Pending* due = deadlines_.popDue(now)) {
-    Pending& p = *due;
-    MessageId id = p.id;
+  while (Pending* due = pending_->popDue(now)) {
     ++stats_.timeouts;
-    sendError(p.client, id, ErrorCode::kTimeout, "deadline passed before a worker answered");
-    if (p.durable) forget(id);
-    if (p.state == Pending::State::kQueued) {
-      --p.service->queued;
-      erasePending(id);  // its queue entry is now stale and skipped
+    sendError(due->client, due->id, ErrorCode::kTimeout, "deadline passed before a worker answered");
+    if (due->durable) forget(due->id);
+    pending_->apply(*due, {Move::kTimeOut});  // a queued one is gone; its queue entry is skipped
+  }
+  checkHeartbeats(now);
+}
+
+void BrokerCore::checkHeartbeats(TimePoint now) {
+  if (nextHeartbeat_ == TimePoint{} || now < nextHeartbeat_) return;
+  nextHeartbeat_ = now + settings_.heartbeat;
+  std::vector<PeerId> dead;
+  for (const auto& [peer, worker] : table_->workers()) {
+    auto silentFor = now - worker->lastSeen;
+    auto interval = std::max(worker->heartbeat, settings_.heartbeat);
+    if (silentFor > interval * settings_.liveness) {
+      dead.push_back(peer);
     } else {
-      p.state = Pending::State::kAnswered;  // kept until the worker answers, to return its credit
-      p.frames.clear();
+      sendEncoded(peer, codec::Heartbeat{});
     }
   }
-  if (nextHeartbeat_ != TimePoint{} && now >= nextHeartbeat_) {
-    nextHeartbeat_ = now + settings_.heartbeat;
-    std::vector<PeerId> dead;
-    for (auto& [peer, worker] : workers_) {
-      auto silentFor = now - worker->lastSeen;
-      auto interval = std::max(worker->heartbeat, settings_.heartbeat);
-      if (silentFor > interval * settings_.liveness) {
-        dead.push_back(peer);
-      } else {
-        sendEncoded(peer, codec::Heartbeat{});
-      }
-    }
-    for (const auto& peer : dead) {
-      ++stats_.workersLost;
-      removeWorker(peer, "heartbeats stopped");
-    }
-    if (workers_.empty()) nextHeartbeat_ = TimePoint{};
+  for (const auto& peer : dead) {
+    ++stats_.workersLost;
+    removeWorker(peer, "heartbeats stopped");
   }
+  if (table_->workerCount() == 0) nextHeartbeat_ = TimePoint{};
 }
 
 std::chrono::milliseconds BrokerCore::timeUntilNextTick(TimePoint now) const {
   constexpr std::chrono::milliseconds kIdle{1000};
   auto next = now + kIdle;
-  next = std::min(next, deadlines_.next());
+  next = std::min(next, pending_->nextDeadline());
   if (nextHeartbeat_ != TimePoint{}) next = std::min(next, nextHeartbeat_);
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
   // Round up, so the loop does not wake a fraction of a millisecond early and spin.
@@ -548,47 +420,14 @@ std::chrono::milliseconds BrokerCore::timeUntilNextTick(TimePoint now) const {
 }
 
 void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& request) {
-  std::string body;
-  if (request.service == codec::kServicesService) {
-    body = "{\"services\":[";
-    bool first = true;
-    for (const auto& info : services()) {
-      if (!first) body += ",";
-      first = false;
-      body += "{\"name\":" + jsonString(info.name) + ",\"workers\":" + std::to_string(info.workers) +
-              ",\"queued\":" + std::to_string(info.queued) + ",\"in_flight\":" + std::to_string(info.inFlight) + "}";
-    }
-    body += "]}";
-  } else if (request.service == codec::kServiceService) {
-    std::string name = request.body.empty() ? std::string() : std::string(request.body[0]);
-    auto it = services_.find(name);
-    if (it == services_.end() || it->second->workers.empty()) {
-      sendError(peer, request.id, ErrorCode::kUnknownService, "no worker offers service '" + name + "'");
-      return;
-    }
-    body = "{\"name\":" + jsonString(name) + ",\"workers\":" + std::to_string(it->second->workers.size()) +
-           ",\"queued\":" + std::to_string(it->second->queued) + "}";
-  } else if (request.service == codec::kPingService) {
-    body = "pong";  // clients of a pool use it to tell a live broker from a dead one
-  } else if (request.service == codec::kStatsService) {
-    const auto& s = stats_;
-    body = "{\"requests\":" + std::to_string(s.requests) + ",\"replies\":" + std::to_string(s.replies) +
-           ",\"errors\":" + std::to_string(s.errors) + ",\"timeouts\":" + std::to_string(s.timeouts) +
-           ",\"forbidden\":" + std::to_string(s.forbidden) + ",\"unknown_service\":" +
-           std::to_string(s.unknownService) + ",\"rejected_full\":" + std::to_string(s.rejectedFull) +
-           ",\"malformed\":" + std::to_string(s.malformed) + ",\"too_large\":" + std::to_string(s.tooLarge) +
-           ",\"requeued\":" + std::to_string(s.requeued) + ",\"workers_lost\":" + std::to_string(s.workersLost) +
-           ",\"sends_full\":" + std::to_string(s.sendsFull) + ",\"other_version\":" + std::to_string(s.otherVersion) +
-           ",\"workers\":" + std::to_string(workers_.size()) + ",\"pending\":" + std::to_string(pending_.size()) +
-           ",\"deadlines\":" + std::to_string(deadlines_.size()) + "}";
-  } else {
-    ++stats_.unknownService;
-    sendError(peer, request.id, ErrorCode::kUnknownService,
-              "no reserved service '" + std::string(request.service) + "'");
+  auto answer = answerReserved(request, *table_, stats_, *pending_);
+  if (!answer.ok) {
+    if (answer.noSuchService) ++stats_.unknownService;
+    sendError(peer, request.id, answer.code, answer.text);
     return;
   }
   ++stats_.replies;
-  codec::Reply reply{request.id, {{"content-type", "application/json"}}, {body}};
+  codec::Reply reply{request.id, {{"content-type", "application/json"}}, {answer.body}};
   sendEncoded(peer, reply);
 }
 
@@ -614,7 +453,7 @@ std::size_t BrokerCore::adopt(std::vector<JournalEntry> entries, TimePoint now) 
       journal_->remove(entry.id);  // expired while nobody held it
       continue;
     }
-    if (pending_.contains(entry.id)) continue;
+    if (pending_->find(entry.id)) continue;
     std::vector<std::string_view> views(entry.frames.begin(), entry.frames.end());
     if (auto upgraded = codec::upgradeVersion1(views)) {
       // Written by a broker of protocol version 1: the same request in today's envelope.
@@ -631,18 +470,12 @@ std::size_t BrokerCore::adopt(std::vector<JournalEntry> entries, TimePoint now) 
                                                                     : codec::decodeErrorName(error)));
       continue;
     }
-    auto p = std::make_unique<Pending>();
-    p->id = entry.id;
-    p->clientName = entry.clientName;  // its client may retry the id to hear the answer
-    p->durable = true;
-    p->callerLayer = request->caller.name.empty() ? core::kMaxLayer : request->caller.layer;
-    for (const auto& f : entry.frames) p->frames.emplace_back(f.data(), f.size());
-    Service& service = serviceNamed(entry.service);
-    p->service = &service;
-    service.queue.push_back(entry.id);
-    ++service.queued;
-    deadlines_.push(*p, now, std::chrono::milliseconds(left));
-    pending_.emplace(entry.id, std::move(p));
+    Pending& p = pending_->create(entry.id, table_->named(entry.service));
+    p.clientName = entry.clientName;  // its client may retry the id to hear the answer
+    p.durable = true;
+    p.callerLayer = request->caller.name.empty() ? core::kMaxLayer : request->caller.layer;
+    for (const auto& f : entry.frames) p.frames.emplace_back(f.data(), f.size());
+    pending_->apply(p, {Move::kEnqueue, now, std::chrono::milliseconds(left)});
     ++stats_.restored;
     ++adopted;
   }
@@ -656,7 +489,7 @@ void BrokerCore::takeOverIfDue(TimePoint now) {
     auto adopted = adopt(journal_->takeOver(), now);
     if (adopted > 0) {
       logger().information("took over " + std::to_string(adopted) + " durable request(s) of a broker that stopped");
-      for (auto& [name, service] : services_) dispatch(*service);
+      for (const auto& [name, service] : table_->services()) dispatch(*service);
     }
   } catch (const std::exception& e) {
     logger().error("journal take-over failed: %s", std::string(e.what()));
@@ -678,23 +511,15 @@ void BrokerCore::flushJournal() {
     return;
   }
   for (auto& [peer, id] : toAccept_) {
-    codec::Partial accepted{id, {{kAcceptedHeader, "1"}}, {}};
+    codec::Partial accepted{id, {{codec::kAcceptedHeader, "1"}}, {}};
     sendEncoded(peer, accepted);
   }
   toAccept_.clear();
 }
 
-std::vector<ServiceInfo> BrokerCore::services() const {
-  std::vector<ServiceInfo> out;
-  for (const auto& [name, s] : services_) {
-    if (s->workers.empty() && s->queued == 0) continue;
-    out.push_back({name, s->workers.size(), s->queued, s->inFlight});
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return out;
-}
+std::vector<ServiceInfo> BrokerCore::services() const { return table_->infos(); }
 
-std::size_t BrokerCore::workerCount() const { return workers_.size(); }
+std::size_t BrokerCore::workerCount() const { return table_->workerCount(); }
 
 void BrokerCore::sendError(const PeerId& peer, const MessageId& id, ErrorCode code, std::string_view text) {
   ++stats_.errors;
@@ -706,9 +531,9 @@ void BrokerCore::sendDisconnect(const PeerId& peer, std::string_view reason) {
 }
 
 void BrokerCore::sendEncoded(const PeerId& peer, const codec::Message& message) {
-  FrameList out;
-  for (auto& frame : codec::encode(message)) out.emplace_back(frame.data(), frame.size());
-  send(peer, std::move(out));
+  out_.clear();
+  for (auto& frame : codec::encode(message)) out_.emplace_back(frame.data(), frame.size());
+  send(peer, out_);
 }
 
 }  // namespace strata::broker

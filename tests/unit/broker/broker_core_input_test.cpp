@@ -200,6 +200,49 @@ TEST(BrokerCore, KeepsServingAfterMalformedInput) {
   EXPECT_EQ(h.takeOne().peer, peerOf(kLogicA));
 }
 
+// ---- Full peers ----
+
+TEST(BrokerCore, CountsAMessageAFullPeerCouldNotTake) {
+  Harness h;
+  h.send(kLogicA, ready(1, {"orders"}));
+  h.outbox.full.insert(peerOf(kLogicA));
+  auto id = MessageId::generate();
+  h.send(kFront, request(id, "orders", 1000));
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.stats().sendsFull, 1u);
+  // Not sent is as good as lost: the deadline still answers the client.
+  h.advanceAndTick(std::chrono::milliseconds(1000));
+  expectError(h.takeOne(), kFront, id, ErrorCode::kTimeout);
+}
+
+// ---- Peers of another protocol version ----
+
+TEST(BrokerCore, AnswersVersion1RequestInVersion1NamingBothVersions) {
+  Harness h;
+  auto id = MessageId::generate();
+  h.sendRaw(peerOf(kFront), kFront,
+            {"ST\x01\x01"s, std::string(id.bytes()), "orders", codecs::encodeU32(1000), "", "", "hi"});
+  auto sent = h.takeOne();
+  EXPECT_EQ(sent.peer, peerOf(kFront));
+  ASSERT_EQ(sent.frames.size(), 4u);  // version 1's ERROR, which that client can read
+  EXPECT_EQ(sent.frames[0], "ST\x01\x04"s);
+  EXPECT_EQ(sent.frames[1], std::string(id.bytes()));
+  EXPECT_NE(sent.frames[3].find("version 1"), std::string::npos) << sent.frames[3];
+  EXPECT_NE(sent.frames[3].find("version 2"), std::string::npos) << sent.frames[3];
+  EXPECT_EQ(h.broker.stats().otherVersion, 1u);
+  EXPECT_EQ(h.broker.stats().malformed, 0u);
+}
+
+TEST(BrokerCore, TellsVersion1WorkerToUpgradeWithoutRegisteringIt) {
+  Harness h;
+  h.sendRaw(peerOf(kLogicA), kLogicA, {"ST\x01\x05"s, codecs::encodeU32(5) + codecs::encodeU32(1000), "orders"});
+  auto sent = h.takeOne();
+  ASSERT_EQ(sent.frames.size(), 2u);
+  EXPECT_EQ(sent.frames[0], "ST\x01\x08"s);
+  EXPECT_NE(sent.frames[1].find("upgrade"), std::string::npos) << sent.frames[1];
+  EXPECT_EQ(h.broker.workerCount(), 0u);
+}
+
 // ---- Oversized input ----
 
 TEST(BrokerCore, AnswersOversizedRequestWithTooLarge) {

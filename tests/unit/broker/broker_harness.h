@@ -52,10 +52,12 @@ struct Sent {
 
 class RecordingOutbox final : public Outbox {
  public:
-  SendResult send(const PeerId& peer, FrameList&& frames) override {
-    if (full.contains(peer)) return SendResult::kFull;
+  SendResult send(const PeerId& peer, FrameList& frames) override {
+    bool isFull = full.contains(peer);
     Sent s{peer, {}};
     for (auto& frame : frames) s.frames.push_back(frame.to_string());
+    frames.clear();
+    if (isFull) return SendResult::kFull;
     sent.push_back(std::move(s));
     return SendResult::kSent;
   }

@@ -2,11 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include <zmq.hpp>
@@ -15,7 +12,6 @@
 #include <strata/codecs/wire_codec.h>
 #include <strata/core/authorized_keys.h>
 #include <strata/core/clock.h>
-#include <strata/core/deadline_queue.h>
 #include <strata/core/layer_policy.h>
 #include <strata/core/logging.h>
 #include <strata/core/message_id.h>
@@ -37,7 +33,9 @@ enum class SendResult {
 class Outbox {
  public:
   virtual ~Outbox() = default;
-  virtual SendResult send(const PeerId& peer, FrameList&& frames) = 0;
+  // Sends frames to peer and empties them either way, leaving the list for the caller
+  // to use again (so a warm broker allocates no list per message).
+  virtual SendResult send(const PeerId& peer, FrameList& frames) = 0;
 };
 
 struct BrokerSettings {
@@ -75,9 +73,17 @@ struct ServiceInfo {
   std::size_t inFlight = 0;
 };
 
+class ServiceTable;
+class PendingRequests;
+struct Service;
+struct Worker;
+struct Pending;
+
 // All of the broker's routing state and rules, with no sockets and no threads: messages
 // and clock ticks go in, messages come out through the Outbox. Single-threaded; the
-// broker's event loop is its only caller.
+// broker's event loop is its only caller. It decodes and routes; the services and their
+// workers live in a ServiceTable, the requests it holds in PendingRequests (which alone
+// moves them from state to state), the strata.* answers in reserved_services.
 class BrokerCore {
  public:
   BrokerCore(BrokerSettings settings, std::shared_ptr<const core::AuthorizedKeys> keys, core::LayerPolicy policy,
@@ -109,10 +115,11 @@ class BrokerCore {
   std::size_t workerCount() const;
 
  private:
-  struct Worker;
-  struct Service;
-  struct Pending;
-
+  // Decoded messages, by the sender's role first: a registered worker's answers, credit
+  // and goodbyes; then what any peer may send (requests, registrations).
+  void handleFromWorker(const PeerId& peer, FrameList& frames, codecs::Message& message);
+  void handleFromPeer(const PeerId& peer, const core::Identity& who, FrameList& frames, codecs::Message& message,
+                      core::TimePoint now);
   void handleRequest(const PeerId& peer, const core::Identity& who, FrameList& frames,
                      const codecs::Request& request, core::TimePoint now);
   void handleReserved(const PeerId& peer, const codecs::Request& request);
@@ -121,22 +128,21 @@ class BrokerCore {
   void handleCredit(const PeerId& peer, std::uint32_t credit);
   void handleMalformed(const PeerId& peer, std::string_view userId, FrameList& frames, codecs::DecodeError error,
                        core::TimePoint now);
-  void handleFromWorker(const PeerId& peer, Worker& worker, FrameList& frames, codecs::Message& message);
-  void handleFromPeer(const PeerId& peer, const core::Identity& who, FrameList& frames, codecs::Message& message,
-                      core::TimePoint now);
-  void sendToWorker(Worker& worker, Pending& pending);
-  void erasePending(const core::MessageId& id);
-  void send(const PeerId& peer, FrameList&& frames);
 
   void dispatch(Service& service);
+  void sendToWorker(Worker& worker, Pending& pending);
+  void removeWorker(const PeerId& peer, const char* why);
+  void failQueued(Service& service);  // its last worker left
+  void checkHeartbeats(core::TimePoint now);
+
   void forget(const core::MessageId& id);  // drops a durable request from the journal
   std::size_t adopt(std::vector<JournalEntry> entries, core::TimePoint now);  // queues journaled requests
   void takeOverIfDue(core::TimePoint now);
-  void removeWorker(const PeerId& peer, const char* why);
+
+  void send(const PeerId& peer, FrameList& frames);
   void sendError(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string_view text);
   void sendDisconnect(const PeerId& peer, std::string_view reason);
   void sendEncoded(const PeerId& peer, const codecs::Message& message);
-  Service& serviceNamed(std::string_view name);
 
   BrokerSettings settings_;
   std::shared_ptr<const core::AuthorizedKeys> keys_;
@@ -151,14 +157,13 @@ class BrokerCore {
   codecs::Message decoded_;
   std::vector<std::string_view> dispatchViews_;
   codecs::Message dispatchDecoded_;
+  FrameList out_;  // what goes to a peer, built here message after message
   Journal* journal_ = nullptr;
   core::TimePoint nextTakeOver_{};
   std::vector<std::pair<PeerId, core::MessageId>> toAccept_;  // journaled, awaiting commit
 
-  std::unordered_map<std::string, std::unique_ptr<Service>> services_;
-  std::unordered_map<PeerId, std::unique_ptr<Worker>> workers_;
-  std::unordered_map<core::MessageId, std::unique_ptr<Pending>, core::MessageIdHash> pending_;
-  core::DeadlineQueue<Pending> deadlines_;  // every request not yet answered
+  std::unique_ptr<ServiceTable> table_;
+  std::unique_ptr<PendingRequests> pending_;
 };
 
 }  // namespace strata::broker
