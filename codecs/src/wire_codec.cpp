@@ -267,20 +267,34 @@ std::size_t replyLikeSize(const std::vector<Header>& headers, const std::vector<
   return size;
 }
 
+// The body frames that follow an envelope, into out[1...], reusing out's strings.
+void assignBodyFrames(const std::vector<std::string_view>& body, std::vector<std::string>& out) {
+  if (inlinesBody(body)) {
+    out.resize(1);
+    return;
+  }
+  out.resize(1 + body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) out[1 + i].assign(body[i]);
+}
+
 template <typename T>
-std::vector<std::string> encodeReplyLike(Command command, const T& r) {
-  std::vector<std::string> out(1, std::string(replyLikeSize(r.headers, r.body), '\0'));
+void encodeReplyLikeInto(Command command, const T& r, std::vector<std::string>& out) {
+  out.resize(1);
+  out[0].resize(replyLikeSize(r.headers, r.body));
   Writer w(out[0].data());
   bool inlined = inlinesBody(r.body);
   w.header(command);
   w.u8(inlined ? kFlagInlineBody : 0);
   w.bytes(r.id.bytes());
   w.headers(r.headers);
-  if (inlined) {
-    w.bytes(r.body.front());
-  } else {
-    for (auto frame : r.body) out.emplace_back(frame);
-  }
+  if (inlined) w.bytes(r.body.front());
+  assignBodyFrames(r.body, out);
+}
+
+template <typename T>
+std::vector<std::string> encodeReplyLike(Command command, const T& r) {
+  std::vector<std::string> out;
+  encodeReplyLikeInto(command, r, out);
   return out;
 }
 
@@ -432,6 +446,21 @@ std::string encodeHeaders(const std::vector<Header>& headers) {
   std::string out(4 + Writer::headersSize(headers), '\0');
   Writer(out.data()).headers(headers);
   return out.substr(4);
+}
+
+void encodeInto(const Message& message, std::vector<std::string>& out) {
+  if (const auto* r = std::get_if<Request>(&message)) {
+    out.resize(1);
+    out[0].resize(envelopeSize(*r));
+    writeEnvelope(*r, out[0].data());
+    assignBodyFrames(r->body, out);
+  } else if (const auto* reply = std::get_if<Reply>(&message)) {
+    encodeReplyLikeInto(Command::kReply, *reply, out);
+  } else if (const auto* partial = std::get_if<Partial>(&message)) {
+    encodeReplyLikeInto(Command::kPartial, *partial, out);
+  } else {
+    out = encode(message);  // one small frame, and rare
+  }
 }
 
 std::vector<std::string> encode(const Message& message) {

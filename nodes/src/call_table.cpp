@@ -17,19 +17,28 @@ Response errorResponse(const MessageId& id, ErrorCode code, std::string text) {
 
 CallTable::CallTable(EndpointPool& pool, Settings settings) : pool_(pool), settings_(settings) {}
 
-void CallTable::submit(const MessageId& id, std::chrono::milliseconds timeout, std::vector<std::string> frames,
+void CallTable::submit(const MessageId& id, std::chrono::milliseconds timeout, std::vector<std::string>& frames,
                        ReplyHandler onReply, PartialHandler onPartial, TimePoint now, Actions& out) {
-  auto [it, fresh] = calls_.try_emplace(id);
-  if (!fresh) {
+  if (calls_.contains(id)) {
     out.done.push_back({std::move(onReply),
                         errorResponse(id, ErrorCode::kMalformed, "request id " + id.hex() + " is already in flight")});
     return;
   }
-  Call& call = it->second;
+  Call* slot = nullptr;
+  if (spare_.empty()) {
+    slot = &calls_.try_emplace(id).first->second;
+  } else {
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = id;
+    slot = &node.mapped();
+    calls_.insert(std::move(node));
+  }
+  Call& call = *slot;
   call.id = id;
   call.onReply = std::move(onReply);
   call.onPartial = std::move(onPartial);
-  call.frames = std::move(frames);
+  call.frames.swap(frames);
   deadlines_.push(call, now, timeout);
   startAttempt(call, now);
   sendTo(call, pool_.pick(), out);
@@ -110,7 +119,15 @@ void CallTable::finish(Calls::iterator it, Response&& response, Actions& out) {
   // A send of this call queued in out would point at frames about to go.
   std::erase_if(out.sends, [&](const Send& s) { return s.frames == &call.frames; });
   out.done.push_back({std::move(call.onReply), std::move(response)});
-  calls_.erase(it);
+  auto node = calls_.extract(it);
+  if (spare_.size() >= kMaxSpare) return;
+  Call& spare = node.mapped();
+  spare.onReply = nullptr;
+  spare.onPartial = nullptr;
+  spare.link = 0;
+  spare.declined = 0;
+  spare.attempts = 1;
+  spare_.push_back(std::move(node));
 }
 
 std::optional<std::size_t> CallTable::nextAlive(std::size_t link) const {

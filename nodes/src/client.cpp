@@ -90,6 +90,8 @@ struct Client::State {
   detail::FrameList frames;
   std::vector<std::string_view> views;
   codec::Message decoded;
+  codec::Request wire;                // reused to encode each call
+  std::vector<std::string> encoded;  // swapped with the table's spare buffers
   std::vector<zmq::pollitem_t> items;
 
   void run();
@@ -234,10 +236,14 @@ void Client::State::submit(Call&& call, TimePoint now) {
     actions.done.push_back({std::move(call.onReply), errorResponse(req.id, ErrorCode::kUnavailable, *refusal)});
     return;
   }
-  codec::Request wire{req.id, req.service, static_cast<std::uint32_t>(req.timeout.count()), {},
-                      detail::viewHeaders(req.headers), detail::viewBody(req.body)};
-  calls->submit(req.id, req.timeout, codec::encode(wire), std::move(call.onReply), std::move(call.onPartial), now,
-                actions);
+  wire.id = req.id;
+  wire.service = req.service;
+  wire.timeoutMs = static_cast<std::uint32_t>(req.timeout.count());
+  wire.headers.clear();
+  for (const auto& [k, v] : req.headers) wire.headers.push_back({k, v});
+  wire.body.assign(req.body.begin(), req.body.end());
+  codec::encodeInto(wire, encoded);
+  calls->submit(req.id, req.timeout, encoded, std::move(call.onReply), std::move(call.onPartial), now, actions);
 }
 
 void Client::State::submitQueued() {

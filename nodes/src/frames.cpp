@@ -50,6 +50,19 @@ std::vector<codecs::Header> viewHeaders(const Headers& headers) {
 
 Body ownBody(const std::vector<std::string_view>& body) { return Body(body.begin(), body.end()); }
 
+void assignHeaders(Headers& out, const std::vector<codecs::Header>& headers) {
+  out.resize(headers.size());
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    out[i].first.assign(headers[i].key);
+    out[i].second.assign(headers[i].value);
+  }
+}
+
+void assignBody(Body& out, const std::vector<std::string_view>& body) {
+  out.resize(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) out[i].assign(body[i]);
+}
+
 std::vector<std::string_view> viewBody(const Body& body) { return {body.begin(), body.end()}; }
 
 }  // namespace strata::nodes::detail

@@ -28,6 +28,9 @@ void sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, c
 Headers ownHeaders(const std::vector<codecs::Header>& headers);
 std::vector<codecs::Header> viewHeaders(const Headers& headers);
 Body ownBody(const std::vector<std::string_view>& body);
+// The same into out, reusing the capacity of the strings it already holds.
+void assignHeaders(Headers& out, const std::vector<codecs::Header>& headers);
+void assignBody(Body& out, const std::vector<std::string_view>& body);
 std::vector<std::string_view> viewBody(const Body& body);
 
 }  // namespace strata::nodes::detail

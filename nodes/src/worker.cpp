@@ -85,6 +85,16 @@ struct Worker::Impl {
   core::RateLimitedLog badInputLog;
   bool started = false;
 
+  // The inline path's buffers, reused call after call on the loop thread (runInline).
+  codec::Message linkDecoded;
+  IncomingRequest inlineIn;
+  const Origin* inlineOrigin = nullptr;
+  bool inlinePartials = false;
+  PartialSender inlinePartialSender;
+  std::vector<codec::Header> replyHeaders;
+  std::vector<std::string_view> replyBody;
+  std::vector<std::string> replyFrames;
+
   void connect(Link& link);
   void apply(Link& link, BrokerLink::Actions actions);
   void sendReady(Link& link);
@@ -92,13 +102,21 @@ struct Worker::Impl {
   void onLinkMessage(int index, detail::FrameList& frames, std::vector<std::string_view>& views);
   void onDirectMessage(detail::FrameList& frames, std::vector<std::string_view>& views);
   void startJob(Origin origin, const codec::Request& request, core::Identity caller);
+  void runInline(const Origin& origin, const codec::Request& request, core::Identity caller, const Handler& handler);
   void push(Completion completion);
   void flushCompletions();
   // Sends a finished answer where its request came from. Loop thread only.
-  void deliver(Completion& completion, core::TimePoint now);
+  void deliver(const Origin& origin, const std::vector<std::string>& frames, bool final, core::TimePoint now);
 };
 
-Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  Impl& w = *impl_;
+  w.inlinePartialSender = [&w](Body body, Headers headers) {
+    codec::Partial partial{w.inlineIn.id, detail::viewHeaders(headers), detail::viewBody(body)};
+    w.push({*w.inlineOrigin, codec::encode(partial), false, {}});
+    w.inlinePartials = true;
+  };
+}
 
 Worker::~Worker() { stop(); }
 
@@ -215,6 +233,10 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
       return;
     }
   }
+  if (it->second.execution == Execution::kInline && !options.idempotency) {
+    runInline(origin, request, std::move(caller), it->second.handler);
+    return;
+  }
   auto in = std::make_shared<IncomingRequest>();
   in->id = request.id;
   in->store = options.idempotency.get();
@@ -224,13 +246,10 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
   in->body = detail::ownBody(request.body);
   in->deadline = clock.now() + std::chrono::milliseconds(request.timeoutMs);
   const Handler* handler = &it->second.handler;
-  bool inlineDelivery = it->second.execution == Execution::kInline && !options.idempotency;
-  auto job = [this, origin = std::move(origin), in, handler, inlineDelivery] {
-    bool sentPartials = false;  // then the final answer queues behind them, in order
+  auto job = [this, origin = std::move(origin), in, handler] {
     PartialSender sendPartial = [&](Body body, Headers headers) {
       codec::Partial partial{in->id, detail::viewHeaders(headers), detail::viewBody(body)};
       push({origin, codec::encode(partial), false, {}});
-      sentPartials = true;
     };
     Outcome outcome;
     std::optional<Outcome> stored;
@@ -269,14 +288,7 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
     }
     outcome.headers.emplace_back(kWorkerHeader, options.name);
     codec::Reply reply{in->id, detail::viewHeaders(outcome.headers), detail::viewBody(outcome.body)};
-    Completion done{origin, codec::encode(reply), true, in->id};
-    if (inlineDelivery && !sentPartials) {
-      // On the loop thread already, with no copies waiting on this id: straight to the
-      // socket, without the hand-off queue and its lock.
-      deliver(done, clock.now());
-    } else {
-      push(std::move(done));
-    }
+    push({origin, codec::encode(reply), true, in->id});
   };
   if (it->second.execution == Execution::kInline) {
     job();
@@ -285,28 +297,72 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
   }
 }
 
+void Worker::Impl::runInline(const Origin& origin, const codec::Request& request, core::Identity caller,
+                             const Handler& handler) {
+  // On the loop thread, with no idempotency store (so no copies wait on this id): the
+  // request is built into buffers reused call after call, and the answer goes straight
+  // to the socket, without the hand-off queue and its lock. A warm loop allocates only
+  // what the handler itself does.
+  IncomingRequest& in = inlineIn;
+  in.id = request.id;
+  in.store = nullptr;
+  in.service.assign(request.service);
+  in.caller = std::move(caller);
+  detail::assignHeaders(in.headers, request.headers);
+  detail::assignBody(in.body, request.body);
+  auto now = clock.now();
+  in.deadline = now + std::chrono::milliseconds(request.timeoutMs);
+  inlineOrigin = &origin;
+  inlinePartials = false;
+  Outcome outcome;
+  try {
+    outcome = handler(in, inlinePartialSender);
+  } catch (const std::exception& e) {
+    outcome = Outcome::failure(ErrorCode::kInternal, std::string("handler failed: ") + e.what());
+  } catch (...) {
+    outcome = Outcome::failure(ErrorCode::kInternal, "handler failed");
+  }
+  if (outcome.error) {
+    auto& [code, text] = *outcome.error;
+    codec::encodeInto(codec::Error{in.id, code, std::string_view(text).substr(0, codec::kMaxErrorText)}, replyFrames);
+  } else {
+    outcome.headers.emplace_back(kWorkerHeader, options.name);
+    replyHeaders.clear();
+    for (const auto& [k, v] : outcome.headers) replyHeaders.push_back({k, v});
+    replyBody.assign(outcome.body.begin(), outcome.body.end());
+    codec::encodeInto(codec::Reply{in.id, replyHeaders, replyBody}, replyFrames);
+  }
+  if (inlinePartials) {
+    push({origin, replyFrames, true, in.id});  // behind its partials, in order
+  } else {
+    deliver(origin, replyFrames, true, now);
+  }
+}
+
 void Worker::Impl::onLinkMessage(int index, detail::FrameList& frames, std::vector<std::string_view>& views) {
   Link& link = *links[index];
-  auto decoded = detail::decodeFrames(frames, views);
+  views.clear();
+  for (const auto& f : frames) views.push_back(f.to_string_view());
+  auto error = codec::decodeInto(views, linkDecoded);
   auto now = clock.now();
-  if (!decoded.ok()) {
+  if (error != codec::DecodeError::kNone) {
     if (badInputLog.allow(link.endpoint, now)) {
       logger().warning("%s: dropped a malformed message: %s", link.endpoint,
-                       std::string(codec::decodeErrorName(decoded.error)));
+                       std::string(codec::decodeErrorName(error)));
     }
     return;
   }
-  bool bye = std::holds_alternative<codec::Disconnect>(decoded.message);
+  bool bye = std::holds_alternative<codec::Disconnect>(linkDecoded);
   if (bye) {
     logger().information("%s: the broker asked to register again: %s", link.endpoint,
-                         std::string(std::get<codec::Disconnect>(decoded.message).reason));
+                         std::string(std::get<codec::Disconnect>(linkDecoded).reason));
   }
   if (link.silent && !bye) {
     link.silent = false;
     logger().information("%s: registered with the broker", link.endpoint);
   }
   apply(link, link.state.onMessage(now, bye));
-  if (auto* request = std::get_if<codec::Request>(&decoded.message)) {
+  if (auto* request = std::get_if<codec::Request>(&linkDecoded)) {
     // The broker vouches for the caller; it overwrote whatever the client claimed.
     core::Identity caller{std::string(request->caller.name), request->caller.layer};
     startJob(Origin{index, link.generation, {}}, *request, std::move(caller));
@@ -363,19 +419,19 @@ void Worker::Impl::flushCompletions() {
     running.erase(it);
   }
   batch.insert(batch.end(), std::make_move_iterator(copies.begin()), std::make_move_iterator(copies.end()));
-  for (auto& c : batch) deliver(c, now);
+  for (auto& c : batch) deliver(c.origin, c.frames, c.final, now);
 }
 
-void Worker::Impl::deliver(Completion& c, TimePoint now) {
+void Worker::Impl::deliver(const Origin& origin, const std::vector<std::string>& frames, bool final, TimePoint now) {
   try {
-    if (c.origin.link == kDirectLink) {
-      if (c.final && directInFlight > 0) --directInFlight;
-      detail::sendFrames(direct, c.frames, &c.origin.routingId);
+    if (origin.link == kDirectLink) {
+      if (final && directInFlight > 0) --directInFlight;
+      detail::sendFrames(direct, frames, &origin.routingId);
     } else {
-      Link& link = *links[c.origin.link];
+      Link& link = *links[origin.link];
       // An answer for a connection that has since been replaced would confuse the new one.
-      if (link.generation != c.origin.generation) return;
-      detail::sendFrames(link.socket, c.frames);
+      if (link.generation != origin.generation) return;
+      detail::sendFrames(link.socket, frames);
       link.state.onSent(now);
     }
   } catch (const zmq::error_t& e) {

@@ -213,6 +213,28 @@ TEST(CallTable, FinishedCallIsNeverSentInTheSameStep) {
   f.drain();
 }
 
+TEST(CallTable, HandsBackTheBuffersOfAFinishedCallToEncodeTheNextInto) {
+  Fixture f(1);
+  auto a = MessageId::generate();
+  std::vector<std::string> frames{"frames of a"};
+  f.table.submit(a, 10s, frames, [](Response&&) {}, nullptr, f.clock.now(), f.actions);
+  EXPECT_TRUE(frames.empty());
+  f.drain();
+  f.table.onReply(a, ok(a), f.actions);
+  f.drain();
+  auto b = MessageId::generate();
+  frames = {"frames of b"};
+  f.table.submit(b, 10s, frames, [](Response&&) {}, nullptr, f.clock.now(), f.actions);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0], "frames of a");  // a's buffers, to be written over
+  ASSERT_EQ(f.actions.sends.size(), 1u);
+  EXPECT_EQ((*f.actions.sends[0].frames)[0], "frames of b");
+  f.drain();
+  f.table.onReply(b, ok(b), f.actions);
+  f.drain();
+  EXPECT_EQ(f.table.size(), 0u);
+}
+
 TEST(CallTable, FailAllEndsEveryCallWithTheGivenError) {
   Fixture f;
   f.submit();

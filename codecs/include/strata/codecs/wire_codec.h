@@ -127,6 +127,9 @@ bool isValidServiceName(std::string_view name);
 
 // The frames of message: its envelope, then its body frames unless the body is inline.
 std::vector<std::string> encode(const Message& message);
+// The same into out, reusing the capacity of the strings it holds: a loop that encodes
+// into one vector allocates nothing once warm.
+void encodeInto(const Message& message, std::vector<std::string>& out);
 
 // A REQUEST's envelope, for code that builds it into its own buffer (the broker writes
 // it straight into a ZeroMQ message). envelopeSize says how many bytes writeEnvelope

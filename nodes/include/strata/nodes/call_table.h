@@ -61,8 +61,14 @@ class CallTable {
 
   // A new call of id with frames to send, due to end at now + timeout. A call whose id is
   // already in flight is refused at once.
-  void submit(const core::MessageId& id, std::chrono::milliseconds timeout, std::vector<std::string> frames,
+  // frames is swapped with the table's spare buffers: the caller gets back vectors and
+  // strings with capacity, to encode the next call into without allocating.
+  void submit(const core::MessageId& id, std::chrono::milliseconds timeout, std::vector<std::string>& frames,
               ReplyHandler onReply, PartialHandler onPartial, core::TimePoint now, Actions& out);
+  void submit(const core::MessageId& id, std::chrono::milliseconds timeout, std::vector<std::string>&& frames,
+              ReplyHandler onReply, PartialHandler onPartial, core::TimePoint now, Actions& out) {
+    submit(id, timeout, frames, std::move(onReply), std::move(onPartial), now, out);
+  }
   // The final reply of id arrived: the call is over. A late or unknown id does nothing.
   void onReply(const core::MessageId& id, Response&& response, Actions& out);
   // An ERROR for id from endpoint link. "No worker here" (unknown_service, unavailable)
@@ -106,9 +112,14 @@ class CallTable {
   void finish(Calls::iterator it, Response&& response, Actions& out);
   std::optional<std::size_t> nextAlive(std::size_t link) const;
 
+  // Finished calls' map nodes, kept (with their frames' capacity) for the next ones. At
+  // most kMaxSpare.
+  static constexpr std::size_t kMaxSpare = 4096;
+
   EndpointPool& pool_;
   Settings settings_;
   Calls calls_;
+  std::vector<Calls::node_type> spare_;
   core::DeadlineQueue<Call, DeadlineTag> deadlines_;
   core::DeadlineQueue<Call, AttemptTag> attempts_;
   core::DeadlineQueue<Call, BackoffTag> backoffs_;
