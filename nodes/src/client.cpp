@@ -74,6 +74,7 @@ struct Client::State {
   std::optional<EndpointPool> pool;
   std::optional<CallTable> calls;
   CallTable::Actions actions;  // reused by every step, so a warm loop allocates little
+  std::vector<CallTable::Done> doneBatch;
   core::Wakeup wakeup;
   core::SteadyClock clock;
   std::atomic<std::thread::id> loopThread;
@@ -201,9 +202,10 @@ void Client::State::carryOut() {
   while (!actions.sends.empty() || !actions.done.empty() || !local.empty()) {
     for (const auto& send : actions.sends) sendTo(send.link, *send.frames);
     actions.sends.clear();
-    auto done = std::move(actions.done);
-    actions.done.clear();
-    for (auto& d : done) d.handler(std::move(d.response));
+    // Swapped, not moved: both lists keep their capacity from one step to the next.
+    doneBatch.swap(actions.done);
+    for (auto& d : doneBatch) d.handler(std::move(d.response));
+    doneBatch.clear();
     if (!local.empty()) {
       localBatch.swap(local);
       auto now = clock.now();
