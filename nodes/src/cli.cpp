@@ -178,21 +178,28 @@ void addCommonOptions(CLI::App& app, CommonOptions& common) {
 LoadSummary runLoad(Client& client, const OutgoingRequest& prototype, std::uint64_t count, std::uint64_t window,
                     const std::function<void(std::uint64_t)>& onProgress) {
   constexpr std::uint64_t kProgressEvery = 1000;
-  LoadSummary summary;
-  summary.latenciesUs.reserve(count);
-  std::mutex mutex;
-  std::condition_variable done;
-  std::uint64_t sent = 0;
-  std::uint64_t answered = 0;
-  std::uint64_t finished = 0;  // callbacks done with onProgress: runLoad may return only then
-  auto start = std::chrono::steady_clock::now();
+  // Everything the callbacks share, reached through one pointer: a callback then holds a
+  // pointer and a time, which std::function keeps without a heap allocation per call.
+  struct Load {
+    Client& client;
+    const OutgoingRequest& prototype;
+    std::uint64_t count;
+    const std::function<void(std::uint64_t)>& onProgress;
+    LoadSummary summary;
+    std::mutex mutex;
+    std::condition_variable done;
+    std::uint64_t sent = 0;
+    std::uint64_t answered = 0;
+    std::uint64_t finished = 0;  // callbacks done with onProgress: runLoad may return only then
 
-  std::function<void()> sendOne = [&] {
-    auto sentAt = std::chrono::steady_clock::now();
-    ++sent;
-    client.callAsync(prototype, [&, sentAt](Response&& r) {
+    void sendOne() {
+      auto sentAt = std::chrono::steady_clock::now();
+      ++sent;
+      client.callAsync(prototype, [load = this, sentAt](Response&& r) { load->onAnswer(r, sentAt); });
+    }
+
+    void onAnswer(const Response& r, std::chrono::steady_clock::time_point sentAt) {
       auto now = std::chrono::steady_clock::now();
-      bool more = false;
       std::uint64_t answeredNow = 0;
       {
         std::lock_guard lock(mutex);
@@ -206,23 +213,25 @@ LoadSummary runLoad(Client& client, const OutgoingRequest& prototype, std::uint6
           ++summary.errors;
           if (summary.firstError.empty()) summary.firstError = describe(r);
         }
-        more = sent < count;
-        if (more) sendOne();  // under the lock: sent is shared with the starting thread
+        if (sent < count) sendOne();  // under the lock: sent is shared with the starting thread
       }
       if (onProgress && (answeredNow % kProgressEvery == 0 || answeredNow == count)) onProgress(answeredNow);
       std::lock_guard lock(mutex);
       if (++finished == count) done.notify_all();
-    });
+    }
   };
+  Load load{client, prototype, count, onProgress, {}, {}, {}};
+  load.summary.latenciesUs.reserve(count);
+  auto start = std::chrono::steady_clock::now();
   {
-    std::lock_guard lock(mutex);
-    for (std::uint64_t i = 0; i < std::min(window, count); ++i) sendOne();
+    std::lock_guard lock(load.mutex);
+    for (std::uint64_t i = 0; i < std::min(window, count); ++i) load.sendOne();
   }
-  std::unique_lock lock(mutex);
-  done.wait(lock, [&] { return finished == count; });
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  summary.requests = answered;
-  return summary;
+  std::unique_lock lock(load.mutex);
+  load.done.wait(lock, [&] { return load.finished == count; });
+  load.summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  load.summary.requests = load.answered;
+  return std::move(load.summary);
 }
 
 std::uint64_t percentile(std::vector<std::uint64_t>& values, double q) {
