@@ -36,13 +36,14 @@ constexpr const char* kCallTimeoutMs = "30000";
 constexpr std::chrono::seconds kStartTimeout{15};
 constexpr std::chrono::minutes kClientDeadline{10};  // a client run still going then is stuck
 
-enum class Path { kStrata, kBare, kNats };
+enum class Path { kStrata, kBare, kNats, kNatsTls };
 
 const char* nameOf(Path path) {
   switch (path) {
     case Path::kStrata: return "strata";
     case Path::kBare: return "bare";
     case Path::kNats: return "nats";
+    case Path::kNatsTls: return "nats-tls";
   }
   return "?";
 }
@@ -249,9 +250,30 @@ RunningPath startBare(Cluster& cluster, const Scenario& s) {
   return path;
 }
 
+// A self-signed certificate for 127.0.0.1 (Debian's openssl), for the NATS-over-TLS path;
+// returns the certificate's path, the key sitting beside it.
+fs::path makeCertificate(Cluster& cluster) {
+  auto cert = cluster.dir() / "nats-cert.pem";
+  auto key = cluster.dir() / "nats-key.pem";
+  auto made = test::runProgram("/usr/bin/openssl",
+                               {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                                "-keyout", key.string(), "-out", cert.string(), "-days", "1", "-subj",
+                                "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+  if (made.exitCode != 0) throw std::runtime_error("openssl could not make a certificate: " + made.err);
+  return cert;
+}
+
 RunningPath startNats(Cluster& cluster, const Scenario& s, const std::string& natsServer) {
   // -p -1: a free port, which the server logs.
-  auto& server = cluster.startProcess(natsServer, {"-a", "127.0.0.1", "-p", "-1"}, "nats-server.log");
+  std::vector<std::string> serverArgs{"-a", "127.0.0.1", "-p", "-1"};
+  std::vector<std::string> tlsArgs;  // for client and workers
+  if (s.path == Path::kNatsTls) {
+    auto cert = makeCertificate(cluster);
+    serverArgs.insert(serverArgs.end(), {"--tls", "--tlscert", cert.string(), "--tlskey",
+                                         (cluster.dir() / "nats-key.pem").string()});
+    tlsArgs = {"--ca", cert.string()};
+  }
+  auto& server = cluster.startProcess(natsServer, serverArgs, "nats-server.log");
   const std::regex listening("client connections on (127\\.0\\.0\\.1:[0-9]+)");
   std::string url;
   test::waitUntil(
@@ -259,7 +281,7 @@ RunningPath startNats(Cluster& cluster, const Scenario& s, const std::string& na
         std::smatch match;
         auto text = server.log();
         if (!std::regex_search(text, match, listening)) return false;
-        url = "nats://" + match[1].str();
+        url = (s.path == Path::kNatsTls ? "tls://" : "nats://") + match[1].str();
         return true;
       },
       kStartTimeout);
@@ -270,18 +292,21 @@ RunningPath startNats(Cluster& cluster, const Scenario& s, const std::string& na
   RunningPath path;
   path.middle = server.pid();
   for (int i = 0; i < s.workers; ++i) {
-    auto& worker = cluster.startProcess(benchProgram("nats-worker"), {"--url", url, "--send-asap", sendAsap},
-                                        "nats-" + workerName(i) + ".log");
+    std::vector<std::string> workerArgs{"--url", url, "--send-asap", sendAsap};
+    workerArgs.insert(workerArgs.end(), tlsArgs.begin(), tlsArgs.end());
+    auto& worker = cluster.startProcess(benchProgram("nats-worker"), workerArgs, "nats-" + workerName(i) + ".log");
     if (!worker.waitForLog("subscribed", kStartTimeout)) {
       throw std::runtime_error("nats-worker did not subscribe:\n" + worker.log());
     }
     path.workers.push_back(worker.pid());
   }
   path.clientProgram = benchProgram("nats-client");
-  path.clientArgs = [url, sendAsap, s](std::uint64_t requests) {
-    return std::vector<std::string>{"--url",        url, "--requests", std::to_string(requests),
-                                    "--window",     std::to_string(s.window), "--body-size", std::to_string(s.body),
-                                    "--timeout-ms", kCallTimeoutMs, "--send-asap", sendAsap};
+  path.clientArgs = [url, sendAsap, s, tlsArgs](std::uint64_t requests) {
+    std::vector<std::string> args{"--url",        url, "--requests", std::to_string(requests),
+                                  "--window",     std::to_string(s.window), "--body-size", std::to_string(s.body),
+                                  "--timeout-ms", kCallTimeoutMs, "--send-asap", sendAsap};
+    args.insert(args.end(), tlsArgs.begin(), tlsArgs.end());
+    return args;
   };
   return path;
 }
@@ -348,14 +373,14 @@ std::map<Path, Result> medianRounds(const std::vector<Path>& paths, Scenario s,
 }
 
 void printHeader() {
-  std::cout << std::left << std::setw(8) << "path" << std::setw(9) << "workers" << std::setw(7) << "body"
+  std::cout << std::left << std::setw(10) << "path" << std::setw(9) << "workers" << std::setw(7) << "body"
             << std::setw(8) << "window" << std::right << std::setw(10) << "req/s" << std::setw(9) << "p50_us"
             << std::setw(9) << "p99_us" << std::setw(8) << "errors" << std::setw(12) << "cpu_client"
             << std::setw(12) << "cpu_middle" << std::setw(13) << "cpu_workers" << std::endl;
 }
 
 void printRow(const Result& r) {
-  std::cout << std::left << std::setw(8) << nameOf(r.scenario.path) << std::setw(9) << r.scenario.workers
+  std::cout << std::left << std::setw(10) << nameOf(r.scenario.path) << std::setw(9) << r.scenario.workers
             << std::setw(7) << r.scenario.body << std::setw(8) << r.scenario.window << std::right << std::fixed
             << std::setprecision(0) << std::setw(10) << r.reqPerSec << std::setw(9) << r.p50 << std::setw(9) << r.p99
             << std::setw(8) << r.errors << std::setprecision(1) << std::setw(12) << r.cpuClient << std::setw(12)
@@ -363,7 +388,7 @@ void printRow(const Result& r) {
 }
 
 std::string ratio(double numerator, double denominator) {
-  if (denominator <= 0) return "n/a";
+  if (denominator <= 0 || numerator <= 0) return "n/a";
   std::ostringstream out;
   out << std::fixed << std::setprecision(2) << numerator / denominator;
   return out.str();
@@ -377,17 +402,20 @@ int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std
                "  strata: strata call --repeat -> strata-broker -> strata-node (echo); CURVE on every hop\n"
                "  bare:   bare-client -> bare-forwarder -> bare-worker (bench/bare); CURVE on every hop, "
                "[16-byte id][body]\n"
-               "  nats:   nats-client -> nats-server -> nats-worker (bench/nats); plain TCP, TLS off (TLS on or off "
-               "was seen to make no difference);\n"
+               "  nats:   nats-client -> nats-server -> nats-worker (bench/nats); plain TCP\n"
+               "  nats-tls: the same over TLS (a self-signed certificate that client and workers trust)\n"
                "          libnats's write gathering at window "
             << kWindow << ", send-asap at window 1\n";
   auto natsServer = natsServerOrExplain();
   std::vector<Path> paths{Path::kStrata, Path::kBare};
-  if (natsServer) paths.push_back(Path::kNats);
+  if (natsServer) {
+    paths.push_back(Path::kNats);
+    paths.push_back(Path::kNatsTls);
+  }
   if (!only.empty()) {
     // One path alone, for profiling it; the ratios then say n/a.
     std::erase_if(paths, [&](Path p) { return only != nameOf(p); });
-    if (paths.empty()) throw std::runtime_error("--only takes strata, bare or nats (nats needs nats-server)");
+    if (paths.empty()) throw std::runtime_error("--only takes strata, bare, nats or nats-tls (the last two need nats-server)");
   }
   std::cout << "each row: median of " << kRounds << " alternating rounds of fresh processes, after a warm-up of a "
             << "tenth of the requests; cpu_*: CPU microseconds (user + system) per request over the timed run, of "
@@ -414,11 +442,12 @@ int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std
     auto it = row.find(path);
     return it == row.end() ? 0.0 : it->second.reqPerSec;
   };
-  std::cout << "\nrequests per second at window " << kWindow << ", strata / bare and strata / nats:\n";
+  std::cout << "\nrequests per second at window " << kWindow << ", strata / bare, strata / nats and strata / nats-tls:\n";
   for (const auto& [key, row] : throughput) {
     std::cout << "  " << key.first << " B, " << key.second << " worker(s): strata/bare "
               << ratio(rateOf(row, Path::kStrata), rateOf(row, Path::kBare)) << "  strata/nats "
-              << ratio(rateOf(row, Path::kStrata), rateOf(row, Path::kNats)) << "\n";
+              << ratio(rateOf(row, Path::kStrata), rateOf(row, Path::kNats)) << "  strata/nats-tls "
+              << ratio(rateOf(row, Path::kStrata), rateOf(row, Path::kNatsTls)) << "\n";
   }
   std::cout << "\nCPU per request at window " << kWindow << ", strata / bare, by process role:\n";
   for (const auto& [key, row] : throughput) {
@@ -435,7 +464,8 @@ int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std
   };
   std::cout << "\np50 latency at window 1 (" << kLatencyBody << " B, 1 worker): strata/bare "
             << ratio(p50Of(Path::kStrata), p50Of(Path::kBare)) << "  strata/nats "
-            << ratio(p50Of(Path::kStrata), p50Of(Path::kNats)) << "\n";
+            << ratio(p50Of(Path::kStrata), p50Of(Path::kNats)) << "  strata/nats-tls "
+            << ratio(p50Of(Path::kStrata), p50Of(Path::kNatsTls)) << "\n";
   return 0;
 }
 

@@ -13,7 +13,7 @@ namespace strata::bench {
 // also shows the CPU time per request of each process role over the timed run. Prints a
 // table and the ratios; returns a process exit code. Throws std::runtime_error when a
 // path does not start or a client prints no summary. only, when not empty, names the one
-// path to run ("strata", "bare" or "nats"), for profiling it alone.
+// path to run ("strata", "bare", "nats" or "nats-tls"), for profiling it alone.
 int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std::string& only = {});
 
 }  // namespace strata::bench

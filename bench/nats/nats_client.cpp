@@ -150,7 +150,7 @@ int run(const ProgramArgs& args) {
   if (window == 0) throw UsageError("--window must be at least 1");
   Library library;
   LoadRun load(newInbox(), requests, window, args.number("--body-size", kDefaultBodySize));
-  auto connection = connect(args.required("--url"), args.number("--send-asap", 0) != 0);
+  auto connection = connect(args.required("--url"), args.number("--send-asap", 0) != 0, args.text("--ca", ""));
   natsSubscription* raw = nullptr;
   check(natsConnection_Subscribe(&raw, connection.get(), (load.inbox() + ".*").c_str(), LoadRun::onReply, &load),
         "natsConnection_Subscribe");
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   using namespace strata::bench;
   try {
     return nats::run(
-        ProgramArgs(argc, argv, {"--url", "--send-asap", "--requests", "--window", "--body-size", "--timeout-ms"}));
+        ProgramArgs(argc, argv, {"--url", "--send-asap", "--ca", "--requests", "--window", "--body-size", "--timeout-ms"}));
   } catch (const UsageError& e) {
     std::cerr << "nats-client: " << e.what() << "\n";
     return kExitUsage;

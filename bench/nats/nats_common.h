@@ -1,7 +1,7 @@
 #pragma once
 
 // What nats-client and nats-worker share: owners for libnats's handles and a connection
-// to one server. Plain TCP: the benchmark runs NATS without TLS.
+// to one server, on plain TCP or, given a CA file, over TLS.
 
 #include <memory>
 #include <stdexcept>
@@ -40,14 +40,19 @@ struct Library {
   Library& operator=(const Library&) = delete;
 };
 
-// Connects to the server at url (nats://127.0.0.1:PORT). With sendAsap each publish is
-// written at once; without, libnats's flusher thread gathers writes (it waits about a
-// millisecond for more first). Throws std::runtime_error.
-inline Connection connect(const std::string& url, bool sendAsap) {
+// Connects to the server at url (nats://127.0.0.1:PORT, or tls://... with caFile, the
+// certificate that signed the server's). With sendAsap each publish is written at once;
+// without, libnats's flusher thread gathers writes (it waits about a millisecond for more
+// first). Throws std::runtime_error.
+inline Connection connect(const std::string& url, bool sendAsap, const std::string& caFile = {}) {
   natsOptions* raw = nullptr;
   check(natsOptions_Create(&raw), "natsOptions_Create");
   std::unique_ptr<natsOptions, OptionsDeleter> options(raw);
   check(natsOptions_SetURL(options.get(), url.c_str()), "natsOptions_SetURL");
+  if (!caFile.empty()) {
+    check(natsOptions_SetSecure(options.get(), true), "natsOptions_SetSecure");
+    check(natsOptions_LoadCATrustedCertificates(options.get(), caFile.c_str()), "cannot load " + caFile);
+  }
   check(natsOptions_SetSendAsap(options.get(), sendAsap), "natsOptions_SetSendAsap");
   natsConnection* connection = nullptr;
   check(natsConnection_Connect(&connection, options.get()), "cannot connect to " + url);

@@ -36,7 +36,7 @@ int run(const ProgramArgs& args) {
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   Library library;
-  auto connection = connect(args.required("--url"), args.number("--send-asap", 0) != 0);
+  auto connection = connect(args.required("--url"), args.number("--send-asap", 0) != 0, args.text("--ca", ""));
   natsSubscription* raw = nullptr;
   check(natsConnection_QueueSubscribe(&raw, connection.get(), kSubject, kQueueGroup, onRequest, nullptr),
         "natsConnection_QueueSubscribe");
@@ -55,7 +55,7 @@ int run(const ProgramArgs& args) {
 int main(int argc, char** argv) {
   using namespace strata::bench;
   try {
-    return nats::run(ProgramArgs(argc, argv, {"--url", "--send-asap"}));
+    return nats::run(ProgramArgs(argc, argv, {"--url", "--send-asap", "--ca"}));
   } catch (const UsageError& e) {
     std::cerr << "nats-worker: " << e.what() << "\n";
     return kExitUsage;
