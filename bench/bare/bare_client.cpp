@@ -23,11 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint64_t kDefaultRequests = 20'000;
-constexpr std::uint64_t kDefaultWindow = 100;
-constexpr std::uint64_t kDefaultBodySize = 64;
-constexpr std::uint64_t kDefaultTimeoutMs = 30'000;  // no answer for this long: the rest are errors
-
 using RequestId = std::array<char, kIdSize>;
 
 RequestId idOf(std::uint64_t sequence) {

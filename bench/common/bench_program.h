@@ -18,6 +18,12 @@
 namespace strata::bench {
 
 // A mistake on the command line; main() ends with kExitUsage.
+// Defaults of the bare and NATS load clients, the same for both so their rows compare.
+inline constexpr std::uint64_t kDefaultRequests = 20'000;
+inline constexpr std::uint64_t kDefaultWindow = 100;
+inline constexpr std::uint64_t kDefaultBodySize = 64;
+inline constexpr std::uint64_t kDefaultTimeoutMs = 30'000;  // no answer for this long: the rest are errors
+
 class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -27,11 +27,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint64_t kDefaultRequests = 20'000;
-constexpr std::uint64_t kDefaultWindow = 100;
-constexpr std::uint64_t kDefaultBodySize = 64;
-constexpr std::uint64_t kDefaultTimeoutMs = 30'000;  // no answer for this long: the rest are errors
-
 // One load run. start() and the subscription's delivery thread (onReply) both send, under
 // mutex_; wait() reads the outcome on the calling thread. It must outlive the connection
 // and the subscription: their threads call it. After wait() it ignores late answers.
