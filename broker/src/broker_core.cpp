@@ -166,7 +166,7 @@ void BrokerCore::handleMalformed(const PeerId& peer, std::string_view userId, Fr
 }
 
 void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, FrameList& frames,
-                               const codec::Request& request, TimePoint now) {
+                               codec::Request& request, TimePoint now) {
   ++stats_.requests;
   if (request.service.starts_with(codec::kReservedPrefix)) {
     handleReserved(peer, request);
@@ -183,6 +183,7 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
     held->client = peer;
     if (held->state != Pending::State::kAnswered) return;
     // It timed out at a worker that still holds it; the retry starts it afresh.
+    writeForWorkers(frames, request, who);
     std::swap(held->frames, frames);
     pending_->apply(*held, {Move::kEnqueue, now, timeout});
     dispatch(*held->service);
@@ -214,13 +215,14 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
     sendError(peer, request.id, ErrorCode::kUnavailable, "service '" + service->name + "' has a full queue");
     return;
   }
+  writeForWorkers(frames, request, who);
   if (durable) {
     // The journal keeps the request as a worker would get it, caller included, so that
     // whoever adopts it later knows who asked.
-    codec::Request stored = request;
-    stored.caller = codec::Caller{static_cast<std::uint8_t>(who.layer), who.name};
-    journal_->append(JournalEntry{request.id, service->name, who.name,
-                                  unixMs() + static_cast<std::int64_t>(request.timeoutMs), codec::encode(stored)});
+    JournalEntry entry{request.id, service->name, who.name, unixMs() + static_cast<std::int64_t>(request.timeoutMs),
+                       {}};
+    for (const auto& frame : frames) entry.frames.push_back(frame.to_string());
+    journal_->append(entry);
     toAccept_.emplace_back(peer, request.id);
     ++stats_.durable;
   }
@@ -233,6 +235,16 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
   std::swap(p.frames, frames);
   pending_->apply(p, {Move::kEnqueue, now, timeout});
   dispatch(*service);
+}
+
+void BrokerCore::writeForWorkers(FrameList& frames, codec::Request& request, const core::Identity& who) {
+  // Whatever the client put in the caller field is overwritten, so it can never claim
+  // another name. Written once, when the request comes; each dispatch then only copies it
+  // and patches the time left. An inline body is copied along with the envelope.
+  request.caller = codec::Caller{static_cast<std::uint8_t>(who.layer), who.name};
+  zmq::message_t envelope(codec::envelopeSize(request));
+  codec::writeEnvelope(request, envelope.data<char>());
+  frames.front() = std::move(envelope);
 }
 
 void BrokerCore::dispatch(Service& service) {
@@ -260,24 +272,15 @@ void BrokerCore::dispatch(Service& service) {
 }
 
 void BrokerCore::sendToWorker(Worker& worker, Pending& p) {
-  // The envelope is made anew from the one that came: the caller as ZAP authenticated
-  // it, and the time left rather than the time the client first gave. Body frames go on
-  // as they are; ZeroMQ shares the buffer of a large frame instead of copying it.
-  viewsOf(p.frames, dispatchViews_);
-  auto error = codec::decodeInto(codec::Frames(dispatchViews_.data(), dispatchViews_.size()), dispatchDecoded_);
-  STRATA_ASSERT(error == codec::DecodeError::kNone);  // it decoded when it came
-  auto& request = std::get<codec::Request>(dispatchDecoded_);
-  // Whatever the client put in the caller field is overwritten, so it can never claim
-  // another name (an adopted request's clientName and layer came from its journal entry).
-  request.caller = codec::Caller{static_cast<std::uint8_t>(p.callerLayer), p.clientName};
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - now_).count();
-  request.timeoutMs = static_cast<std::uint32_t>(std::max<long long>(1, left));
+  // The envelope as it was made for workers when the request came (writtenForWorkers),
+  // with the time left rather than the time the client first gave. Body frames go on as
+  // they are; ZeroMQ shares the buffer of a large frame instead of copying it.
+  const auto& envelope = p.frames.front();
   out_.clear();
-  out_.emplace_back(codec::envelopeSize(request));
-  codec::writeEnvelope(request, out_.front().data<char>());
-  if (!codec::inlinesBody(request.body)) {
-    for (std::size_t i = 1; i < p.frames.size(); ++i) out_.push_back(copyOf(p.frames[i]));
-  }
+  out_.emplace_back(envelope.data(), envelope.size());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - now_).count();
+  codec::patchTimeout(out_.front().data<char>(), static_cast<std::uint32_t>(std::max<long long>(1, left)));
+  for (std::size_t i = 1; i < p.frames.size(); ++i) out_.push_back(copyOf(p.frames[i]));
   send(worker.peer, out_);
 }
 

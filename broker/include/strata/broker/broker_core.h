@@ -120,8 +120,8 @@ class BrokerCore {
   void handleFromWorker(const PeerId& peer, FrameList& frames, codecs::Message& message);
   void handleFromPeer(const PeerId& peer, const core::Identity& who, FrameList& frames, codecs::Message& message,
                       core::TimePoint now);
-  void handleRequest(const PeerId& peer, const core::Identity& who, FrameList& frames,
-                     const codecs::Request& request, core::TimePoint now);
+  void handleRequest(const PeerId& peer, const core::Identity& who, FrameList& frames, codecs::Request& request,
+                     core::TimePoint now);
   void handleReserved(const PeerId& peer, const codecs::Request& request);
   void handleReady(const PeerId& peer, const core::Identity& who, const codecs::Ready& ready, core::TimePoint now);
   void handleWorkerAnswer(const PeerId& peer, FrameList& frames, const core::MessageId& id, bool final);
@@ -130,6 +130,8 @@ class BrokerCore {
                        core::TimePoint now);
 
   void dispatch(Service& service);
+  // Replaces frames' envelope with the one every worker of this request gets.
+  void writeForWorkers(FrameList& frames, codecs::Request& request, const core::Identity& who);
   void sendToWorker(Worker& worker, Pending& pending);
   void removeWorker(const PeerId& peer, const char* why);
   void failQueued(Service& service);  // its last worker left
@@ -155,8 +157,6 @@ class BrokerCore {
   // Reused for every message, so that a warm broker decodes without allocating.
   std::vector<std::string_view> views_;
   codecs::Message decoded_;
-  std::vector<std::string_view> dispatchViews_;
-  codecs::Message dispatchDecoded_;
   FrameList out_;  // what goes to a peer, built here message after message
   Journal* journal_ = nullptr;
   core::TimePoint nextTakeOver_{};
