@@ -5,22 +5,20 @@
 namespace strata::broker {
 
 Service* ServiceTable::find(std::string_view name) {
-  auto it = services_.find(std::string(name));
+  auto it = services_.find(name);
   return it == services_.end() ? nullptr : it->second.get();
 }
 
 const Service* ServiceTable::find(std::string_view name) const {
-  auto it = services_.find(std::string(name));
+  auto it = services_.find(name);
   return it == services_.end() ? nullptr : it->second.get();
 }
 
 Service& ServiceTable::named(std::string_view name) {
-  auto [it, inserted] = services_.try_emplace(std::string(name));
-  if (inserted) {
-    it->second = std::make_unique<Service>();
-    it->second->name = std::string(name);
-  }
-  return *it->second;
+  if (Service* known = find(name)) return *known;
+  auto service = std::make_unique<Service>();
+  service->name = std::string(name);
+  return *services_.emplace(service->name, std::move(service)).first->second;
 }
 
 Worker* ServiceTable::worker(const PeerId& peer) {

@@ -74,10 +74,15 @@ class ServiceTable {
   std::vector<ServiceInfo> infos() const;
   std::size_t workerCount() const { return workers_.size(); }
   const std::unordered_map<PeerId, std::unique_ptr<Worker>>& workers() const { return workers_; }
-  const std::unordered_map<std::string, std::unique_ptr<Service>>& services() const { return services_; }
+  const auto& services() const { return services_; }
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<Service>> services_;
+  // Looked up by string_view without making a string: find() runs for every request.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Service>, NameHash, std::equal_to<>> services_;
   std::unordered_map<PeerId, std::unique_ptr<Worker>> workers_;
 };
 
