@@ -37,6 +37,17 @@ struct Origin {
   std::string routingId;
 };
 
+// The handler's outcome; what it throws becomes an `internal` error with its text.
+Outcome runHandler(const Handler& handler, const IncomingRequest& request, const PartialSender& sendPartial) {
+  try {
+    return handler(request, sendPartial);
+  } catch (const std::exception& e) {
+    return Outcome::failure(ErrorCode::kInternal, std::string("handler failed: ") + e.what());
+  } catch (...) {
+    return Outcome::failure(ErrorCode::kInternal, "handler failed");
+  }
+}
+
 struct Completion {
   Origin origin;
   std::vector<std::string> frames;
@@ -266,13 +277,7 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
     } else if (clock.now() >= in->deadline) {
       outcome = Outcome::failure(ErrorCode::kTimeout, "the deadline passed before a handler was free");
     } else {
-      try {
-        outcome = (*handler)(*in, sendPartial);
-      } catch (const std::exception& e) {
-        outcome = Outcome::failure(ErrorCode::kInternal, std::string("handler failed: ") + e.what());
-      } catch (...) {
-        outcome = Outcome::failure(ErrorCode::kInternal, "handler failed");
-      }
+      outcome = runHandler(*handler, *in, sendPartial);
     }
     if (in->store && !outcome.recorded) {
       try {
@@ -314,14 +319,7 @@ void Worker::Impl::runInline(const Origin& origin, const codec::Request& request
   in.deadline = now + std::chrono::milliseconds(request.timeoutMs);
   inlineOrigin = &origin;
   inlinePartials = false;
-  Outcome outcome;
-  try {
-    outcome = handler(in, inlinePartialSender);
-  } catch (const std::exception& e) {
-    outcome = Outcome::failure(ErrorCode::kInternal, std::string("handler failed: ") + e.what());
-  } catch (...) {
-    outcome = Outcome::failure(ErrorCode::kInternal, "handler failed");
-  }
+  Outcome outcome = runHandler(handler, in, inlinePartialSender);
   if (outcome.error) {
     auto& [code, text] = *outcome.error;
     codec::encodeInto(codec::Error{in.id, code, std::string_view(text).substr(0, codec::kMaxErrorText)}, replyFrames);
