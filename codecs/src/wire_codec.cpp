@@ -291,12 +291,6 @@ void encodeReplyLikeInto(Command command, const T& r, std::vector<std::string>& 
   assignBodyFrames(r.body, out);
 }
 
-template <typename T>
-std::vector<std::string> encodeReplyLike(Command command, const T& r) {
-  std::vector<std::string> out;
-  encodeReplyLikeInto(command, r, out);
-  return out;
-}
 
 std::string envelopeOf(Command command, std::size_t fieldsSize) {
   std::string out(kHeaderSize + fieldsSize, '\0');
@@ -448,6 +442,50 @@ std::string encodeHeaders(const std::vector<Header>& headers) {
   return out.substr(4);
 }
 
+namespace {
+
+// The one frame of a command without a body: ERROR, READY, CREDIT, HEARTBEAT, DISCONNECT.
+struct SingleFrameEncoder {
+  std::string operator()(const Error& r) const {
+    std::string out = envelopeOf(Command::kError, kIdSize + 2 + r.text.size());
+    Writer w(out.data() + kHeaderSize);
+    w.bytes(r.id.bytes());
+    w.u16(static_cast<std::uint16_t>(r.code));
+    w.bytes(r.text);
+    return out;
+  }
+  std::string operator()(const Ready& r) const {
+    std::size_t names = 0;
+    for (auto s : r.services) names += 1 + s.size();
+    std::string out = envelopeOf(Command::kReady, 8 + names);
+    Writer w(out.data() + kHeaderSize);
+    w.u32(r.credit);
+    w.u32(r.heartbeatMs);
+    for (auto s : r.services) {
+      w.u8(static_cast<std::uint8_t>(s.size()));
+      w.bytes(s);
+    }
+    return out;
+  }
+  std::string operator()(const Credit& r) const {
+    std::string out = envelopeOf(Command::kCredit, 4);
+    Writer(out.data() + kHeaderSize).u32(r.credit);
+    return out;
+  }
+  std::string operator()(const Heartbeat&) const { return envelopeOf(Command::kHeartbeat, 0); }
+  std::string operator()(const Disconnect& r) const {
+    std::string out = envelopeOf(Command::kDisconnect, r.reason.size());
+    Writer(out.data() + kHeaderSize).bytes(r.reason);
+    return out;
+  }
+  // Commands with a body are encoded by encodeInto itself.
+  std::string operator()(const Request&) const { return {}; }
+  std::string operator()(const Partial&) const { return {}; }
+  std::string operator()(const Reply&) const { return {}; }
+};
+
+}  // namespace
+
 void encodeInto(const Message& message, std::vector<std::string>& out) {
   if (const auto* r = std::get_if<Request>(&message)) {
     out.resize(1);
@@ -459,56 +497,15 @@ void encodeInto(const Message& message, std::vector<std::string>& out) {
   } else if (const auto* partial = std::get_if<Partial>(&message)) {
     encodeReplyLikeInto(Command::kPartial, *partial, out);
   } else {
-    out = encode(message);  // one small frame, and rare
+    out.resize(1);
+    out[0] = std::visit(SingleFrameEncoder{}, message);
   }
 }
 
 std::vector<std::string> encode(const Message& message) {
-  struct Encoder {
-    std::vector<std::string> operator()(const Request& r) const {
-      std::vector<std::string> out(1, std::string(envelopeSize(r), '\0'));
-      writeEnvelope(r, out[0].data());
-      if (!inlinesBody(r.body)) {
-        for (auto frame : r.body) out.emplace_back(frame);
-      }
-      return out;
-    }
-    std::vector<std::string> operator()(const Partial& r) const { return encodeReplyLike(Command::kPartial, r); }
-    std::vector<std::string> operator()(const Reply& r) const { return encodeReplyLike(Command::kReply, r); }
-    std::vector<std::string> operator()(const Error& r) const {
-      std::string out = envelopeOf(Command::kError, kIdSize + 2 + r.text.size());
-      Writer w(out.data() + kHeaderSize);
-      w.bytes(r.id.bytes());
-      w.u16(static_cast<std::uint16_t>(r.code));
-      w.bytes(r.text);
-      return {out};
-    }
-    std::vector<std::string> operator()(const Ready& r) const {
-      std::size_t names = 0;
-      for (auto s : r.services) names += 1 + s.size();
-      std::string out = envelopeOf(Command::kReady, 8 + names);
-      Writer w(out.data() + kHeaderSize);
-      w.u32(r.credit);
-      w.u32(r.heartbeatMs);
-      for (auto s : r.services) {
-        w.u8(static_cast<std::uint8_t>(s.size()));
-        w.bytes(s);
-      }
-      return {out};
-    }
-    std::vector<std::string> operator()(const Credit& r) const {
-      std::string out = envelopeOf(Command::kCredit, 4);
-      Writer(out.data() + kHeaderSize).u32(r.credit);
-      return {out};
-    }
-    std::vector<std::string> operator()(const Heartbeat&) const { return {envelopeOf(Command::kHeartbeat, 0)}; }
-    std::vector<std::string> operator()(const Disconnect& r) const {
-      std::string out = envelopeOf(Command::kDisconnect, r.reason.size());
-      Writer(out.data() + kHeaderSize).bytes(r.reason);
-      return {out};
-    }
-  };
-  return std::visit(Encoder{}, message);
+  std::vector<std::string> out;
+  encodeInto(message, out);
+  return out;
 }
 
 // Version 1 put every field in a frame of its own after a 4-byte header frame:
