@@ -103,15 +103,8 @@ int run(const ProgramArgs& args) {
 }  // namespace strata::bench::bare
 
 int main(int argc, char** argv) {
-  using namespace strata::bench;
-  try {
-    return bare::run(ProgramArgs(argc, argv, {"--connect", "--key", "--server-key", "--requests", "--window",
-                                              "--body-size", "--frames", "--timeout-ms"}));
-  } catch (const UsageError& e) {
-    std::cerr << "bare-client: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "bare-client: " << e.what() << "\n";
-    return kExitFailure;
-  }
+  return strata::bench::programMain("bare-client", argc, argv,
+                                     {"--connect", "--key", "--server-key", "--requests", "--window", "--body-size", "--frames",
+                                      "--timeout-ms"},
+                                     strata::bench::bare::run);
 }

@@ -187,14 +187,7 @@ int run(const ProgramArgs& args) {
 }  // namespace strata::bench::bare
 
 int main(int argc, char** argv) {
-  using namespace strata::bench;
-  try {
-    return bare::run(ProgramArgs(argc, argv, {"--key", "--authorized-keys"}));
-  } catch (const UsageError& e) {
-    std::cerr << "bare-forwarder: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "bare-forwarder: " << e.what() << "\n";
-    return kExitFailure;
-  }
+  return strata::bench::programMain("bare-forwarder", argc, argv,
+                                     {"--key", "--authorized-keys"},
+                                     strata::bench::bare::run);
 }

@@ -38,14 +38,7 @@ int run(const ProgramArgs& args) {
 }  // namespace strata::bench::bare
 
 int main(int argc, char** argv) {
-  using namespace strata::bench;
-  try {
-    return bare::run(ProgramArgs(argc, argv, {"--connect", "--key", "--server-key", "--credit"}));
-  } catch (const UsageError& e) {
-    std::cerr << "bare-worker: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "bare-worker: " << e.what() << "\n";
-    return kExitFailure;
-  }
+  return strata::bench::programMain("bare-worker", argc, argv,
+                                     {"--connect", "--key", "--server-key", "--credit"},
+                                     strata::bench::bare::run);
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <iomanip>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -73,6 +74,21 @@ class ProgramArgs {
  private:
   std::map<std::string, std::string> values_;
 };
+
+// A bench program's main: parses argv against the options it knows and runs it. A usage
+// mistake exits 64, anything else thrown 1, each with one line on stderr.
+template <typename Run>
+int programMain(const char* name, int argc, char** argv, std::initializer_list<std::string_view> known, Run run) {
+  try {
+    return run(ProgramArgs(argc, argv, known));
+  } catch (const UsageError& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
 
 // What one client run measured. line() prints it in the format of `strata call --repeat`'s
 // summary, so the driver reads every client alike:

@@ -162,15 +162,8 @@ int run(const ProgramArgs& args) {
 }  // namespace strata::bench::nats
 
 int main(int argc, char** argv) {
-  using namespace strata::bench;
-  try {
-    return nats::run(
-        ProgramArgs(argc, argv, {"--url", "--send-asap", "--ca", "--requests", "--window", "--body-size", "--timeout-ms"}));
-  } catch (const UsageError& e) {
-    std::cerr << "nats-client: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "nats-client: " << e.what() << "\n";
-    return kExitFailure;
-  }
+  return strata::bench::programMain("nats-client", argc, argv,
+                                     {"--url", "--send-asap", "--ca", "--requests", "--window", "--body-size",
+                                      "--timeout-ms"},
+                                     strata::bench::nats::run);
 }

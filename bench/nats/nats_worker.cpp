@@ -53,14 +53,7 @@ int run(const ProgramArgs& args) {
 }  // namespace strata::bench::nats
 
 int main(int argc, char** argv) {
-  using namespace strata::bench;
-  try {
-    return nats::run(ProgramArgs(argc, argv, {"--url", "--send-asap", "--ca"}));
-  } catch (const UsageError& e) {
-    std::cerr << "nats-worker: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "nats-worker: " << e.what() << "\n";
-    return kExitFailure;
-  }
+  return strata::bench::programMain("nats-worker", argc, argv,
+                                     {"--url", "--send-asap", "--ca"},
+                                     strata::bench::nats::run);
 }
