@@ -1,6 +1,7 @@
-// strata-bench: request/reply throughput and latency over CURVE through the Strata broker,
-// a bare ZeroMQ forwarder (the baseline) and direct mode, all in one run on one machine,
-// plus the broker's memory with many idle clients. docs/performance.md explains the output.
+// strata-bench: request/reply throughput and latency over CURVE through Strata's own
+// topologies (broker, direct mode, a pool, durable requests, a broker killed under load),
+// plus the broker's memory with many idle clients; and its subcommands: e2e (end_to_end.h),
+// soak (soak.h), plugins (plugin_bench.h). docs/performance.md explains the output.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -23,7 +24,6 @@
 #include <strata/nodes/cli.h>
 #include <strata/nodes/client.h>
 
-#include "bare_forwarder.h"
 #include "cluster.h"
 #include "proc_stats.h"
 #include "end_to_end.h"
@@ -42,7 +42,7 @@ constexpr std::chrono::seconds kStartTimeout{15};
 constexpr int kRounds = 3;  // throughput rows are the median of this many alternating rounds
 
 struct Scenario {
-  std::string path;  // forwarder, broker, direct
+  std::string path;  // broker, direct, pool, durable
   int workers = 1;
   std::size_t body = 64;
   std::uint64_t window = 100;
@@ -56,12 +56,6 @@ struct Result {
   std::uint64_t p99 = 0;
   std::uint64_t errors = 0;
 };
-
-std::string selfPath() {
-  char buffer[4096] = {};
-  auto n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "strata-bench";
-}
 
 void prepareKeys(Cluster& cluster) {
   cluster.addIdentity("broker", std::nullopt);
@@ -102,27 +96,6 @@ nodes::ClientOptions startPath(Cluster& cluster, const Scenario& s) {
       throw std::runtime_error("workers did not reach the second broker");
     }
     options.endpoints = {endpointA, endpointB};
-  } else if (s.path == "forwarder") {
-    auto& forwarder = cluster.startProcess(
-        selfPath(), {"forwarder", cluster.keyFile("broker").string(), (cluster.dir() / "authorized_keys").string()},
-        "forwarder.log");
-    auto frontend = forwarder.waitForEndpoint("frontend listening on", kStartTimeout);
-    auto backend = forwarder.waitForEndpoint("backend listening on", kStartTimeout);
-    if (frontend.empty() || backend.empty()) throw std::runtime_error("forwarder did not start: " + forwarder.log());
-    for (int i = 0; i < s.workers; ++i) {
-      auto settings = workerSettings();
-      settings["strata.brokers"] = backend;
-      settings["strata.key"] = cluster.keyFile("worker").string();
-      settings["strata.broker_key"] = cluster.pubFile("broker").string();
-      settings["strata.services"] = "echo";
-      settings["strata.node.name"] = "worker-" + std::to_string(i);
-      auto config = cluster.writeConfig("fw-worker-" + std::to_string(i) + ".properties", settings);
-      cluster.startProcess(test::nodeBinary(), {"--config", config.string()}, "fw-worker.log");
-    }
-    if (!forwarder.waitForLog("worker ready", kStartTimeout, static_cast<std::size_t>(s.workers))) {
-      throw std::runtime_error("workers did not reach the forwarder");
-    }
-    options.endpoints = {frontend};
   } else {
     options.endpoints.clear();
     for (int i = 0; i < s.workers; ++i) {
@@ -283,34 +256,29 @@ void printRow(const Result& r) {
 }
 
 int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClients) {
-  std::cout << "strata-bench: echo over CURVE on loopback; every path uses the same client and worker code\n\n";
+  std::cout << "strata-bench: echo over CURVE on loopback through Strata's own topologies, with one client and "
+               "worker code on every path (strata-bench e2e compares with ZeroMQ programs and NATS)\n\n";
   std::cout << std::left << std::setw(11) << "path" << std::setw(9) << "workers" << std::setw(7) << "body"
             << std::setw(8) << "window" << std::right << std::setw(10) << "req/s" << std::setw(10) << "p50_us"
             << std::setw(10) << "p99_us" << std::setw(8) << "errors" << "\n";
-  std::map<std::string, double> rate;
-  auto key = [](const Scenario& s) {
-    return s.path + "/" + std::to_string(s.workers) + "/" + std::to_string(s.body) + "/" + std::to_string(s.window);
-  };
   // The paths take turns, round after round, and each row is the median round: a burst of
   // load from elsewhere on a shared machine then moves one round, not the ratio.
   for (std::size_t body : {std::size_t{64}, std::size_t{1024}}) {
     for (int workers : {1, 2}) {
       std::map<std::string, std::vector<Result>> rounds;
       for (int round = 0; round < kRounds; ++round) {
-        for (const char* path : {"forwarder", "broker", "direct"}) {
+        for (const char* path : {"broker", "direct"}) {
           rounds[path].push_back(measure(Scenario{path, workers, body, 100, requests}, requests / 10));
         }
       }
-      for (const char* path : {"forwarder", "broker", "direct"}) {
+      for (const char* path : {"broker", "direct"}) {
         auto& results = rounds[path];
         std::sort(results.begin(), results.end(), [](const Result& a, const Result& b) { return a.reqPerSec < b.reqPerSec; });
-        const Result& median = results[results.size() / 2];
-        rate[key(median.scenario)] = median.reqPerSec;
-        printRow(median);
+        printRow(results[results.size() / 2]);
       }
     }
   }
-  for (const char* path : {"forwarder", "broker", "direct"}) {
+  for (const char* path : {"broker", "direct"}) {
     printRow(measure(Scenario{path, 1, 64, 1, latencyRequests}, latencyRequests / 10));
   }
   auto single = measure(Scenario{"broker", 2, 64, 100, requests}, requests / 10);
@@ -322,15 +290,6 @@ int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClie
   printRow(plain);
   printRow(durable);
   auto fsyncs = fsyncsPerSecond();
-  std::cout << "\nbroker / bare forwarder, requests per second on the same path:\n";
-  for (std::size_t body : {std::size_t{64}, std::size_t{1024}}) {
-    for (int workers : {1, 2}) {
-      auto broker = rate[key({"broker", workers, body, 100, 0})];
-      auto forwarder = rate[key({"forwarder", workers, body, 100, 0})];
-      std::cout << "  " << body << " B, " << workers << " worker(s): " << std::setprecision(2)
-                << broker / forwarder << "\n";
-    }
-  }
   std::cout << "\ndurable / plain through the broker (64 B, 1 worker, window 100): " << std::setprecision(2)
             << durable.reqPerSec / plain.reqPerSec << "\n"
             << "durable requests per second / the disk's fsyncs per second (" << std::setprecision(0) << fsyncs
@@ -346,7 +305,8 @@ int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClie
 }  // namespace strata::bench
 
 int main(int argc, char** argv) {
-  CLI::App app{"strata-bench: Strata's broker against a bare ZeroMQ forwarder, and direct mode"};
+  CLI::App app{"strata-bench: Strata's topologies (broker, direct, pool, durable), and e2e against bare ZeroMQ "
+               "programs and NATS"};
   std::uint64_t requests = 20'000;
   std::uint64_t latencyRequests = 5'000;
   int idleClients = 1000;
@@ -355,9 +315,6 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(10, 1'000'000));
   app.add_option("--idle-clients", idleClients, "idle clients for the memory measurement (0: skip)")
       ->check(CLI::Range(0, 10'000));
-  std::string keyFile;
-  std::string keysFile;
-  auto* forwarder = app.add_subcommand("forwarder", "run the bare forwarder (the benchmark starts it itself)");
   auto* plugins = app.add_subcommand("plugins", "measure plug-ins: a layer-3 module in process against a brokered "
                                                 "call, and the integrations' request rates");
   // fallthrough: `strata-bench e2e --requests N` passes the option on to the main app.
@@ -370,19 +327,9 @@ int main(int argc, char** argv) {
   soak->add_option("--seconds", soakSeconds, "how long to run (default 600)")->check(CLI::Range(30, 86'400));
   soak->add_option("--interval", soakInterval, "seconds between samples (default 30)")->check(CLI::Range(1, 3600));
   std::string only;
-  e2e->add_option("--only", only, "run one path alone (strata, bare or nats), e.g. to profile it");
-  forwarder->add_option("KEY", keyFile)->required();
-  forwarder->add_option("AUTHORIZED_KEYS", keysFile)->required();
+  e2e->add_option("--only", only, "run one path alone (strata, bare, nats or nats-tls), e.g. to profile it");
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*forwarder) {
-      std::atomic<bool> stop{false};
-      strata::bench::BareForwarder(std::make_shared<strata::core::SecretKey>(strata::core::loadSecretKey(keyFile)),
-                                   std::make_shared<strata::core::AuthorizedKeys>(
-                                       strata::core::AuthorizedKeys::load(keysFile)))
-          .run(stop);
-      return 0;
-    }
     if (*plugins) return strata::bench::runPluginBench(requests);
     if (*soak) return strata::bench::runSoak(std::chrono::seconds(soakSeconds), std::chrono::seconds(soakInterval));
     if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only);
