@@ -241,8 +241,7 @@ void Client::State::submit(Call&& call, TimePoint now) {
   wire.id = req.id;
   wire.service = req.service;
   wire.timeoutMs = static_cast<std::uint32_t>(req.timeout.count());
-  wire.headers.clear();
-  for (const auto& [k, v] : req.headers) wire.headers.push_back({k, v});
+  detail::assignViews(wire.headers, req.headers);
   wire.body.assign(req.body.begin(), req.body.end());
   codec::encodeInto(wire, encoded);
   calls->submit(req.id, req.timeout, encoded, std::move(call.onReply), std::move(call.onPartial), now, actions);

@@ -34,22 +34,6 @@ void sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, c
   }
 }
 
-Headers ownHeaders(const std::vector<codecs::Header>& headers) {
-  Headers out;
-  out.reserve(headers.size());
-  for (const auto& h : headers) out.emplace_back(std::string(h.key), std::string(h.value));
-  return out;
-}
-
-std::vector<codecs::Header> viewHeaders(const Headers& headers) {
-  std::vector<codecs::Header> out;
-  out.reserve(headers.size());
-  for (const auto& [k, v] : headers) out.push_back({k, v});
-  return out;
-}
-
-Body ownBody(const std::vector<std::string_view>& body) { return Body(body.begin(), body.end()); }
-
 void assignHeaders(Headers& out, const std::vector<codecs::Header>& headers) {
   out.resize(headers.size());
   for (std::size_t i = 0; i < headers.size(); ++i) {
@@ -61,6 +45,29 @@ void assignHeaders(Headers& out, const std::vector<codecs::Header>& headers) {
 void assignBody(Body& out, const std::vector<std::string_view>& body) {
   out.resize(body.size());
   for (std::size_t i = 0; i < body.size(); ++i) out[i].assign(body[i]);
+}
+
+void assignViews(std::vector<codecs::Header>& out, const Headers& headers) {
+  out.clear();
+  for (const auto& [k, v] : headers) out.push_back({k, v});
+}
+
+Headers ownHeaders(const std::vector<codecs::Header>& headers) {
+  Headers out;
+  assignHeaders(out, headers);
+  return out;
+}
+
+Body ownBody(const std::vector<std::string_view>& body) {
+  Body out;
+  assignBody(out, body);
+  return out;
+}
+
+std::vector<codecs::Header> viewHeaders(const Headers& headers) {
+  std::vector<codecs::Header> out;
+  assignViews(out, headers);
+  return out;
 }
 
 std::vector<std::string_view> viewBody(const Body& body) { return {body.begin(), body.end()}; }

@@ -31,6 +31,7 @@ Body ownBody(const std::vector<std::string_view>& body);
 // The same into out, reusing the capacity of the strings it already holds.
 void assignHeaders(Headers& out, const std::vector<codecs::Header>& headers);
 void assignBody(Body& out, const std::vector<std::string_view>& body);
+void assignViews(std::vector<codecs::Header>& out, const Headers& headers);
 std::vector<std::string_view> viewBody(const Body& body);
 
 }  // namespace strata::nodes::detail

@@ -325,8 +325,7 @@ void Worker::Impl::runInline(const Origin& origin, const codec::Request& request
     codec::encodeInto(codec::Error{in.id, code, std::string_view(text).substr(0, codec::kMaxErrorText)}, replyFrames);
   } else {
     outcome.headers.emplace_back(kWorkerHeader, options.name);
-    replyHeaders.clear();
-    for (const auto& [k, v] : outcome.headers) replyHeaders.push_back({k, v});
+    detail::assignViews(replyHeaders, outcome.headers);
     replyBody.assign(outcome.body.begin(), outcome.body.end());
     codec::encodeInto(codec::Reply{in.id, replyHeaders, replyBody}, replyFrames);
   }
