@@ -1,24 +1,19 @@
 #include "end_to_end.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench_process.h"
 #include "cluster.h"
 
 namespace strata::bench {
@@ -33,8 +28,7 @@ constexpr std::size_t kLatencyBody = 64;
 constexpr std::uint64_t kWorkerCredit = 128;  // strata-node capacity and bare-worker credit: above kWindow
 constexpr std::uint64_t kWarmupDivisor = 10;  // the warm-up run sends requests / this
 constexpr const char* kCallTimeoutMs = "30000";
-constexpr std::chrono::seconds kStartTimeout{15};
-constexpr std::chrono::minutes kClientDeadline{10};  // a client run still going then is stuck
+constexpr const char* kSummaryKey = "requests";  // every client's summary line starts "requests="
 
 enum class Path { kStrata, kBare, kNats, kNatsTls };
 
@@ -67,124 +61,6 @@ struct Result {
   double cpuMiddle = 0;
   double cpuWorkers = 0;  // all workers together
 };
-
-// The benchmark's own programs are built into the build tree's bin/, beside strata-bench
-// and Strata's programs; found the way tests/support finds those (test::nodeBinary()).
-std::string benchProgram(const std::string& name) { return std::string(STRATA_BINARY_DIR) + "/bin/" + name; }
-
-bool isExecutable(const fs::path& path) { return ::access(path.c_str(), X_OK) == 0; }
-
-// nats-server on PATH, or where Debian puts it (/usr/sbin, off most users' PATH).
-std::optional<std::string> findNatsServer() {
-  const char* env = std::getenv("PATH");
-  std::string dirs = std::string(env ? env : "") + ":/usr/sbin:/usr/local/sbin:/usr/bin:/usr/local/bin";
-  std::istringstream list(dirs);
-  std::string dir;
-  while (std::getline(list, dir, ':')) {
-    if (!dir.empty() && isExecutable(fs::path(dir) / "nats-server")) return (fs::path(dir) / "nats-server").string();
-  }
-  return std::nullopt;
-}
-
-// The NATS server, or nullopt after saying on stdout why the NATS rows are skipped.
-std::optional<std::string> natsServerOrExplain() {
-  if (!isExecutable(benchProgram("nats-client")) || !isExecutable(benchProgram("nats-worker"))) {
-    std::cout << "nats: skipped: nats-client and nats-worker were not built (libnats was not found when the build "
-                 "was configured; apt-get install libnats-dev, then configure again)\n";
-    return std::nullopt;
-  }
-  auto server = findNatsServer();
-  if (!server) std::cout << "nats: skipped: nats-server not found (apt-get install nats-server)\n";
-  return server;
-}
-
-// utime + stime of a process in clock ticks, from /proc/PID/stat (fields 14 and 15; the
-// command name before them may hold spaces, so fields count from its closing parenthesis).
-// A zombie still has them: that is how a client's whole run is read before it is reaped.
-std::uint64_t cpuTicks(pid_t pid) {
-  auto text = test::readFile("/proc/" + std::to_string(pid) + "/stat");
-  auto close = text.rfind(')');
-  if (close == std::string::npos) throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/stat");
-  std::istringstream fields(text.substr(close + 1));
-  std::string field;
-  std::uint64_t ticks = 0;
-  for (int number = 3; number <= 15 && fields >> field; ++number) {
-    if (number >= 14) ticks += std::stoull(field);
-  }
-  return ticks;
-}
-
-double microsecondsPerRequest(std::uint64_t ticks, std::uint64_t requests) {
-  static const double tickUs = 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  return requests == 0 ? 0 : static_cast<double>(ticks) * tickUs / static_cast<double>(requests);
-}
-
-struct ClientRun {
-  std::map<std::string, std::string> summary;  // key=value pairs of the line "requests=..."
-  std::uint64_t cpuTicks = 0;                  // the whole process, start to exit
-};
-
-// The key=value pairs of the last line of text that starts with "requests=".
-std::map<std::string, std::string> parseSummary(const std::string& text) {
-  std::map<std::string, std::string> pairs;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("requests=", 0) != 0) continue;
-    pairs.clear();
-    std::istringstream words(line);
-    std::string word;
-    while (words >> word) {
-      auto eq = word.find('=');
-      if (eq != std::string::npos) pairs[word.substr(0, eq)] = word.substr(eq + 1);
-    }
-  }
-  return pairs;
-}
-
-// Runs a client to its exit, output to log, and reads its CPU time after it exits and
-// before it is reaped. Throws std::runtime_error when it cannot start, outlives
-// kClientDeadline or prints no summary line. A client with errors still returns: its
-// summary says so.
-ClientRun runClient(const std::string& program, const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(program.c_str()));
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (out < 0 || in < 0) throw std::runtime_error("cannot open " + log.string());
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::close_range(3, ~0U, 0);
-    ::execv(program.c_str(), argv.data());
-    ::_exit(127);
-  }
-  ::close(out);
-  ::close(in);
-  if (pid < 0) throw std::runtime_error("cannot start " + program);
-  // WNOWAIT leaves the exited child a zombie, whose /proc/PID/stat holds its final CPU time.
-  bool exited = test::waitUntil(
-      [&] {
-        siginfo_t info{};
-        return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-               info.si_pid == pid;
-      },
-      kClientDeadline);
-  ClientRun run;
-  if (exited) run.cpuTicks = cpuTicks(pid);
-  if (!exited) ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  auto output = test::readFile(log);
-  if (!exited) throw std::runtime_error(program + " did not finish in time:\n" + output);
-  run.summary = parseSummary(output);
-  if (run.summary.empty()) throw std::runtime_error(program + " printed no summary line:\n" + output);
-  return run;
-}
 
 // The server side of one path, running: the processes to watch and how a client reaches it.
 struct RunningPath {
@@ -264,33 +140,20 @@ fs::path makeCertificate(Cluster& cluster) {
 }
 
 RunningPath startNats(Cluster& cluster, const Scenario& s, const std::string& natsServer) {
-  // -p -1: a free port, which the server logs.
-  std::vector<std::string> serverArgs{"-a", "127.0.0.1", "-p", "-1"};
+  std::vector<std::string> serverArgs;
   std::vector<std::string> tlsArgs;  // for client and workers
   if (s.path == Path::kNatsTls) {
     auto cert = makeCertificate(cluster);
-    serverArgs.insert(serverArgs.end(), {"--tls", "--tlscert", cert.string(), "--tlskey",
-                                         (cluster.dir() / "nats-key.pem").string()});
+    serverArgs = {"--tls", "--tlscert", cert.string(), "--tlskey", (cluster.dir() / "nats-key.pem").string()};
     tlsArgs = {"--ca", cert.string()};
   }
-  auto& server = cluster.startProcess(natsServer, serverArgs, "nats-server.log");
-  const std::regex listening("client connections on (127\\.0\\.0\\.1:[0-9]+)");
-  std::string url;
-  test::waitUntil(
-      [&] {
-        std::smatch match;
-        auto text = server.log();
-        if (!std::regex_search(text, match, listening)) return false;
-        url = (s.path == Path::kNatsTls ? "tls://" : "nats://") + match[1].str();
-        return true;
-      },
-      kStartTimeout);
-  if (url.empty()) throw std::runtime_error("nats-server did not start:\n" + server.log());
+  auto server = startNatsServer(cluster, natsServer, serverArgs);
+  const std::string url = (s.path == Path::kNatsTls ? "tls://" : "nats://") + server.address;
   // libnats gathers writes and waits about a millisecond for more before sending: good
   // with a window of requests, a millisecond per hop with one. Each row gets the better.
   const std::string sendAsap = s.window == 1 ? "1" : "0";
   RunningPath path;
-  path.middle = server.pid();
+  path.middle = server.pid;
   for (int i = 0; i < s.workers; ++i) {
     std::vector<std::string> workerArgs{"--url", url, "--send-asap", sendAsap};
     workerArgs.insert(workerArgs.end(), tlsArgs.begin(), tlsArgs.end());
@@ -311,11 +174,6 @@ RunningPath startNats(Cluster& cluster, const Scenario& s, const std::string& na
   return path;
 }
 
-std::uint64_t numberIn(const std::map<std::string, std::string>& summary, const std::string& key) {
-  auto it = summary.find(key);
-  return it == summary.end() ? 0 : std::stoull(it->second);
-}
-
 // Fresh processes for one measurement: start the path, warm up with a first client run,
 // then time a second one. The middle's and workers' CPU is read right before the timed
 // client starts and right after it exits; the client's is its whole process.
@@ -329,11 +187,11 @@ Result measure(const Scenario& s, const std::optional<std::string>& natsServer) 
                                              : startNats(cluster, s, natsServer.value());
   // Warm up: connections and handshakes made, every worker reached, caches hot.
   runClient(path.clientProgram, path.clientArgs(std::max<std::uint64_t>(s.requests / kWarmupDivisor, 1)),
-            cluster.dir() / "warmup-client.log");
+            cluster.dir() / "warmup-client.log", kSummaryKey);
   auto middleBefore = cpuTicks(path.middle);
   std::uint64_t workersBefore = 0;
   for (auto pid : path.workers) workersBefore += cpuTicks(pid);
-  auto timed = runClient(path.clientProgram, path.clientArgs(s.requests), cluster.dir() / "client.log");
+  auto timed = runClient(path.clientProgram, path.clientArgs(s.requests), cluster.dir() / "client.log", kSummaryKey);
   auto middleAfter = cpuTicks(path.middle);
   std::uint64_t workersAfter = 0;
   for (auto pid : path.workers) workersAfter += cpuTicks(pid);
@@ -344,9 +202,9 @@ Result measure(const Scenario& s, const std::optional<std::string>& natsServer) 
   r.p50 = numberIn(timed.summary, "p50_us");
   r.p99 = numberIn(timed.summary, "p99_us");
   r.errors = numberIn(timed.summary, "errors");
-  r.cpuClient = microsecondsPerRequest(timed.cpuTicks, answered);
-  r.cpuMiddle = microsecondsPerRequest(middleAfter - middleBefore, answered);
-  r.cpuWorkers = microsecondsPerRequest(workersAfter - workersBefore, answered);
+  r.cpuClient = microsecondsPer(timed.cpuTicks, answered);
+  r.cpuMiddle = microsecondsPer(middleAfter - middleBefore, answered);
+  r.cpuWorkers = microsecondsPer(workersAfter - workersBefore, answered);
   return r;
 }
 
@@ -387,13 +245,6 @@ void printRow(const Result& r) {
             << r.cpuMiddle << std::setw(13) << r.cpuWorkers << std::endl;
 }
 
-std::string ratio(double numerator, double denominator) {
-  if (denominator <= 0 || numerator <= 0) return "n/a";
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(2) << numerator / denominator;
-  return out.str();
-}
-
 }  // namespace
 
 int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std::string& only) {
@@ -406,7 +257,7 @@ int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std
                "  nats-tls: the same over TLS (a self-signed certificate that client and workers trust)\n"
                "          libnats's write gathering at window "
             << kWindow << ", send-asap at window 1\n";
-  auto natsServer = natsServerOrExplain();
+  auto natsServer = natsServerOrExplain("nats-client", "nats-worker");
   std::vector<Path> paths{Path::kStrata, Path::kBare};
   if (natsServer) {
     paths.push_back(Path::kNats);
@@ -422,9 +273,9 @@ int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std
                "the client, the middle (strata-broker, bare-forwarder, nats-server) and all workers together\n";
   // /proc counts CPU time in clock ticks, so a figure per request is only this fine.
   std::cout << "cpu_* resolution: one clock tick (" << std::fixed << std::setprecision(0)
-            << microsecondsPerRequest(1, 1) << " us) per run, " << std::setprecision(2)
-            << microsecondsPerRequest(1, requests) << " us per request at window " << kWindow << ", "
-            << microsecondsPerRequest(1, latencyRequests) << " at window 1\n\n";
+            << microsecondsPer(1, 1) << " us) per run, " << std::setprecision(2)
+            << microsecondsPer(1, requests) << " us per request at window " << kWindow << ", "
+            << microsecondsPer(1, latencyRequests) << " at window 1\n\n";
   printHeader();
 
   std::map<std::pair<std::size_t, int>, std::map<Path, Result>> throughput;

@@ -1,7 +1,8 @@
 // strata-bench: request/reply throughput and latency over CURVE through Strata's own
 // topologies (broker, direct mode, a pool, durable requests, a broker killed under load),
 // plus the broker's memory with many idle clients; and its subcommands: e2e (end_to_end.h),
-// soak (soak.h), plugins (plugin_bench.h). docs/performance.md explains the output.
+// events (events_bench.h), soak (soak.h), plugins (plugin_bench.h). docs/performance.md
+// explains the output.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include "cluster.h"
 #include "proc_stats.h"
 #include "end_to_end.h"
+#include "events_bench.h"
 #include "plugin_bench.h"
 #include "soak.h"
 
@@ -305,8 +307,8 @@ int runBench(std::uint64_t requests, std::uint64_t latencyRequests, int idleClie
 }  // namespace strata::bench
 
 int main(int argc, char** argv) {
-  CLI::App app{"strata-bench: Strata's topologies (broker, direct, pool, durable), and e2e against bare ZeroMQ "
-               "programs and NATS"};
+  CLI::App app{"strata-bench: Strata's topologies (broker, direct, pool, durable), and e2e and events against bare "
+               "ZeroMQ programs and NATS"};
   std::uint64_t requests = 20'000;
   std::uint64_t latencyRequests = 5'000;
   int idleClients = 1000;
@@ -328,11 +330,28 @@ int main(int argc, char** argv) {
   soak->add_option("--interval", soakInterval, "seconds between samples (default 30)")->check(CLI::Range(1, 3600));
   std::string only;
   e2e->add_option("--only", only, "run one path alone (strata, bare, nats or nats-tls), e.g. to profile it");
+  auto* events = app.add_subcommand("events", "publish/subscribe fan-out to 1, 10 and 100 subscribers: Strata, bare "
+                                              "ZeroMQ programs and NATS, each publisher, middle and subscriber its "
+                                              "own process");
+  std::uint64_t eventCount = 200'000;
+  std::uint64_t eventRate = 2'000;
+  std::uint64_t latencyEvents = 5'000;
+  std::string eventsOnly;
+  events->add_option("--events", eventCount, "events per throughput run (default 200000; a tenth at 100 subscribers)")
+      ->check(CLI::Range(100, 100'000'000));
+  events->add_option("--rate", eventRate, "events per second of the paced latency runs (default 2000; a tenth at 100 "
+                                          "subscribers)")
+      ->check(CLI::Range(10, 1'000'000));
+  events->add_option("--latency-events", latencyEvents, "events per latency run (default 5000; a tenth at 100 "
+                                                        "subscribers)")
+      ->check(CLI::Range(100, 10'000'000));
+  events->add_option("--only", eventsOnly, "run one path alone (strata, bare or nats), e.g. to profile it");
   CLI11_PARSE(app, argc, argv);
   try {
     if (*plugins) return strata::bench::runPluginBench(requests);
     if (*soak) return strata::bench::runSoak(std::chrono::seconds(soakSeconds), std::chrono::seconds(soakInterval));
     if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only);
+    if (*events) return strata::bench::runEvents(eventCount, eventRate, latencyEvents, eventsOnly);
     return strata::bench::runBench(requests, latencyRequests, idleClients);
   } catch (const std::exception& e) {
     std::cerr << "strata-bench: " << e.what() << "\n";

@@ -1,8 +1,10 @@
 #pragma once
 
-// What bare-client, bare-forwarder and bare-worker share: the request id's size, reading
-// the key files Strata writes, and CURVE on a socket. Only libzmq and libsodium, no Strata
-// library, so the bare path measures ZeroMQ and CURVE and nothing of ours.
+// What the bare programs (bare-client, bare-forwarder and bare-worker for e2e;
+// bare-publisher, bare-event-forwarder and bare-subscriber for events) share: the request
+// id's size, reading the key files Strata writes, and CURVE on a socket. Only libzmq and
+// libsodium, no Strata library, so the bare path measures ZeroMQ and CURVE and nothing
+// of ours.
 
 #include <cstdint>
 #include <cstring>

@@ -1,7 +1,7 @@
 // bare-forwarder: the end-to-end benchmark's bare ZeroMQ middle. A ROUTER frontend for
 // clients and a ROUTER backend for workers, both CURVE servers on tcp://127.0.0.1:*, with a
 // minimal ZAP handler that admits the public keys listed in AUTHORIZED_KEYS (the first
-// word of each line, the format of Strata's authorized_keys). Prints
+// word of each line, the format of Strata's authorized_keys; bare_zap.h). Prints
 // "frontend listening on ENDPOINT", "backend listening on ENDPOINT" and "worker ready"
 // for each worker, then forwards until killed.
 //
@@ -25,6 +25,7 @@
 #include <zmq_addon.hpp>
 
 #include "bare_common.h"
+#include "bare_zap.h"
 #include "bench_program.h"
 
 namespace strata::bench::bare {
@@ -42,41 +43,6 @@ struct RequestIdHash {
     return std::hash<std::uint64_t>{}(low ^ (high * 0x9e3779b97f4a7c15ULL));
   }
 };
-
-// The binary CURVE keys of authorized_keys: one key per line, first word, Z85.
-std::unordered_set<std::string> loadAdmitted(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::unordered_set<std::string> keys;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string z85;
-    words >> z85;
-    if (z85.empty() || z85[0] == '#') continue;
-    std::array<std::uint8_t, kBinaryKeySize> binary{};
-    if (z85.size() != kZ85KeyLength || zmq_z85_decode(binary.data(), z85.c_str()) == nullptr) {
-      throw std::runtime_error(path + ": not a Z85 key: " + z85);
-    }
-    keys.emplace(reinterpret_cast<const char*>(binary.data()), binary.size());
-  }
-  return keys;
-}
-
-// Answers one ZAP request (RFC 27): 200 for a CURVE key in admitted, 400 for anything else.
-void answerZap(zmq::socket_t& zap, const std::unordered_set<std::string>& admitted) {
-  Message request;
-  if (!zmq::recv_multipart(zap, std::back_inserter(request), zmq::recv_flags::dontwait)) return;
-  if (request.size() < 6) return;  // not ZAP; libzmq sends nothing shorter
-  // [version][request id][domain][address][identity][mechanism][credentials...]
-  bool ok = request[5].to_string_view() == "CURVE" && request.size() > 6 &&
-            admitted.count(request[6].to_string()) > 0;
-  std::array<zmq::message_t, 6> reply{zmq::message_t(std::string_view("1.0")), std::move(request[1]),
-                                      zmq::message_t(std::string_view(ok ? "200" : "400")),
-                                      zmq::message_t(std::string_view(ok ? "OK" : "key not listed")),
-                                      zmq::message_t(), zmq::message_t()};
-  zmq::send_multipart(zap, reply);
-}
 
 class Forwarder {
  public:
@@ -148,10 +114,7 @@ int run(const ProgramArgs& args) {
   const auto admitted = loadAdmitted(args.required("--authorized-keys"));
   const auto keyBase = args.required("--key");
   zmq::context_t context(1);
-  // Bound before the CURVE sockets, so no handshake finds the domain without a handler.
-  zmq::socket_t zap(context, zmq::socket_type::rep);
-  zap.set(zmq::sockopt::linger, kLingerMs);
-  zap.bind(kZapEndpoint);
+  auto zap = bindZapHandler(context);
   zmq::socket_t frontend(context, zmq::socket_type::router);
   zmq::socket_t backend(context, zmq::socket_type::router);
   makeCurveServer(frontend, keyBase);

@@ -90,6 +90,15 @@ int programMain(const char* name, int argc, char** argv, std::initializer_list<s
   }
 }
 
+// The value at fraction q (0..1) of values, rounded to the nearest rank, as
+// strata::nodes::percentile does; 0 when there are none. Reorders values.
+inline std::uint64_t percentileOf(std::vector<std::uint64_t>& values, double q) {
+  if (values.empty()) return 0;
+  auto index = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
+  return values[index];
+}
+
 // What one client run measured. line() prints it in the format of `strata call --repeat`'s
 // summary, so the driver reads every client alike:
 //   requests=N ok=N errors=N req_per_s=R p50_us=P p99_us=P
@@ -100,15 +109,7 @@ struct LoadReport {
   double seconds = 0;
   std::vector<std::uint64_t> latenciesUs;  // of ok answers
 
-  // The value at fraction q (0..1) of the latencies, rounded to the nearest rank, as
-  // strata::nodes::percentile does; 0 when there are none.
-  std::uint64_t percentile(double q) {
-    if (latenciesUs.empty()) return 0;
-    auto index = static_cast<std::size_t>(q * static_cast<double>(latenciesUs.size() - 1) + 0.5);
-    std::nth_element(latenciesUs.begin(), latenciesUs.begin() + static_cast<std::ptrdiff_t>(index),
-                     latenciesUs.end());
-    return latenciesUs[index];
-  }
+  std::uint64_t percentile(double q) { return percentileOf(latenciesUs, q); }
 
   std::string line() {
     std::ostringstream out;

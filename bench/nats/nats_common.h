@@ -1,7 +1,8 @@
 #pragma once
 
-// What nats-client and nats-worker share: owners for libnats's handles and a connection
-// to one server, on plain TCP or, given a CA file, over TLS.
+// What the NATS programs (nats-client and nats-worker for e2e, nats-publisher and
+// nats-subscriber for events) share: owners for libnats's handles and a connection to
+// one server, on plain TCP or, given a CA file, over TLS.
 
 #include <memory>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 
 namespace strata::bench::nats {
 
+// The request/reply programs' service; the event programs take --subject.
 constexpr const char* kSubject = "echo";
 constexpr const char* kQueueGroup = "workers";
 

@@ -95,6 +95,7 @@ void Broker::run() {
     if (items[0].revents & ZMQ_POLLIN) receiveAll();
     core_->onTick(clock_.now());
     core_->flushJournal();
+    core_->flushEvents();
   }
   auto s = core_->stats();
   logger().information("broker stopped: " + std::to_string(s.requests) + " requests, " + std::to_string(s.replies) +

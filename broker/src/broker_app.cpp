@@ -1,8 +1,29 @@
 #include <strata/broker/broker_app.h>
 
 #include <strata/core/errors.h>
+#include <strata/core/subject.h>
 
 namespace strata::broker {
+
+EventSettings eventSettingsFrom(const core::Config& config) {
+  EventSettings e;
+  auto size = [&](const char* key, std::size_t fallback, std::size_t max) {
+    return static_cast<std::size_t>(config.getInt(key, static_cast<long long>(fallback), 1, static_cast<long long>(max)));
+  };
+  e.maxSubject = size("strata.events.max_subject", EventSettings::kDefaultMaxSubject, core::kMaxSubjectSize);
+  e.maxTokens = size("strata.events.max_tokens", EventSettings::kDefaultMaxTokens, core::kMaxSubjectTokens);
+  e.maxSubscriptions = size("strata.events.max_subscriptions", EventSettings::kDefaultMaxSubscriptions, 1'000'000);
+  e.queueEvents = size("strata.events.queue_events", EventSettings::kDefaultQueueEvents, 100'000'000);
+  e.queueBytes = size("strata.events.queue_bytes", EventSettings::kDefaultQueueBytes, std::size_t{1} << 40);
+  auto slow = config.getString("strata.events.slow", "drop");
+  if (slow == "disconnect") {
+    e.slow = EventSettings::SlowPolicy::kDisconnect;
+  } else if (slow != "drop") {
+    throw ConfigError("strata.events.slow must be drop or disconnect, not '" + slow + "'");
+  }
+  e.linger = config.getMillis("strata.events.linger_ms", EventSettings::kDefaultLinger);
+  return e;
+}
 
 BrokerOptions brokerOptionsFrom(const core::Config& config) {
   BrokerOptions options;
@@ -20,6 +41,26 @@ BrokerOptions brokerOptionsFrom(const core::Config& config) {
   if (config.has("strata.policy.default")) options.policy.setDefaultRules(config.getString("strata.policy.default"));
   for (const auto& service : config.keysUnder("strata.policy.")) {
     if (service != "default") options.policy.setServiceCallers(service, config.getString("strata.policy." + service));
+  }
+  options.settings.events = eventSettingsFrom(config);
+  for (core::Layer layer = core::kMinLayer; layer <= core::kMaxLayer; ++layer) {
+    auto n = std::to_string(layer);
+    if (config.has("strata.events.publish." + n)) {
+      options.policy.setPublishRights(layer, config.getString("strata.events.publish." + n));
+    }
+    if (config.has("strata.events.subscribe." + n)) {
+      options.policy.setSubscribeRights(layer, config.getString("strata.events.subscribe." + n));
+    }
+  }
+  for (const auto& key : config.keysUnder("strata.events.publish.")) {
+    if (key.size() != 1 || key[0] < '0' || key[0] > '4') {
+      throw ConfigError("strata.events.publish." + key + ": the key ends in a layer, 0 to 4");
+    }
+  }
+  for (const auto& key : config.keysUnder("strata.events.subscribe.")) {
+    if (key.size() != 1 || key[0] < '0' || key[0] > '4') {
+      throw ConfigError("strata.events.subscribe." + key + ": the key ends in a layer, 0 to 4");
+    }
   }
   options.settings.heartbeat = config.getMillis("strata.heartbeat_ms", BrokerSettings::kDefaultHeartbeat);
   options.settings.liveness =

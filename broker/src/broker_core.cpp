@@ -4,6 +4,7 @@
 
 #include <Poco/Logger.h>
 
+#include "event_hub.h"
 #include "pending_requests.h"
 #include "reserved_services.h"
 #include "service_table.h"
@@ -56,7 +57,9 @@ BrokerCore::BrokerCore(BrokerSettings settings, std::shared_ptr<const core::Auth
       policy_(std::move(policy)),
       outbox_(outbox),
       table_(std::make_unique<ServiceTable>()),
-      pending_(std::make_unique<PendingRequests>()) {}
+      pending_(std::make_unique<PendingRequests>()),
+      events_(std::make_unique<EventHub>(settings_.events, policy_,
+                                         [this](const PeerId& peer, FrameList& frames) { return send(peer, frames); })) {}
 
 BrokerCore::~BrokerCore() = default;
 
@@ -74,11 +77,20 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
     if (badInputLog_.allow("anonymous", now)) logger().warning("dropped a message from an unauthenticated peer");
     return;
   }
+  events_->onSeen(peer, now);
   // By role first, then by command: what a registered worker may send differs from what
-  // any other peer may.
+  // any other peer may (a worker's node may publish and subscribe too).
   if (Worker* worker = table_->worker(peer)) {
     worker->lastSeen = now;
-    if (!std::holds_alternative<codec::Request>(decoded_) && !std::holds_alternative<codec::Ready>(decoded_)) {
+    bool workerCommand = std::visit(
+        [](const auto& m) {
+          using T = std::decay_t<decltype(m)>;
+          return std::is_same_v<T, codec::Reply> || std::is_same_v<T, codec::Error> ||
+                 std::is_same_v<T, codec::Partial> || std::is_same_v<T, codec::Credit> ||
+                 std::is_same_v<T, codec::Heartbeat> || std::is_same_v<T, codec::Disconnect>;
+        },
+        decoded_);
+    if (workerCommand) {
       handleFromWorker(peer, frames, decoded_);
       return;
     }
@@ -113,6 +125,17 @@ void BrokerCore::handleFromPeer(const PeerId& peer, const core::Identity& who, F
           handleRequest(peer, who, frames, m, now);
         } else if constexpr (std::is_same_v<T, codec::Ready>) {
           handleReady(peer, who, m, now);
+        } else if constexpr (std::is_same_v<T, codec::Subscribe>) {
+          events_->onSubscribe(peer, who, m, now);
+        } else if constexpr (std::is_same_v<T, codec::Unsubscribe>) {
+          events_->onUnsubscribe(peer, who, m);
+        } else if constexpr (std::is_same_v<T, codec::Publish>) {
+          events_->onPublish(peer, who, m);
+        } else if constexpr (std::is_same_v<T, codec::Received>) {
+          events_->onReceived(peer, m);
+        } else if constexpr (std::is_same_v<T, codec::Accepted> || std::is_same_v<T, codec::Events>) {
+          // What only a broker sends: a peer that sends it is broken or hostile.
+          handleMalformed(peer, who.name, frames, codec::DecodeError::kUnknownCommand, now);
         } else if constexpr (std::is_same_v<T, codec::Disconnect>) {
           // Goodbye from a peer that is not registered: nothing to undo.
         } else {
@@ -284,8 +307,9 @@ void BrokerCore::sendToWorker(Worker& worker, Pending& p) {
   send(worker.peer, out_);
 }
 
-void BrokerCore::send(const PeerId& peer, FrameList& frames) {
-  if (outbox_.send(peer, frames) == SendResult::kFull) {
+SendResult BrokerCore::send(const PeerId& peer, FrameList& frames) {
+  auto result = outbox_.send(peer, frames);
+  if (result == SendResult::kFull) {
     // The peer reads slower than it is sent to. What was not sent is settled as if lost:
     // a request by its deadline, an answer by the client's retry.
     ++stats_.sendsFull;
@@ -294,6 +318,7 @@ void BrokerCore::send(const PeerId& peer, FrameList& frames) {
                        badInputLog_.suppressed("full:" + peer));
     }
   }
+  return result;
 }
 
 void BrokerCore::handleWorkerAnswer(const PeerId& peer, FrameList& frames, const MessageId& id, bool final) {
@@ -381,6 +406,7 @@ void BrokerCore::failQueued(Service& s) {
 
 void BrokerCore::onTick(TimePoint now) {
   now_ = now;
+  events_->onTick(now);
   takeOverIfDue(now);
   while (Pending* due = pending_->popDue(now)) {
     ++stats_.timeouts;
@@ -423,7 +449,7 @@ std::chrono::milliseconds BrokerCore::timeUntilNextTick(TimePoint now) const {
 }
 
 void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& request) {
-  auto answer = answerReserved(request, *table_, stats_, *pending_);
+  auto answer = answerReserved(request, *table_, stats_, *pending_, *events_);
   if (!answer.ok) {
     if (answer.noSuchService) ++stats_.unknownService;
     sendError(peer, request.id, answer.code, answer.text);
@@ -519,6 +545,8 @@ void BrokerCore::flushJournal() {
   }
   toAccept_.clear();
 }
+
+void BrokerCore::flushEvents() { events_->flush(); }
 
 std::vector<ServiceInfo> BrokerCore::services() const { return table_->infos(); }
 

@@ -1,5 +1,7 @@
 #include "reserved_services.h"
 
+#include <Poco/UTF8String.h>
+
 namespace strata::broker {
 
 namespace {
@@ -21,6 +23,35 @@ std::string jsonNumbers(std::initializer_list<std::pair<const char*, std::uint64
   return out + "}";
 }
 
+// Subjects may hold any UTF-8 and quotes: escaped for JSON.
+std::string jsonText(std::string_view text) { return "\"" + Poco::UTF8::escape(std::string(text), true) + "\""; }
+
+std::string subjectsJson(const EventHub& events) {
+  const auto& s = events.stats();
+  std::string body = "{\"patterns\":[";
+  bool first = true;
+  for (const auto& info : events.patterns()) {
+    if (!first) body += ",";
+    first = false;
+    body += "{\"pattern\":" + jsonText(info.pattern) + ",\"subscribers\":" + std::to_string(info.subscribers) + "}";
+  }
+  body += "],\"subscribers\":[";
+  first = true;
+  for (const auto& [key, sub] : events.sessions()) {
+    if (!first) body += ",";
+    first = false;
+    body += "{\"name\":" + jsonString(sub->name) + ",\"layer\":" + std::to_string(sub->layer) +
+            ",\"connected\":" + (sub->peer.empty() ? "false" : "true") +
+            ",\"subscriptions\":" + std::to_string(sub->patterns.size()) + ",\"queued\":" +
+            std::to_string(sub->queue.size()) + ",\"delivered\":" + std::to_string(sub->delivered) +
+            ",\"dropped\":" + std::to_string(sub->dropped) + "}";
+  }
+  return body + "],\"published\":" + std::to_string(s.published) + ",\"refused\":" + std::to_string(s.refused) +
+         ",\"delivered\":" + std::to_string(s.delivered) + ",\"dropped\":" + std::to_string(s.dropped) +
+         ",\"subscriptions_refused\":" + std::to_string(s.subscriptionsRefused) +
+         ",\"disconnected_slow\":" + std::to_string(s.disconnectedSlow) + "}";
+}
+
 ReservedAnswer reply(std::string body) { return {true, std::move(body), {}, {}}; }
 
 ReservedAnswer unknown(std::string text, bool noSuchService = false) {
@@ -30,7 +61,8 @@ ReservedAnswer unknown(std::string text, bool noSuchService = false) {
 }  // namespace
 
 ReservedAnswer answerReserved(const codec::Request& request, const ServiceTable& services, const BrokerStats& s,
-                              const PendingRequests& pending) {
+                              const PendingRequests& pending, const EventHub& events) {
+  if (request.service == codec::kSubjectsService) return reply(subjectsJson(events));
   if (request.service == codec::kServicesService) {
     std::string body = "{\"services\":[";
     bool first = true;

@@ -8,6 +8,7 @@
 #include <strata/broker/broker_core.h>
 #include <strata/codecs/wire_codec.h>
 
+#include "event_hub.h"
 #include "pending_requests.h"
 #include "service_table.h"
 
@@ -25,6 +26,6 @@ struct ReservedAnswer {
 // The answer to request, a call of a strata.* service, from the broker's tables as they
 // stand. Changes nothing.
 ReservedAnswer answerReserved(const codecs::Request& request, const ServiceTable& services, const BrokerStats& stats,
-                              const PendingRequests& pending);
+                              const PendingRequests& pending, const EventHub& events);
 
 }  // namespace strata::broker

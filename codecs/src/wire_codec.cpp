@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <strata/core/subject.h>
+
 namespace strata::codecs {
 
 namespace {
@@ -59,7 +61,18 @@ class Reader {
     out = readU32(b);
     return true;
   }
-  // A field preceded by its length, as a u8 or as a u32.
+  bool u64(std::uint64_t& out) {
+    std::uint32_t high = 0;
+    std::uint32_t low = 0;
+    if (!u32(high) || !u32(low)) return false;
+    out = (static_cast<std::uint64_t>(high) << 32) | low;
+    return true;
+  }
+  // A field preceded by its length, as a u8, a u16 or a u32.
+  bool mediumField(std::string_view& out) {
+    std::uint16_t size = 0;
+    return u16(size) && take(size, out);
+  }
   bool shortField(std::string_view& out) {
     std::uint8_t size = 0;
     return u8(size) && take(size, out);
@@ -97,6 +110,31 @@ class Writer {
     u16(static_cast<std::uint16_t>(v >> 16));
     u16(static_cast<std::uint16_t>(v & 0xFFFF));
   }
+  void u64(std::uint64_t v) {
+    u32(static_cast<std::uint32_t>(v >> 32));
+    u32(static_cast<std::uint32_t>(v & 0xFFFFFFFFu));
+  }
+  void shortField(std::string_view b) {
+    u8(static_cast<std::uint8_t>(b.size()));
+    bytes(b);
+  }
+  void mediumField(std::string_view b) {
+    u16(static_cast<std::uint16_t>(b.size()));
+    bytes(b);
+  }
+  void longField(std::string_view b) {
+    u32(static_cast<std::uint32_t>(b.size()));
+    bytes(b);
+  }
+  void caller(const Caller& c) {
+    if (c.name.empty()) {
+      u8(0);
+      return;
+    }
+    u8(static_cast<std::uint8_t>(1 + c.name.size()));
+    u8(c.layer);
+    bytes(c.name);
+  }
   void header(Command command) {
     u8(kSignature0);
     u8(kSignature1);
@@ -132,8 +170,9 @@ DecodeError decodeId(Reader& in, core::MessageId& id) {
 }
 
 // A headers block: repeated [u8 key length >= 1][key][u16 BE value length][value].
-DecodeError decodeHeaderBlock(std::string_view block, std::vector<Header>& out) {
-  out.clear();
+// onHeader(key, value) sees each header in turn.
+template <typename OnHeader>
+DecodeError walkHeaderBlock(std::string_view block, OnHeader&& onHeader) {
   std::size_t pos = 0;
   while (pos < block.size()) {
     std::size_t keyLength = static_cast<std::uint8_t>(block[pos]);
@@ -147,10 +186,24 @@ DecodeError decodeHeaderBlock(std::string_view block, std::vector<Header>& out) 
     std::size_t valueLength = readU16(block.substr(pos, 2));
     pos += 2;
     if (valueLength > block.size() - pos) return DecodeError::kBadHeaders;
-    out.push_back({key, block.substr(pos, valueLength)});
+    onHeader(key, block.substr(pos, valueLength));
     pos += valueLength;
   }
   return DecodeError::kNone;
+}
+
+DecodeError decodeHeaderBlock(std::string_view block, std::vector<Header>& out) {
+  out.clear();
+  return walkHeaderBlock(block, [&](std::string_view key, std::string_view value) { out.push_back({key, value}); });
+}
+
+// A headers block kept as it is (PUBLISH, EVENTS), checked but not taken apart.
+DecodeError decodeHeaderField(Reader& in, std::string_view& block) {
+  std::uint32_t size = 0;
+  if (!in.u32(size)) return DecodeError::kTruncated;
+  if (size > kMaxHeadersSize) return DecodeError::kBadHeaders;
+  if (!in.take(size, block)) return DecodeError::kTruncated;
+  return walkHeaderBlock(block, [](std::string_view, std::string_view) {});
 }
 
 DecodeError decodeHeaders(Reader& in, std::vector<Header>& out) {
@@ -253,6 +306,83 @@ DecodeError decodeDisconnect(Reader& in, Disconnect& r) {
   return r.reason.size() > kMaxErrorText ? DecodeError::kBadText : DecodeError::kNone;
 }
 
+DecodeError decodeSession(Reader& in, std::uint64_t& session) {
+  if (!in.u64(session)) return DecodeError::kTruncated;
+  return session == 0 ? DecodeError::kBadSession : DecodeError::kNone;
+}
+
+DecodeError decodeEventId(Reader& in, core::MessageId& id) {
+  if (auto e = decodeId(in, id); e != DecodeError::kNone) return e;
+  return eventSession(id) == 0 || eventSequence(id) == 0 ? DecodeError::kBadId : DecodeError::kNone;
+}
+
+// SUBSCRIBE and UNSUBSCRIBE: id, session, then patterns, each a u16 length and its bytes.
+template <typename T>
+DecodeError decodeSubscription(Reader& in, T& r, bool mayBeEmpty) {
+  if (auto e = decodeId(in, r.id); e != DecodeError::kNone) return e;
+  if (auto e = decodeSession(in, r.session); e != DecodeError::kNone) return e;
+  r.patterns.clear();
+  while (!in.empty()) {
+    if (r.patterns.size() == kMaxPatternsPerMessage) return DecodeError::kBadCount;
+    std::string_view pattern;
+    if (!in.mediumField(pattern)) return DecodeError::kTruncated;
+    if (!core::isValidPattern(pattern)) return DecodeError::kBadPattern;
+    r.patterns.push_back(pattern);
+  }
+  return r.patterns.empty() && !mayBeEmpty ? DecodeError::kBadCount : DecodeError::kNone;
+}
+
+DecodeError decodeSubject(Reader& in, std::string_view& subject) {
+  if (!in.mediumField(subject)) return DecodeError::kTruncated;
+  return core::isValidSubject(subject) ? DecodeError::kNone : DecodeError::kBadSubject;
+}
+
+DecodeError decodePublish(Reader& in, Publish& r) {
+  if (auto e = decodeEventId(in, r.id); e != DecodeError::kNone) return e;
+  if (auto e = decodeSubject(in, r.subject); e != DecodeError::kNone) return e;
+  if (auto e = decodeHeaderField(in, r.headerBlock); e != DecodeError::kNone) return e;
+  r.body = in.rest();
+  return DecodeError::kNone;
+}
+
+DecodeError decodeAccepted(Reader& in, Accepted& r) {
+  if (auto e = decodeSession(in, r.session); e != DecodeError::kNone) return e;
+  r.ranges.clear();
+  while (!in.empty()) {
+    if (r.ranges.size() == kMaxAcceptedRanges) return DecodeError::kBadCount;
+    SequenceRange range;
+    if (!in.u64(range.first) || !in.u64(range.last)) return DecodeError::kTruncated;
+    if (range.first == 0 || range.first > range.last) return DecodeError::kBadRange;
+    r.ranges.push_back(range);
+  }
+  return r.ranges.empty() ? DecodeError::kBadCount : DecodeError::kNone;
+}
+
+DecodeError decodeEvents(Reader& in, Events& r) {
+  std::uint32_t count = 0;
+  if (!in.u64(r.batch) || !in.u64(r.dropped) || !in.u32(count)) return DecodeError::kTruncated;
+  if (r.batch == 0) return DecodeError::kBadRange;
+  if (count == 0 || count > kMaxEventsPerBatch) return DecodeError::kBadCount;
+  r.events.clear();
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Event& event = r.events.emplace_back();
+    if (auto e = decodeEventId(in, event.id); e != DecodeError::kNone) return e;
+    if (auto e = decodeCaller(in, event.publisher); e != DecodeError::kNone) return e;
+    if (event.publisher.name.empty()) return DecodeError::kBadCaller;
+    if (auto e = decodeSubject(in, event.subject); e != DecodeError::kNone) return e;
+    if (auto e = decodeHeaderField(in, event.headerBlock); e != DecodeError::kNone) return e;
+    if (!in.longField(event.body)) return DecodeError::kTruncated;
+  }
+  return in.empty() ? DecodeError::kNone : DecodeError::kTrailingBytes;
+}
+
+DecodeError decodeReceived(Reader& in, Received& r) {
+  if (auto e = decodeSession(in, r.session); e != DecodeError::kNone) return e;
+  if (!in.u64(r.batch)) return DecodeError::kTruncated;
+  if (r.batch == 0) return DecodeError::kBadRange;
+  return in.empty() ? DecodeError::kNone : DecodeError::kTrailingBytes;
+}
+
 // The alternative T of message, reusing it (and the capacity of its vectors) when
 // message already holds a T.
 template <typename T>
@@ -322,6 +452,11 @@ std::string_view decodeErrorName(DecodeError error) {
     case DecodeError::kBadText: return "bad text";
     case DecodeError::kBadSettings: return "bad worker settings";
     case DecodeError::kBadCredit: return "bad credit";
+    case DecodeError::kBadSession: return "bad session";
+    case DecodeError::kBadSubject: return "bad subject";
+    case DecodeError::kBadPattern: return "bad subject pattern";
+    case DecodeError::kBadRange: return "bad sequence range";
+    case DecodeError::kBadCount: return "bad count";
   }
   return "unknown";
 }
@@ -384,6 +519,12 @@ DecodeError decodeInto(Frames frames, Message& message) {
       reuse<Heartbeat>(message);
       return in.empty() ? DecodeError::kNone : DecodeError::kTrailingBytes;
     case Command::kDisconnect: return decodeDisconnect(in, reuse<Disconnect>(message));
+    case Command::kSubscribe: return decodeSubscription(in, reuse<Subscribe>(message), false);
+    case Command::kUnsubscribe: return decodeSubscription(in, reuse<Unsubscribe>(message), true);
+    case Command::kPublish: return decodePublish(in, reuse<Publish>(message));
+    case Command::kAccepted: return decodeAccepted(in, reuse<Accepted>(message));
+    case Command::kEvents: return decodeEvents(in, reuse<Events>(message));
+    case Command::kReceived: return decodeReceived(in, reuse<Received>(message));
   }
   return DecodeError::kUnknownCommand;
 }
@@ -413,15 +554,8 @@ void writeEnvelope(const Request& r, char* out) {
   w.u8(inlined ? kFlagInlineBody : 0);
   w.bytes(r.id.bytes());
   w.u32(r.timeoutMs);
-  if (r.caller.name.empty()) {
-    w.u8(0);
-  } else {
-    w.u8(static_cast<std::uint8_t>(1 + r.caller.name.size()));
-    w.u8(r.caller.layer);
-    w.bytes(r.caller.name);
-  }
-  w.u8(static_cast<std::uint8_t>(r.service.size()));
-  w.bytes(r.service);
+  w.caller(r.caller);
+  w.shortField(r.service);
   w.headers(r.headers);
   if (inlined) w.bytes(r.body.front());
 }
@@ -442,9 +576,57 @@ std::string encodeHeaders(const std::vector<Header>& headers) {
   return out.substr(4);
 }
 
+DecodeError parseHeaderBlock(std::string_view block, std::vector<Header>& out) {
+  if (block.size() > kMaxHeadersSize) return DecodeError::kBadHeaders;
+  return decodeHeaderBlock(block, out);
+}
+
+core::MessageId eventId(std::uint64_t session, std::uint64_t sequence) {
+  std::array<std::uint8_t, kIdSize> bytes{};
+  Writer w(reinterpret_cast<char*>(bytes.data()));
+  w.u64(session);
+  w.u64(sequence);
+  return core::MessageId(bytes);
+}
+
 namespace {
 
-// The one frame of a command without a body: ERROR, READY, CREDIT, HEARTBEAT, DISCONNECT.
+std::uint64_t readU64(std::string_view eight) {
+  return (static_cast<std::uint64_t>(readU32(eight.substr(0, 4))) << 32) | readU32(eight.substr(4, 4));
+}
+
+std::size_t callerSize(const Caller& c) { return 1 + (c.name.empty() ? 0 : 1 + c.name.size()); }
+
+}  // namespace
+
+std::uint64_t eventSession(const core::MessageId& id) { return readU64(id.bytes().substr(0, kEventSessionSize)); }
+
+std::uint64_t eventSequence(const core::MessageId& id) { return readU64(id.bytes().substr(kEventSessionSize)); }
+
+std::size_t eventRecordSize(const Event& e) {
+  return kIdSize + callerSize(e.publisher) + 2 + e.subject.size() + 4 + e.headerBlock.size() + 4 + e.body.size();
+}
+
+void writeEventRecord(const Event& e, char* out) {
+  Writer w(out);
+  w.bytes(e.id.bytes());
+  w.caller(e.publisher);
+  w.mediumField(e.subject);
+  w.longField(e.headerBlock);
+  w.longField(e.body);
+}
+
+void writeEventsHeader(std::uint64_t batch, std::uint64_t dropped, std::uint32_t count, char* out) {
+  Writer w(out);
+  w.header(Command::kEvents);
+  w.u64(batch);
+  w.u64(dropped);
+  w.u32(count);
+}
+
+namespace {
+
+// The one frame of a command without body frames: all but REQUEST, PARTIAL and REPLY.
 struct SingleFrameEncoder {
   std::string operator()(const Error& r) const {
     std::string out = envelopeOf(Command::kError, kIdSize + 2 + r.text.size());
@@ -476,6 +658,58 @@ struct SingleFrameEncoder {
   std::string operator()(const Disconnect& r) const {
     std::string out = envelopeOf(Command::kDisconnect, r.reason.size());
     Writer(out.data() + kHeaderSize).bytes(r.reason);
+    return out;
+  }
+  std::string operator()(const Subscribe& r) const { return subscription(Command::kSubscribe, r); }
+  std::string operator()(const Unsubscribe& r) const { return subscription(Command::kUnsubscribe, r); }
+  std::string operator()(const Publish& r) const {
+    std::string out =
+        envelopeOf(Command::kPublish, kIdSize + 2 + r.subject.size() + 4 + r.headerBlock.size() + r.body.size());
+    Writer w(out.data() + kHeaderSize);
+    w.bytes(r.id.bytes());
+    w.mediumField(r.subject);
+    w.longField(r.headerBlock);
+    w.bytes(r.body);
+    return out;
+  }
+  std::string operator()(const Accepted& r) const {
+    std::string out = envelopeOf(Command::kAccepted, 8 + 16 * r.ranges.size());
+    Writer w(out.data() + kHeaderSize);
+    w.u64(r.session);
+    for (const auto& range : r.ranges) {
+      w.u64(range.first);
+      w.u64(range.last);
+    }
+    return out;
+  }
+  std::string operator()(const Events& r) const {
+    std::size_t size = kEventsHeaderSize;
+    for (const auto& e : r.events) size += eventRecordSize(e);
+    std::string out(size, '\0');
+    writeEventsHeader(r.batch, r.dropped, static_cast<std::uint32_t>(r.events.size()), out.data());
+    char* at = out.data() + kEventsHeaderSize;
+    for (const auto& e : r.events) {
+      writeEventRecord(e, at);
+      at += eventRecordSize(e);
+    }
+    return out;
+  }
+  std::string operator()(const Received& r) const {
+    std::string out = envelopeOf(Command::kReceived, 16);
+    Writer w(out.data() + kHeaderSize);
+    w.u64(r.session);
+    w.u64(r.batch);
+    return out;
+  }
+  template <typename T>
+  static std::string subscription(Command command, const T& r) {
+    std::size_t size = kIdSize + 8;
+    for (auto p : r.patterns) size += 2 + p.size();
+    std::string out = envelopeOf(command, size);
+    Writer w(out.data() + kHeaderSize);
+    w.bytes(r.id.bytes());
+    w.u64(r.session);
+    for (auto p : r.patterns) w.mediumField(p);
     return out;
   }
   // Commands with a body are encoded by encodeInto itself.

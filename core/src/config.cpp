@@ -80,6 +80,17 @@ const std::vector<KeySpec>& brokerKeys() {
       {"strata.broker.name", "this broker's name in logs and the shared journal (default: broker)"},
       {"strata.policy.default", "layer rules, e.g. 4:2;3:1,0;2:1,0;1:0"},
       {"strata.policy.", "caller layers one service accepts, e.g. strata.policy.echo=4,2", true},
+      {"strata.events.publish.", "subject patterns a layer may publish on, or none (default: layers 0-3 any, 4 none)",
+       true, "<layer>"},
+      {"strata.events.subscribe.", "subject patterns a layer may subscribe to, or none (default: any)", true,
+       "<layer>"},
+      {"strata.events.max_subject", "longest subject or pattern, bytes (default 256, at most 1024)"},
+      {"strata.events.max_tokens", "most tokens in a subject or pattern (default 16, at most 64)"},
+      {"strata.events.max_subscriptions", "subscriptions one subscriber may hold (default 1000)"},
+      {"strata.events.queue_events", "events queued for one subscriber before the oldest are dropped (default 10000)"},
+      {"strata.events.queue_bytes", "bytes queued for one subscriber before the oldest are dropped (default 8 MiB)"},
+      {"strata.events.slow", "what a full subscriber queue does: drop (the oldest, counted) or disconnect"},
+      {"strata.events.linger_ms", "how long a silent subscriber's session and queue are kept (default 30000)"},
   });
   return keys;
 }

@@ -2,6 +2,7 @@
 
 #include <strata/core/config.h>
 #include <strata/core/errors.h>
+#include <strata/core/subject.h>
 
 namespace strata::core {
 
@@ -16,10 +17,54 @@ Layer parseLayer(std::string_view text, std::string_view context) {
 }
 
 constexpr std::string_view kReservedPrefix = "strata.";
+constexpr std::string_view kNoRights = "none";
+constexpr std::string_view kAnySubject = ">";
+
+std::vector<std::string> parseRights(Layer layer, std::string_view patterns, const char* what) {
+  if (layer < kMinLayer || layer > kMaxLayer) throw ConfigError("event rights: layer must be 0 to 4");
+  std::vector<std::string> out;
+  for (const auto& pattern : splitList(patterns)) {
+    if (pattern == kNoRights) continue;
+    if (const char* problem = subjectProblem(pattern, SubjectKind::kPattern)) {
+      throw ConfigError(std::string(what) + " rights of layer " + std::to_string(layer) + ": '" + pattern +
+                        "' is no subject pattern: " + problem);
+    }
+    out.push_back(pattern);
+  }
+  return out;
+}
 
 }  // namespace
 
-LayerPolicy::LayerPolicy() { setDefaultRules("4:2;3:1,0;2:1,0;1:0"); }
+LayerPolicy::LayerPolicy() {
+  setDefaultRules("4:2;3:1,0;2:1,0;1:0");
+  for (Layer layer = kMinLayer; layer <= kMaxLayer; ++layer) {
+    if (layer != kMaxLayer) publish_[layer] = {std::string(kAnySubject)};
+    subscribe_[layer] = {std::string(kAnySubject)};
+  }
+}
+
+void LayerPolicy::setPublishRights(Layer layer, std::string_view patterns) {
+  publish_[layer] = parseRights(layer, patterns, "publish");
+}
+
+void LayerPolicy::setSubscribeRights(Layer layer, std::string_view patterns) {
+  subscribe_[layer] = parseRights(layer, patterns, "subscribe");
+}
+
+bool LayerPolicy::mayPublish(Layer publisher, std::string_view subject) const {
+  if (publisher < kMinLayer || publisher > kMaxLayer) return false;
+  for (const auto& allowed : publish_[publisher])
+    if (subjectMatches(allowed, subject)) return true;
+  return false;
+}
+
+bool LayerPolicy::maySubscribe(Layer subscriber, std::string_view pattern) const {
+  if (subscriber < kMinLayer || subscriber > kMaxLayer) return false;
+  for (const auto& allowed : subscribe_[subscriber])
+    if (patternCovers(allowed, pattern)) return true;
+  return false;
+}
 
 void LayerPolicy::setDefaultRules(std::string_view rules) {
   std::array<std::set<Layer>, kMaxLayer + 1> targets;

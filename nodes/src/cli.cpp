@@ -20,18 +20,11 @@
 #include <strata/nodes/client.h>
 #include <strata/nodes/node_config.h>
 
+#include "cli_events.h"
+
 namespace strata::nodes {
 
-namespace {
-
-constexpr int kExitCallFailed = 1;
-using codecs::kWorkerHeader;
-
-struct CommonOptions {
-  std::string configFile;
-  std::vector<std::string> defines;
-  std::string logLevel = "warning";
-};
+namespace cli {
 
 core::Config loadClientConfig(const CommonOptions& common) {
   auto config = core::Config::load(common.configFile, common.defines);
@@ -54,22 +47,38 @@ int exitCodeFor(ErrorCode code) {
     case ErrorCode::kMalformed: return static_cast<int>(ExitCode::kDataError);
     case ErrorCode::kInternal: return static_cast<int>(ExitCode::kSoftware);
   }
-  return kExitCallFailed;
+  return kExitFailed;
 }
 
-std::string describe(const Response& r) {
-  return std::string(codecs::errorCodeName(r.errorCode)) + " (" + std::to_string(static_cast<int>(r.errorCode)) +
-         "): " + r.errorText;
-}
-
-std::vector<std::pair<std::string, std::string>> parseHeaders(const std::vector<std::string>& texts) {
-  std::vector<std::pair<std::string, std::string>> out;
+Headers parseHeaders(const std::vector<std::string>& texts) {
+  Headers out;
   for (const auto& text : texts) {
     auto eq = text.find('=');
     if (eq == std::string::npos || eq == 0) throw ConfigError("--header takes key=value, not '" + text + "'");
     out.emplace_back(text.substr(0, eq), text.substr(eq + 1));
   }
   return out;
+}
+
+void addCommonOptions(CLI::App& app, CommonOptions& common) {
+  app.add_option("-c,--config", common.configFile, "configuration file (.properties, .ini or .json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("-D,--define", common.defines, "set a configuration key: key=value (repeatable)")
+      ->allow_extra_args(false);
+}
+
+}  // namespace cli
+
+namespace {
+
+using namespace cli;
+using codecs::kWorkerHeader;
+constexpr int kExitCallFailed = kExitFailed;
+
+std::string describe(const Response& r) {
+  return std::string(codecs::errorCodeName(r.errorCode)) + " (" + std::to_string(static_cast<int>(r.errorCode)) +
+         "): " + r.errorText;
 }
 
 int runKeygen(const std::string& path, bool force) {
@@ -163,14 +172,6 @@ int runServices(const CommonOptions& common, bool json, long long timeoutMs) {
               << s->getValue<int>("in_flight") << "\n";
   }
   return 0;
-}
-
-void addCommonOptions(CLI::App& app, CommonOptions& common) {
-  app.add_option("-c,--config", common.configFile, "configuration file (.properties, .ini or .json)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  app.add_option("-D,--define", common.defines, "set a configuration key: key=value (repeatable)")
-      ->allow_extra_args(false);
 }
 
 }  // namespace
@@ -295,6 +296,13 @@ int runCli(int argc, char** argv) {
   services->add_flag("--json", json, "print the broker's JSON answer");
   services->add_option("-t,--timeout", servicesTimeout, "deadline in ms")->check(CLI::Range(1LL, 86'400'000LL));
 
+  CommonOptions publishCommon;
+  PublishOptions publish;
+  auto* publishCmd = addPublishCommand(app, publishCommon, publish);
+  CommonOptions subscribeCommon;
+  SubscribeOptions subscribe;
+  auto* subscribeCmd = addSubscribeCommand(app, subscribeCommon, subscribe);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -308,6 +316,8 @@ int runCli(int argc, char** argv) {
       return runCall(common, call);
     }
     if (*services) return runServices(servicesCommon, json, servicesTimeout);
+    if (*publishCmd) return runPublish(publishCommon, publish);
+    if (*subscribeCmd) return runSubscribe(subscribeCommon, subscribe);
   } catch (const Error& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return static_cast<int>(e.exitCode());

@@ -1,7 +1,9 @@
 #include <strata/nodes/client.h>
 
 #include <deque>
+#include <map>
 #include <queue>
+#include <random>
 #include <unordered_map>
 
 #include <Poco/Logger.h>
@@ -9,8 +11,11 @@
 
 #include <strata/core/errors.h>
 #include <strata/core/socket_setup.h>
+#include <strata/core/subject.h>
 #include <strata/nodes/call_table.h>
 #include <strata/nodes/endpoint_pool.h>
+#include <strata/nodes/event_dedup.h>
+#include <strata/nodes/publish_table.h>
 
 #include "frames.h"
 
@@ -32,17 +37,41 @@ constexpr int kMonitorEvents = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDS
 
 std::atomic<std::uint64_t> monitorSequence{0};
 
+std::optional<std::string> validateHeaders(const Headers& headers);
+
 // A request the client can tell is bad before sending: answered locally, never sent.
 std::optional<std::string> validate(const OutgoingRequest& request) {
   if (!codec::isValidServiceName(request.service)) {
     return "service name '" + request.service + "' is not 1 to 255 letters, digits, '.', '-' or '_'";
   }
-  for (const auto& [k, v] : request.headers) {
+  return validateHeaders(request.headers);
+}
+
+std::optional<std::string> validateHeaders(const Headers& headers) {
+  for (const auto& [k, v] : headers) {
     if (k.empty() || k.size() > kMaxHeaderKey || v.size() > kMaxHeaderValue) {
       return "header '" + k + "' is too long or empty";
     }
   }
   return std::nullopt;
+}
+
+// A random nonzero number for a publisher or subscriber session.
+std::uint64_t newSession() {
+  std::random_device random;
+  std::uint64_t session = 0;
+  while (session == 0) session = (static_cast<std::uint64_t>(random()) << 32) ^ random();
+  return session;
+}
+
+ExitCode exitCodeFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kForbidden: return ExitCode::kNoPermission;
+    case ErrorCode::kTooLarge:
+    case ErrorCode::kMalformed: return ExitCode::kDataError;
+    case ErrorCode::kTimeout: return ExitCode::kTempFail;
+    default: return ExitCode::kUnavailable;
+  }
 }
 
 }  // namespace
@@ -67,6 +96,28 @@ struct Client::State {
     std::string refusal;   // why, for the callers
   };
 
+  // A subscription of this client: its patterns and handlers.
+  struct Local {
+    std::vector<std::string> patterns;
+    EventHandler onEvent;
+    LostHandler onLost;
+  };
+  // A SUBSCRIBE waiting for its first answer.
+  struct Subscribing {
+    std::uint64_t number = 0;
+    std::shared_ptr<std::promise<std::optional<std::pair<ErrorCode, std::string>>>> answered;
+  };
+  struct PublishJob {
+    OutgoingEvent event;
+    PublishHandler onDone;
+  };
+  // What each broker told this subscriber: how much it dropped, how many batches since
+  // the last RECEIVED.
+  struct LinkEvents {
+    std::uint64_t dropped = 0;
+    std::size_t unconfirmed = 0;
+  };
+
   State(const ClientOptions& o) : options(o) {}
 
   const ClientOptions& options;
@@ -88,6 +139,24 @@ struct Client::State {
   std::vector<Call> localBatch;
 
   std::unordered_map<MessageId, TimePoint, core::MessageIdHash> pings;  // our own, by when sent
+
+  // Events. The publisher's and the subscriber's sessions are drawn once per client.
+  std::optional<PublishTable> publishes;
+  PublishTable::Actions publishActions;
+  std::vector<PublishJob> submittedEvents;  // guarded by mutex
+  std::vector<PublishJob> eventBatch;
+  std::vector<PublishJob> localEvents;  // made by callbacks on the loop thread
+  std::vector<std::function<void()>> tasks;  // guarded by mutex: subscribe and cancel
+  std::vector<std::function<void()>> taskBatch;
+  std::uint64_t subscriberSession = newSession();
+  std::map<std::uint64_t, Local> subscriptions;
+  std::map<std::string, int, std::less<>> patternUses;  // patterns held on the brokers
+  std::unordered_map<MessageId, Subscribing, core::MessageIdHash> subscribing;
+  std::vector<LinkEvents> linkEvents;
+  EventDedup dedup;
+  Event arrived;  // reused for each event handed to the application
+  std::vector<codec::Header> eventHeaders;
+  std::vector<std::string> one{1};  // a one-frame message to send
   detail::FrameList frames;
   std::vector<std::string_view> views;
   codec::Message decoded;
@@ -97,6 +166,16 @@ struct Client::State {
 
   void run();
   void submit(Call&& call, TimePoint now);
+  void publish(PublishJob&& job, TimePoint now);
+  void carryOutPublishes();
+  void onEvents(std::size_t link, const codec::Events& events);
+  // SUBSCRIBE of patterns (every pattern held, when empty) to link; tracked when the
+  // answer is waited for.
+  void sendSubscribe(std::size_t link, const std::vector<std::string>& patterns, const MessageId& id);
+  void addSubscription(std::uint64_t number, Local wanted,
+                       std::shared_ptr<std::promise<std::optional<std::pair<ErrorCode, std::string>>>> answered);
+  void dropSubscription(std::uint64_t number);
+  void answerSubscribing(const MessageId& id, std::optional<std::pair<ErrorCode, std::string>> refusal);
   void submitQueued();
   void receive(std::size_t link);
   void readMonitor(std::size_t link);
@@ -135,6 +214,8 @@ Client::Client(ClientOptions options) : options_(std::move(options)), state_(std
     s.links.push_back(std::move(link));
   }
   s.pool.emplace(s.links.size(), options_.pingInterval, options_.liveness, s.clock.now());
+  s.publishes.emplace(newSession(), PublishTable::Settings{});
+  s.linkEvents.resize(s.links.size());
   s.calls.emplace(*s.pool, CallTable::Settings{options_.attemptTimeout, options_.retryBackoff});
   thread_ = std::thread([this] { state_->run(); });
 }
@@ -186,6 +267,235 @@ Response Client::call(const std::string& service, std::string body, std::chrono:
   return call(std::move(request));
 }
 
+void Client::publishAsync(OutgoingEvent event, PublishHandler onDone) {
+  if (event.timeout.count() <= 0) event.timeout = options_.defaultTimeout;
+  State& s = *state_;
+  if (std::this_thread::get_id() == s.loopThread.load()) {
+    s.localEvents.push_back({std::move(event), std::move(onDone)});
+    return;
+  }
+  {
+    std::lock_guard lock(s.mutex);
+    s.submittedEvents.push_back({std::move(event), std::move(onDone)});
+  }
+  s.wakeup.signal();
+}
+
+std::future<PublishResult> Client::publishFuture(OutgoingEvent event) {
+  auto promise = std::make_shared<std::promise<PublishResult>>();
+  auto future = promise->get_future();
+  publishAsync(std::move(event), [promise](PublishResult&& r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+PublishResult Client::publish(OutgoingEvent event) {
+  STRATA_ASSERT(std::this_thread::get_id() != state_->loopThread);
+  return publishFuture(std::move(event)).get();
+}
+
+PublishResult Client::publish(const std::string& subject, std::string body) {
+  return publish(OutgoingEvent{subject, std::move(body), {}, {}});
+}
+
+Client::Subscription Client::subscribe(std::vector<std::string> patterns, EventHandler onEvent, LostHandler onLost) {
+  State& s = *state_;
+  STRATA_ASSERT(std::this_thread::get_id() != s.loopThread);
+  if (patterns.empty()) throw SubscribeError("subscribe: no pattern given", ExitCode::kUsage);
+  if (patterns.size() > codec::kMaxPatternsPerMessage) {
+    throw SubscribeError("subscribe: at most " + std::to_string(codec::kMaxPatternsPerMessage) + " patterns at once",
+                         ExitCode::kUsage);
+  }
+  for (const auto& p : patterns) {
+    if (const char* problem = core::subjectProblem(p, core::SubjectKind::kPattern)) {
+      throw SubscribeError("'" + p + "' is no subject pattern: " + problem, ExitCode::kDataError);
+    }
+  }
+  static std::atomic<std::uint64_t> numbers{0};
+  std::uint64_t number = ++numbers;
+  auto answered = std::make_shared<std::promise<std::optional<std::pair<ErrorCode, std::string>>>>();
+  auto future = answered->get_future();
+  auto wanted = std::make_shared<State::Local>(State::Local{std::move(patterns), std::move(onEvent), std::move(onLost)});
+  {
+    std::lock_guard lock(s.mutex);
+    s.tasks.push_back([&s, number, wanted, answered] { s.addSubscription(number, std::move(*wanted), answered); });
+  }
+  s.wakeup.signal();
+  if (future.wait_for(options_.defaultTimeout) != std::future_status::ready) {
+    unsubscribe(number);
+    throw SubscribeError("no broker confirmed the subscription within " +
+                             std::to_string(options_.defaultTimeout.count()) + " ms",
+                         ExitCode::kUnavailable);
+  }
+  if (auto refusal = future.get()) {
+    unsubscribe(number);
+    throw SubscribeError(refusal->second, exitCodeFor(refusal->first));
+  }
+  return Subscription(this, number);
+}
+
+void Client::unsubscribe(std::uint64_t number) {
+  State& s = *state_;
+  {
+    std::lock_guard lock(s.mutex);
+    s.tasks.push_back([&s, number] { s.dropSubscription(number); });
+  }
+  s.wakeup.signal();
+}
+
+Client::Subscription::Subscription(Subscription&& other) noexcept
+    : client_(std::exchange(other.client_, nullptr)), number_(other.number_) {}
+
+Client::Subscription& Client::Subscription::operator=(Subscription&& other) noexcept {
+  if (this != &other) {
+    cancel();
+    client_ = std::exchange(other.client_, nullptr);
+    number_ = other.number_;
+  }
+  return *this;
+}
+
+Client::Subscription::~Subscription() { cancel(); }
+
+void Client::Subscription::cancel() {
+  if (auto* client = std::exchange(client_, nullptr)) client->unsubscribe(number_);
+}
+
+void Client::State::publish(PublishJob&& job, TimePoint now) {
+  auto fail = [&](ErrorCode code, std::string text) {
+    publishActions.done.push_back({std::move(job.onDone), {MessageId{}, false, code, std::move(text)}});
+  };
+  if (stopping) return fail(ErrorCode::kUnavailable, "the client is shutting down");
+  if (const char* problem = core::subjectProblem(job.event.subject, core::SubjectKind::kSubject)) {
+    return fail(ErrorCode::kMalformed, "'" + job.event.subject + "' is no subject: " + problem);
+  }
+  if (auto problem = validateHeaders(job.event.headers)) return fail(ErrorCode::kMalformed, *problem);
+  if (auto refusal = allRefused()) return fail(ErrorCode::kUnavailable, *refusal);
+  auto id = publishes->nextId();
+  detail::assignViews(wire.headers, job.event.headers);
+  auto encodedEvent =
+      codec::encode(codec::Publish{id, job.event.subject, codec::encodeHeaders(wire.headers), job.event.body});
+  // To every broker: any one of them may die with the event, and each subscriber holds
+  // its subscriptions on all of them. A broker that is down gets it when it is back.
+  for (std::size_t i = 0; i < links.size(); ++i) sendTo(i, encodedEvent);
+  publishes->submit(id, std::move(encodedEvent.front()), std::move(job.onDone), job.event.timeout, now);
+}
+
+void Client::State::carryOutPublishes() {
+  for (const auto* frame : publishActions.resend) {
+    one.front() = *frame;
+    for (std::size_t i = 0; i < links.size(); ++i) sendTo(i, one);
+  }
+  publishActions.resend.clear();
+  auto done = std::move(publishActions.done);
+  publishActions.done.clear();
+  for (auto& d : done) {
+    try {
+      if (d.handler) d.handler(std::move(d.result));
+    } catch (const std::exception& e) {
+      logger().error("a publish callback threw: %s", std::string(e.what()));
+    }
+  }
+}
+
+void Client::State::sendSubscribe(std::size_t link, const std::vector<std::string>& patterns, const MessageId& id) {
+  std::vector<std::string_view> wanted;
+  if (patterns.empty()) {
+    for (const auto& [pattern, uses] : patternUses) wanted.push_back(pattern);
+  } else {
+    wanted.assign(patterns.begin(), patterns.end());
+  }
+  // A SUBSCRIBE holds at most kMaxPatternsPerMessage patterns: a long list goes in parts.
+  for (std::size_t at = 0; at < wanted.size(); at += codec::kMaxPatternsPerMessage) {
+    auto end = std::min(wanted.size(), at + codec::kMaxPatternsPerMessage);
+    codec::Subscribe m{at == 0 ? id : MessageId::generate(), subscriberSession,
+                       std::vector<std::string_view>(wanted.begin() + static_cast<std::ptrdiff_t>(at),
+                                                     wanted.begin() + static_cast<std::ptrdiff_t>(end))};
+    sendTo(link, codec::encode(m));
+  }
+}
+
+void Client::State::addSubscription(
+    std::uint64_t number, Local wanted,
+    std::shared_ptr<std::promise<std::optional<std::pair<ErrorCode, std::string>>>> answered) {
+  if (auto refusal = allRefused()) {
+    answered->set_value(std::make_pair(ErrorCode::kUnavailable, *refusal));
+    return;
+  }
+  auto id = MessageId::generate();
+  for (const auto& p : wanted.patterns) ++patternUses[p];
+  subscribing[id] = Subscribing{number, answered};
+  for (std::size_t i = 0; i < links.size(); ++i) sendSubscribe(i, wanted.patterns, id);
+  subscriptions.emplace(number, std::move(wanted));
+}
+
+void Client::State::dropSubscription(std::uint64_t number) {
+  auto it = subscriptions.find(number);
+  if (it == subscriptions.end()) return;
+  std::vector<std::string_view> unused;
+  std::vector<std::string> kept;
+  for (const auto& p : it->second.patterns) {
+    auto use = patternUses.find(p);
+    if (use != patternUses.end() && --use->second == 0) {
+      kept.push_back(p);
+      patternUses.erase(use);
+    }
+  }
+  subscriptions.erase(it);
+  if (kept.empty()) return;
+  unused.assign(kept.begin(), kept.end());
+  // No pattern at all would end the session: send what is no longer used, or, when the
+  // client holds no subscription any more, end it.
+  codec::Unsubscribe m{MessageId::generate(), subscriberSession,
+                       subscriptions.empty() ? std::vector<std::string_view>{} : unused};
+  auto goodbye = codec::encode(m);
+  for (std::size_t i = 0; i < links.size(); ++i) sendTo(i, goodbye);
+}
+
+void Client::State::answerSubscribing(const MessageId& id, std::optional<std::pair<ErrorCode, std::string>> refusal) {
+  auto it = subscribing.find(id);
+  if (it == subscribing.end()) return;
+  // The first answer settles it: the brokers of a pool share one policy, so one that
+  // refuses speaks for all, and one that confirms means events flow.
+  it->second.answered->set_value(std::move(refusal));
+  subscribing.erase(it);
+}
+
+void Client::State::onEvents(std::size_t link, const codec::Events& m) {
+  auto& seen = linkEvents[link];
+  if (m.dropped > seen.dropped) {
+    auto lost = m.dropped - seen.dropped;
+    std::string why = links[link].endpoint + " dropped " + std::to_string(lost) +
+                      " event(s) for this subscriber: its queue there was full";
+    logger().warning("%s", why);
+    for (auto& [number, sub] : subscriptions)
+      if (sub.onLost) sub.onLost(lost, why);
+  }
+  seen.dropped = m.dropped;  // a broker that restarted counts from 0 again
+  for (const auto& e : m.events) {
+    if (!dedup.firstSight(e.id)) continue;
+    arrived.id = e.id;
+    arrived.subject.assign(e.subject);
+    arrived.publisher = core::Identity{std::string(e.publisher.name), e.publisher.layer};
+    codec::parseHeaderBlock(e.headerBlock, eventHeaders);
+    detail::assignHeaders(arrived.headers, eventHeaders);
+    arrived.body.assign(e.body);
+    for (auto& [number, sub] : subscriptions) {
+      bool wanted = std::any_of(sub.patterns.begin(), sub.patterns.end(),
+                                [&](const std::string& p) { return core::subjectMatches(p, arrived.subject); });
+      if (!wanted) continue;
+      try {
+        sub.onEvent(arrived);
+      } catch (const std::exception& ex) {
+        logger().error("an event handler threw: %s", std::string(ex.what()));
+      }
+    }
+  }
+  if (++seen.unconfirmed >= codec::kEventWindow / 2) {
+    seen.unconfirmed = 0;
+    sendTo(link, codec::encode(codec::Received{subscriberSession, m.batch}));
+  }
+}
+
 void Client::State::sendTo(std::size_t i, const std::vector<std::string>& out) {
   // A full or closed pipe is not an error here: the deadline or the endpoint's death
   // settles the request.
@@ -199,7 +509,8 @@ void Client::State::sendTo(std::size_t i, const std::vector<std::string>& out) {
 void Client::State::carryOut() {
   // Callbacks may call again; their calls are submitted once they return, and what those
   // produce is carried out in turn, in a loop rather than by recursion.
-  while (!actions.sends.empty() || !actions.done.empty() || !local.empty()) {
+  while (!actions.sends.empty() || !actions.done.empty() || !local.empty() || !localEvents.empty() ||
+         !publishActions.done.empty() || !publishActions.resend.empty()) {
     for (const auto& send : actions.sends) sendTo(send.link, *send.frames);
     actions.sends.clear();
     // Swapped, not moved: both lists keep their capacity from one step to the next.
@@ -212,6 +523,13 @@ void Client::State::carryOut() {
       for (auto& call : localBatch) submit(std::move(call), now);
       localBatch.clear();
     }
+    if (!localEvents.empty()) {
+      eventBatch.swap(localEvents);
+      auto now = clock.now();
+      for (auto& job : eventBatch) publish(std::move(job), now);
+      eventBatch.clear();
+    }
+    carryOutPublishes();
   }
   resent.store(calls->resent(), std::memory_order_relaxed);
 }
@@ -251,10 +569,16 @@ void Client::State::submitQueued() {
   {
     std::lock_guard lock(mutex);
     batch.swap(submitted);
+    eventBatch.swap(submittedEvents);
+    taskBatch.swap(tasks);
   }
+  for (auto& task : taskBatch) task();
+  taskBatch.clear();
   auto now = clock.now();
   for (auto& call : batch) submit(std::move(call), now);
   batch.clear();
+  for (auto& job : eventBatch) publish(std::move(job), now);
+  eventBatch.clear();
   carryOut();
 }
 
@@ -276,8 +600,16 @@ void Client::State::receive(std::size_t link) {
       logger().warning("dropped a malformed reply: %s", std::string(codec::decodeErrorName(fault)));
       continue;
     }
-    if (auto* reply = std::get_if<codec::Reply>(&decoded)) {
+    if (auto* events = std::get_if<codec::Events>(&decoded)) {
+      onEvents(link, *events);
+    } else if (auto* accepted = std::get_if<codec::Accepted>(&decoded)) {
+      publishes->onAccepted(*accepted, publishActions);
+    } else if (auto* reply = std::get_if<codec::Reply>(&decoded)) {
       if (pings.erase(reply->id) > 0) continue;
+      if (subscribing.contains(reply->id)) {
+        answerSubscribing(reply->id, std::nullopt);
+        continue;
+      }
       Response r;
       r.id = reply->id;
       r.ok = true;
@@ -286,6 +618,14 @@ void Client::State::receive(std::size_t link) {
       calls->onReply(reply->id, std::move(r), actions);
     } else if (auto* error = std::get_if<codec::Error>(&decoded)) {
       if (pings.erase(error->id) > 0) continue;  // a worker in direct mode has no strata.ping
+      if (subscribing.contains(error->id)) {
+        answerSubscribing(error->id, std::make_pair(error->code, std::string(error->text)));
+        continue;
+      }
+      if (publishes->onError(error->id, error->code, error->text, publishActions)) {
+        carryOut();
+        continue;
+      }
       calls->onError(link, error->id, error->code, error->text, actions);
     } else if (auto* partial = std::get_if<codec::Partial>(&decoded)) {
       if (const auto* handler = calls->partialHandler(partial->id)) {
@@ -293,6 +633,15 @@ void Client::State::receive(std::size_t link) {
       }
     } else if (auto* bye = std::get_if<codec::Disconnect>(&decoded)) {
       logger().warning("the server asked this client to disconnect: %s", std::string(bye->reason));
+      if (!patternUses.empty()) {
+        // A broker that sent this subscriber away has ended its session there: say so,
+        // and subscribe afresh, so that it gets what is published from now on.
+        std::string why = links[link].endpoint + " ended this subscriber's session: " + std::string(bye->reason);
+        for (auto& [number, sub] : subscriptions)
+          if (sub.onLost) sub.onLost(0, why);
+        linkEvents[link] = {};
+        sendSubscribe(link, {}, MessageId::generate());
+      }
     }
     carryOut();
   }
@@ -308,6 +657,9 @@ void Client::State::readMonitor(std::size_t i) {
   auto& link = links[i];
   if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
     link.refused = false;  // the key may have been authorized since
+    // A new connection: to a broker that restarted, or the first. Either way it gets
+    // every subscription again (a broker that still holds them takes the copy as a no-op).
+    if (!patternUses.empty()) sendSubscribe(i, {}, MessageId::generate());
     return;
   }
   std::string why = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
@@ -330,6 +682,7 @@ void Client::State::readMonitor(std::size_t i) {
 void Client::State::onTimers() {
   auto now = clock.now();
   calls->tick(now, actions);
+  publishes->tick(now, publishActions);
   auto tick = pool->onTick(now);
   for (auto i : tick.died) {
     logger().warning("%s stopped answering; its requests go to another endpoint", links[i].endpoint);
@@ -350,7 +703,7 @@ void Client::State::run() {
   loopThread = std::this_thread::get_id();
   while (!stopping) {
     auto now = clock.now();
-    auto due = std::min(pool->nextDue(), calls->nextDue());
+    auto due = std::min({pool->nextDue(), calls->nextDue(), publishes->nextDue()});
     auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1),
                          std::chrono::milliseconds(0));
     items.clear();
@@ -371,6 +724,16 @@ void Client::State::run() {
   stopping = true;
   submitQueued();
   calls->failAll(ErrorCode::kUnavailable, "the client is shutting down", actions);
+  publishes->failAll(ErrorCode::kUnavailable, "the client is shutting down", publishActions);
+  for (auto& [id, waiting] : subscribing) {
+    waiting.answered->set_value(std::make_pair(ErrorCode::kUnavailable, std::string("the client is shutting down")));
+  }
+  subscribing.clear();
+  if (!patternUses.empty()) {
+    // Ends the session on every broker now rather than after its linger.
+    auto bye = codec::encode(codec::Unsubscribe{MessageId::generate(), subscriberSession, {}});
+    for (std::size_t i = 0; i < links.size(); ++i) sendTo(i, bye);
+  }
   carryOut();
   for (auto& link : links) zmq_socket_monitor(link.socket.handle(), nullptr, 0);
 }

@@ -64,6 +64,32 @@ constexpr std::size_t kErrorId = 1;
 constexpr std::size_t kErrorCode = 2;
 constexpr std::size_t kErrorText = 3;
 
+// SUBSCRIBE, UNSUBSCRIBE, PUBLISH, ACCEPTED, EVENTS, RECEIVED.
+constexpr std::size_t kSubscriptionId = 1;
+constexpr std::size_t kSession = 2;  // SUBSCRIBE and UNSUBSCRIBE; ACCEPTED and RECEIVED have it at 1
+constexpr std::size_t kPattern = 3;
+constexpr std::size_t kPublishId = 1;
+constexpr std::size_t kPublishSubject = 2;
+constexpr std::size_t kPublishHeaders = 3;
+constexpr std::size_t kBatch = 1;
+constexpr std::size_t kEventCount = 3;
+constexpr std::size_t kEventId = 4;
+constexpr std::size_t kEventPublisher = 5;
+constexpr std::size_t kEventSubject = 6;
+constexpr std::size_t kEventHeaders = 7;
+constexpr std::size_t kEventBody = 8;
+
+std::string u64(std::uint64_t value) { return encodeU32(static_cast<std::uint32_t>(value >> 32)) + encodeU32(static_cast<std::uint32_t>(value)); }
+std::string mediumField(const std::string& content) { return u16(static_cast<std::uint16_t>(content.size())) + content; }
+// A subject of count tokens: "a.a.a...".
+std::string tokens(std::size_t count) {
+  std::string out = "a";
+  for (std::size_t i = 1; i < count; ++i) out += ".a";
+  return out;
+}
+// An event id: session 1, sequence 2.
+const std::string kEventIdBytes = u64(1) + u64(2);
+
 // Valid messages to break. Each decodes cleanly (ValidBaseMessagesDecode checks that).
 Parts request() {
   return {{header(0x01), "\x01"s, kId, encodeU32(1000), shortField("\x02" "web"s), shortField("echo"),
@@ -81,6 +107,16 @@ Parts ready() { return {{header(0x05), encodeU32(5), encodeU32(1000), shortField
 Parts credit() { return {{header(0x06), encodeU32(5)}, {}}; }
 Parts heartbeat() { return {{header(0x07)}, {}}; }
 Parts disconnect() { return {{header(0x08), "bye"}, {}}; }
+Parts subscribe() { return {{header(0x09), kId, u64(7), mediumField("orders.>")}, {}}; }
+Parts unsubscribe() { return {{header(0x0a), kId, u64(7), mediumField("orders.>")}, {}}; }
+Parts publish() { return {{header(0x0b), kEventIdBytes, mediumField("orders.eu"), longField(""), "body"}, {}}; }
+Parts accepted() { return {{header(0x0c), u64(7), u64(1), u64(3)}, {}}; }
+Parts events() {
+  return {{header(0x0d), u64(1), u64(0), encodeU32(1), kEventIdBytes, shortField("\x01" "store"s),
+           mediumField("orders.eu"), longField(""), longField("body")},
+          {}};
+}
+Parts received() { return {{header(0x0e), u64(7), u64(1)}, {}}; }
 
 Parts with(Parts parts, std::size_t index, std::string field) {
   parts.fields.at(index) = std::move(field);
@@ -105,6 +141,20 @@ Parts requestHeaders(std::string block) { return with(request(), kRequestHeaders
 Parts requestCaller(std::string caller) { return with(request(), kCaller, shortField(caller)); }
 Parts readySettings(std::uint32_t creditValue, std::uint32_t heartbeatMs) {
   return with(with(ready(), 1, encodeU32(creditValue)), 2, encodeU32(heartbeatMs));
+}
+
+Parts subscribeWithPatterns(std::size_t count) {
+  Parts parts = withoutFields(subscribe());
+  for (std::size_t i = 0; i < count; ++i) parts.fields.push_back(mediumField("p" + std::to_string(i)));
+  return parts;
+}
+Parts acceptedWithRanges(std::size_t count) {
+  Parts parts = withoutFields(accepted(), 2);
+  for (std::size_t i = 0; i < count; ++i) {
+    parts.fields.push_back(u64(2 * i + 1));
+    parts.fields.push_back(u64(2 * i + 1));
+  }
+  return parts;
 }
 
 Parts readyWithServices(std::size_t count) {
@@ -152,7 +202,7 @@ std::vector<MalformedCase> malformedCases() {
       {"VersionOne", {{"ST\x01\x07"s}, {}}, E::kBadVersion},
       {"VersionThree", {{"ST\x03\x07"s}, {}}, E::kBadVersion},
       {"CommandZero", {{"ST\x02\x00"s}, {}}, E::kUnknownCommand},
-      {"CommandAfterLast", {{"ST\x02\x09"s}, {}}, E::kUnknownCommand},
+      {"CommandAfterLast", {{"ST\x02\x0f"s}, {}}, E::kUnknownCommand},
       {"CommandFF", {{"ST\x02\xff"s}, {}}, E::kUnknownCommand},
 
       // Envelopes cut short, at each field.
@@ -260,6 +310,69 @@ std::vector<MalformedCase> malformedCases() {
 
       // DISCONNECT.
       {"DisconnectReasonOver1024", with(disconnect(), 1, std::string(kMaxErrorText + 1, 'r')), E::kBadText},
+
+      // SUBSCRIBE and UNSUBSCRIBE.
+      {"SubscribeCutInSession", cut(subscribe(), 4 + 16 + 3), E::kTruncated},
+      {"SubscribePatternLengthPastEnd", with(subscribe(), kPattern, u16(40) + "orders"), E::kTruncated},
+      {"SubscribeIdZero", with(subscribe(), kSubscriptionId, std::string(16, '\0')), E::kBadId},
+      {"SubscribeSessionZero", with(subscribe(), kSession, u64(0)), E::kBadSession},
+      {"SubscribeWithoutPattern", withoutFields(subscribe()), E::kBadCount},
+      {"SubscribeWithTooManyPatterns", subscribeWithPatterns(kMaxPatternsPerMessage + 1), E::kBadCount},
+      {"SubscribeEmptyPattern", with(subscribe(), kPattern, mediumField("")), E::kBadPattern},
+      {"SubscribePatternWithEmptyToken", with(subscribe(), kPattern, mediumField("orders..eu")), E::kBadPattern},
+      {"SubscribePatternWithSpace", with(subscribe(), kPattern, mediumField("orders eu")), E::kBadPattern},
+      {"SubscribePatternWithNul", with(subscribe(), kPattern, mediumField("orders\0"s)), E::kBadPattern},
+      {"SubscribeTailWildcardNotLast", with(subscribe(), kPattern, mediumField("orders.>.eu")), E::kBadPattern},
+      {"SubscribeWildcardInsideToken", with(subscribe(), kPattern, mediumField("ord*rs")), E::kBadPattern},
+      {"SubscribePatternOver1024", with(subscribe(), kPattern, mediumField(std::string(1025, 'p'))), E::kBadPattern},
+      {"SubscribePatternOf65Tokens", with(subscribe(), kPattern, mediumField(tokens(65))), E::kBadPattern},
+      {"SubscribeWithExtraFrame", plusFrame(subscribe()), E::kExtraFrame},
+      {"UnsubscribeSessionZero", with(unsubscribe(), kSession, u64(0)), E::kBadSession},
+      {"UnsubscribeBadPattern", with(unsubscribe(), kPattern, mediumField("a..b")), E::kBadPattern},
+
+      // PUBLISH.
+      {"PublishCutInId", cut(publish(), 4 + 9), E::kTruncated},
+      {"PublishCutInSubject", cut(publish(), 4 + 16 + 3), E::kTruncated},
+      {"PublishWithoutHeaders", withoutFields(publish(), 2), E::kTruncated},
+      {"PublishIdZero", with(publish(), kPublishId, std::string(16, '\0')), E::kBadId},
+      {"PublishSessionZero", with(publish(), kPublishId, u64(0) + u64(2)), E::kBadId},
+      {"PublishSequenceZero", with(publish(), kPublishId, u64(1) + u64(0)), E::kBadId},
+      {"PublishEmptySubject", with(publish(), kPublishSubject, mediumField("")), E::kBadSubject},
+      {"PublishSubjectWithWildcard", with(publish(), kPublishSubject, mediumField("orders.*")), E::kBadSubject},
+      {"PublishSubjectWithTailWildcard", with(publish(), kPublishSubject, mediumField("orders.>")), E::kBadSubject},
+      {"PublishSubjectWithControl", with(publish(), kPublishSubject, mediumField("orders\n")), E::kBadSubject},
+      {"PublishSubjectOver1024", with(publish(), kPublishSubject, mediumField(std::string(1025, 's'))), E::kBadSubject},
+      {"PublishHeadersTruncated", with(publish(), kPublishHeaders, longField("\x01" "k"s)), E::kBadHeaders},
+      {"PublishHeadersOver64KiB", with(publish(), kPublishHeaders, longField(headerBlockOfSize(kMaxHeadersSize + 1))), E::kBadHeaders},
+      {"PublishWithExtraFrame", plusFrame(publish()), E::kExtraFrame},
+
+      // ACCEPTED.
+      {"AcceptedSessionZero", with(accepted(), 1, u64(0)), E::kBadSession},
+      {"AcceptedWithoutRange", withoutFields(accepted(), 2), E::kBadCount},
+      {"AcceptedHalfARange", withoutFields(accepted()), E::kTruncated},
+      {"AcceptedRangeFromZero", with(accepted(), 2, u64(0)), E::kBadRange},
+      {"AcceptedRangeBackwards", with(accepted(), 2, u64(4)), E::kBadRange},
+      {"AcceptedWithTooManyRanges", acceptedWithRanges(kMaxAcceptedRanges + 1), E::kBadCount},
+
+      // EVENTS.
+      {"EventsBatchZero", with(events(), kBatch, u64(0)), E::kBadRange},
+      {"EventsCountZero", with(events(), kEventCount, encodeU32(0)), E::kBadCount},
+      {"EventsCountOverTheLimit", with(events(), kEventCount, encodeU32(kMaxEventsPerBatch + 1)), E::kBadCount},
+      {"EventsCountAboveTheEventsThere", with(events(), kEventCount, encodeU32(2)), E::kTruncated},
+      {"EventsCountBelowTheEventsThere", plusField(plusField(plusField(plusField(plusField(events(), kEventIdBytes), shortField("\x01" "store"s)), mediumField("a")), longField("")), longField("")), E::kTrailingBytes},
+      {"EventsIdSequenceZero", with(events(), kEventId, u64(1) + u64(0)), E::kBadId},
+      {"EventsWithoutPublisher", with(events(), kEventPublisher, shortField("")), E::kBadCaller},
+      {"EventsPublisherLayerFive", with(events(), kEventPublisher, shortField("\x05" "store"s)), E::kBadCaller},
+      {"EventsSubjectWithWildcard", with(events(), kEventSubject, mediumField("a.*")), E::kBadSubject},
+      {"EventsHeadersTruncated", with(events(), kEventHeaders, longField("\x03" "k"s)), E::kBadHeaders},
+      {"EventsBodyLengthPastEnd", with(events(), kEventBody, encodeU32(9) + "body"), E::kTruncated},
+      {"EventsWithExtraFrame", plusFrame(events()), E::kExtraFrame},
+
+      // RECEIVED.
+      {"ReceivedSessionZero", with(received(), 1, u64(0)), E::kBadSession},
+      {"ReceivedBatchZero", with(received(), 2, u64(0)), E::kBadRange},
+      {"ReceivedWithoutBatch", withoutFields(received()), E::kTruncated},
+      {"ReceivedWithTrailingByte", plusField(received(), "x"), E::kTrailingBytes},
   };
 }
 
@@ -281,7 +394,8 @@ INSTANTIATE_TEST_SUITE_P(WireCodec, MalformedInput, ::testing::ValuesIn(malforme
 // could pass because of an unrelated fault.
 TEST(WireCodec, ValidBaseMessagesDecode) {
   for (const auto& parts : {request(), requestWithBodyFrames(), partial(), reply(), error(), ready(), credit(),
-                            heartbeat(), disconnect()}) {
+                            heartbeat(), disconnect(), subscribe(), unsubscribe(), publish(), accepted(), events(),
+                            received()}) {
     auto frames = wire(parts);
     DecodeResult result = decodeOwned(frames);
     EXPECT_TRUE(result.ok()) << "command " << static_cast<int>(frames[0][3]) << ": "
@@ -328,6 +442,20 @@ std::vector<BoundaryCase> boundaryCases() {
       {"CreditMax", with(credit(), 1, encodeU32(kMaxCredit))},
       {"DisconnectReasonOf1024", with(disconnect(), 1, std::string(kMaxErrorText, 'r'))},
       {"DisconnectReasonEmpty", with(disconnect(), 1, "")},
+      {"SubscribeWith256Patterns", subscribeWithPatterns(kMaxPatternsPerMessage)},
+      {"SubscribePatternOf1024Bytes", with(subscribe(), kPattern, mediumField(std::string(1024, 'p')))},
+      {"SubscribePatternOf64Tokens", with(subscribe(), kPattern, mediumField(tokens(64)))},
+      {"SubscribePatternOfStarAndTail", with(subscribe(), kPattern, mediumField("*.>"))},
+      {"SubscribePatternTailAlone", with(subscribe(), kPattern, mediumField(">"))},
+      {"SubscribePatternOfUtf8", with(subscribe(), kPattern, mediumField("caf\xc3\xa9.*"s))},
+      {"UnsubscribeAllOfNoPattern", withoutFields(unsubscribe())},
+      {"PublishSubjectOf1024Bytes", with(publish(), kPublishSubject, mediumField(std::string(1024, 's')))},
+      {"PublishEmptyBody", withoutFields(publish())},
+      {"PublishHeadersOfExactly64KiB", with(publish(), kPublishHeaders, longField(headerBlockOfSize(kMaxHeadersSize)))},
+      {"AcceptedRangeOfOne", with(accepted(), 3, u64(1))},
+      {"AcceptedWith256Ranges", acceptedWithRanges(kMaxAcceptedRanges)},
+      {"EventsEmptyBody", with(events(), kEventBody, longField(""))},
+      {"EventsDroppedAllOnes", with(events(), 2, u64(~0ull))},
   };
 }
 

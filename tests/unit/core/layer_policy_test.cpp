@@ -148,4 +148,49 @@ TEST(LayerPolicy, BadServiceCallersKeepPreviousOverride) {
 }
 
 }  // namespace
+TEST(LayerPolicy, ByDefaultLayersZeroToThreePublishAnywhereAndFrontEndsNowhere) {
+  LayerPolicy policy;
+  for (Layer layer = 0; layer <= 3; ++layer) EXPECT_TRUE(policy.mayPublish(layer, "orders.eu")) << layer;
+  EXPECT_FALSE(policy.mayPublish(4, "orders.eu"));
+}
+
+TEST(LayerPolicy, ByDefaultEveryLayerMaySubscribeToAnything) {
+  LayerPolicy policy;
+  for (Layer layer = 0; layer <= 4; ++layer) EXPECT_TRUE(policy.maySubscribe(layer, ">")) << layer;
+}
+
+TEST(LayerPolicy, PublishRightsAreSubjectPatterns) {
+  LayerPolicy policy;
+  policy.setPublishRights(1, "store.>, audit.*");
+  EXPECT_TRUE(policy.mayPublish(1, "store.orders.changed"));
+  EXPECT_TRUE(policy.mayPublish(1, "audit.login"));
+  EXPECT_FALSE(policy.mayPublish(1, "audit.login.failed"));
+  EXPECT_FALSE(policy.mayPublish(1, "orders.eu"));
+  EXPECT_TRUE(policy.mayPublish(2, "orders.eu"));  // other layers keep their defaults
+}
+
+TEST(LayerPolicy, ASubscriptionMustLieInsideARight) {
+  LayerPolicy policy;
+  policy.setSubscribeRights(4, "store.public.>");
+  EXPECT_TRUE(policy.maySubscribe(4, "store.public.orders"));
+  EXPECT_TRUE(policy.maySubscribe(4, "store.public.*"));
+  EXPECT_FALSE(policy.maySubscribe(4, "store.*"));  // would reach store.private
+  EXPECT_FALSE(policy.maySubscribe(4, ">"));
+}
+
+TEST(LayerPolicy, NoneTakesEveryRightAway) {
+  LayerPolicy policy;
+  policy.setPublishRights(2, "none");
+  policy.setSubscribeRights(2, "none");
+  EXPECT_FALSE(policy.mayPublish(2, "a"));
+  EXPECT_FALSE(policy.maySubscribe(2, "a"));
+}
+
+TEST(LayerPolicy, RefusesRightsThatAreNoPatterns) {
+  LayerPolicy policy;
+  EXPECT_THROW(policy.setPublishRights(1, "store..x"), ConfigError);
+  EXPECT_THROW(policy.setSubscribeRights(1, "a.>.b"), ConfigError);
+  EXPECT_THROW(policy.setPublishRights(5, ">"), ConfigError);
+}
+
 }  // namespace strata::core

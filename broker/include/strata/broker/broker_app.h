@@ -10,6 +10,8 @@ namespace strata::broker {
 
 // Reads a broker's configuration into BrokerOptions. Throws ConfigError or KeyError.
 BrokerOptions brokerOptionsFrom(const core::Config& config);
+// The strata.events.* limits; throws ConfigError for a value out of range.
+EventSettings eventSettingsFrom(const core::Config& config);
 
 // The strata-broker daemon.
 class BrokerApp : public core::DaemonApplication {

@@ -38,6 +38,29 @@ class Outbox {
   virtual SendResult send(const PeerId& peer, FrameList& frames) = 0;
 };
 
+// Publish/subscribe limits (strata.events.*, docs/configuration.md).
+struct EventSettings {
+  static constexpr std::size_t kDefaultMaxSubject = 256;
+  static constexpr std::size_t kDefaultMaxTokens = 16;
+  static constexpr std::size_t kDefaultMaxSubscriptions = 1000;
+  static constexpr std::size_t kDefaultQueueEvents = 10'000;
+  static constexpr std::size_t kDefaultQueueBytes = 8 * 1024 * 1024;
+  static constexpr std::chrono::milliseconds kDefaultLinger{30'000};
+  enum class SlowPolicy { kDrop, kDisconnect };
+
+  std::size_t maxSubject = kDefaultMaxSubject;  // bytes of a subject or pattern
+  std::size_t maxTokens = kDefaultMaxTokens;
+  std::size_t maxSubscriptions = kDefaultMaxSubscriptions;  // patterns per subscriber
+  // Each subscriber's queue in the broker; past either bound the oldest events are
+  // dropped and counted (kDrop) or the subscriber is sent away (kDisconnect).
+  std::size_t queueEvents = kDefaultQueueEvents;
+  std::size_t queueBytes = kDefaultQueueBytes;
+  SlowPolicy slow = SlowPolicy::kDrop;
+  // How long a subscriber's session (its subscriptions and queue) outlives its last
+  // message, so that one that reconnects, or was paused, finds it again.
+  std::chrono::milliseconds linger = kDefaultLinger;
+};
+
 struct BrokerSettings {
   static constexpr std::chrono::milliseconds kDefaultHeartbeat{1000};
   static constexpr int kDefaultLiveness = 3;
@@ -46,6 +69,7 @@ struct BrokerSettings {
   std::chrono::milliseconds heartbeat = kDefaultHeartbeat;
   int liveness = kDefaultLiveness;         // missed heartbeats before a worker is dead
   std::size_t queueMax = kDefaultQueueMax;  // waiting requests per service
+  EventSettings events;
 };
 
 struct BrokerStats {
@@ -74,6 +98,7 @@ struct ServiceInfo {
 };
 
 class ServiceTable;
+class EventHub;
 class PendingRequests;
 struct Service;
 struct Worker;
@@ -109,10 +134,14 @@ class BrokerCore {
   // Commits the journal writes of the messages handled since the last call, then sends
   // their acknowledgements. The loop calls it once per batch: one disk sync per batch.
   void flushJournal();
+  // Sends the event batches and publish acknowledgements of the messages handled since
+  // the last call. The loop calls it once per batch of messages, like flushJournal.
+  void flushEvents();
 
   const BrokerStats& stats() const { return stats_; }
   std::vector<ServiceInfo> services() const;
   std::size_t workerCount() const;
+  const EventHub& events() const { return *events_; }
 
  private:
   // Decoded messages, by the sender's role first: a registered worker's answers, credit
@@ -141,7 +170,7 @@ class BrokerCore {
   std::size_t adopt(std::vector<JournalEntry> entries, core::TimePoint now);  // queues journaled requests
   void takeOverIfDue(core::TimePoint now);
 
-  void send(const PeerId& peer, FrameList& frames);
+  SendResult send(const PeerId& peer, FrameList& frames);
   void sendError(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string_view text);
   void sendDisconnect(const PeerId& peer, std::string_view reason);
   void sendEncoded(const PeerId& peer, const codecs::Message& message);
@@ -164,6 +193,7 @@ class BrokerCore {
 
   std::unique_ptr<ServiceTable> table_;
   std::unique_ptr<PendingRequests> pending_;
+  std::unique_ptr<EventHub> events_;
 };
 
 }  // namespace strata::broker

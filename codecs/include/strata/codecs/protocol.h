@@ -27,6 +27,12 @@ enum class Command : std::uint8_t {
   kCredit = 0x06,
   kHeartbeat = 0x07,
   kDisconnect = 0x08,
+  kSubscribe = 0x09,
+  kUnsubscribe = 0x0A,
+  kPublish = 0x0B,
+  kAccepted = 0x0C,
+  kEvents = 0x0D,
+  kReceived = 0x0E,
 };
 
 // Bounds on fields, checked by the decoder.
@@ -37,6 +43,16 @@ inline constexpr std::size_t kMaxErrorText = 1024;
 inline constexpr std::size_t kMaxServicesPerReady = 256;
 inline constexpr std::uint32_t kMaxTimeoutMs = 24u * 3600u * 1000u;
 inline constexpr std::uint32_t kMaxCredit = 1'000'000;
+inline constexpr std::size_t kMaxPatternsPerMessage = 256;  // SUBSCRIBE, UNSUBSCRIBE
+inline constexpr std::size_t kMaxAcceptedRanges = 256;
+inline constexpr std::size_t kMaxEventsPerBatch = 65'536;
+// Flow control of EVENTS: a broker has at most kEventWindow batches unconfirmed at a
+// subscriber, and a subscriber confirms (RECEIVED) at least every kEventWindow / 2
+// batches, so a paused subscriber holds at most this many in the pipes and the rest
+// waits, bounded, in the broker's queue for it.
+inline constexpr std::size_t kEventWindow = 8;
+// An EVENTS batch the broker builds grows past this only to hold a single larger event.
+inline constexpr std::size_t kEventsBatchBytes = 64 * 1024;
 // A body of exactly one frame of at most this many bytes is carried inside the envelope
 // (the "inline" flag); any other body follows as frames of its own. One rule, so every
 // message has exactly one encoding.
@@ -58,7 +74,12 @@ struct CommandSpec {
   std::string_view fields;   // the envelope's fields after the header, as docs/protocol.md names them
 };
 
-inline constexpr std::array<CommandSpec, 8> kCommands{{
+// An event id is 16 bytes like a request id: the publisher's session (8 bytes, random
+// per client) then its sequence number (8 bytes, big-endian, from 1). Subscribers drop
+// an event whose sequence is not above the last they saw from that session.
+inline constexpr std::size_t kEventSessionSize = 8;
+
+inline constexpr std::array<CommandSpec, 14> kCommands{{
     {Command::kRequest, "REQUEST", kAnyNumber, "flags id timeout caller service headers [body]"},
     {Command::kPartial, "PARTIAL", kAnyNumber, "flags id headers [body]"},
     {Command::kReply, "REPLY", kAnyNumber, "flags id headers [body]"},
@@ -67,6 +88,12 @@ inline constexpr std::array<CommandSpec, 8> kCommands{{
     {Command::kCredit, "CREDIT", 1, "credit"},
     {Command::kHeartbeat, "HEARTBEAT", 1, ""},
     {Command::kDisconnect, "DISCONNECT", 1, "reason"},
+    {Command::kSubscribe, "SUBSCRIBE", 1, "id session pattern+"},
+    {Command::kUnsubscribe, "UNSUBSCRIBE", 1, "id session pattern*"},
+    {Command::kPublish, "PUBLISH", 1, "id subject headers body"},
+    {Command::kAccepted, "ACCEPTED", 1, "session range+"},
+    {Command::kEvents, "EVENTS", 1, "batch dropped count event+"},
+    {Command::kReceived, "RECEIVED", 1, "session batch"},
 }};
 
 // Names, prefixes and headers with a meaning on the wire, in one place.
@@ -75,6 +102,7 @@ inline constexpr std::string_view kPingService = "strata.ping";
 inline constexpr std::string_view kServicesService = "strata.services";
 inline constexpr std::string_view kServiceService = "strata.service";
 inline constexpr std::string_view kStatsService = "strata.stats";
+inline constexpr std::string_view kSubjectsService = "strata.subjects";
 inline constexpr std::string_view kDurableHeader = "strata-durable";
 inline constexpr std::string_view kAcceptedHeader = "strata-accepted";
 inline constexpr std::string_view kWorkerHeader = "strata-worker";

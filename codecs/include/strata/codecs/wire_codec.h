@@ -73,7 +73,70 @@ struct Disconnect {
   std::string_view reason;
 };
 
-using Message = std::variant<Request, Partial, Reply, Error, Ready, Credit, Heartbeat, Disconnect>;
+// Client to broker: hold these patterns for the subscriber session (a random number the
+// client keeps for its life, so a subscriber that reconnects finds its queue again).
+// Answered by REPLY or ERROR with id.
+struct Subscribe {
+  core::MessageId id;
+  std::uint64_t session = 0;
+  std::vector<std::string_view> patterns;
+};
+
+// Drops these patterns of the session; none at all ends the session.
+struct Unsubscribe {
+  core::MessageId id;
+  std::uint64_t session = 0;
+  std::vector<std::string_view> patterns;
+};
+
+// Client to broker: one event. id is the publisher's session and sequence number
+// (kEventSessionSize); headerBlock the encoded headers (encodeHeaders, parseHeaderBlock).
+// Answered by ACCEPTED, or by ERROR with id when refused.
+struct Publish {
+  core::MessageId id;
+  std::string_view subject;
+  std::string_view headerBlock;
+  std::string_view body;
+};
+
+struct SequenceRange {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;  // first <= last
+};
+
+// Broker to publisher: the events of session with these sequence numbers are accepted.
+struct Accepted {
+  std::uint64_t session = 0;
+  std::vector<SequenceRange> ranges;
+};
+
+// One event of an EVENTS batch, as the broker relays it: publisher is who published it,
+// as the broker authenticated them.
+struct Event {
+  core::MessageId id;
+  Caller publisher;
+  std::string_view subject;
+  std::string_view headerBlock;
+  std::string_view body;
+};
+
+// Broker to subscriber: events in the order the broker took them. batch numbers the
+// batches of a session from 1; dropped counts every event the broker has dropped for
+// the session so far (a running total, so a batch sent twice counts nothing twice).
+struct Events {
+  std::uint64_t batch = 0;
+  std::uint64_t dropped = 0;
+  std::vector<Event> events;
+};
+
+// Subscriber to broker: every batch of session up to this one has arrived.
+struct Received {
+  std::uint64_t session = 0;
+  std::uint64_t batch = 0;
+};
+
+using Message = std::variant<Request, Partial, Reply, Error, Ready, Credit, Heartbeat, Disconnect, Subscribe,
+                             Unsubscribe, Publish, Accepted, Events, Received>;
 
 enum class DecodeError {
   kNone = 0,
@@ -96,6 +159,11 @@ enum class DecodeError {
   kBadText,
   kBadSettings,
   kBadCredit,
+  kBadSession,
+  kBadSubject,
+  kBadPattern,
+  kBadRange,
+  kBadCount,
 };
 
 std::string_view decodeErrorName(DecodeError error);
@@ -141,6 +209,20 @@ void writeEnvelope(const Request& request, char* out);
 void patchTimeout(char* envelope, std::uint32_t timeoutMs);
 
 std::string encodeHeaders(const std::vector<Header>& headers);
+// The headers of an encoded block (as Publish and Event carry them) into out.
+DecodeError parseHeaderBlock(std::string_view block, std::vector<Header>& out);
+
+// An event id from its publisher's session and sequence number, and back.
+core::MessageId eventId(std::uint64_t session, std::uint64_t sequence);
+std::uint64_t eventSession(const core::MessageId& id);
+std::uint64_t eventSequence(const core::MessageId& id);
+
+// EVENTS batches as the broker builds them: each event encoded once, as a record, when
+// it is published; a batch is a header and the records of the events it carries.
+inline constexpr std::size_t kEventsHeaderSize = kHeaderSize + 8 + 8 + 4;
+std::size_t eventRecordSize(const Event& event);
+void writeEventRecord(const Event& event, char* out);
+void writeEventsHeader(std::uint64_t batch, std::uint64_t dropped, std::uint32_t count, char* out);
 std::string encodeU32(std::uint32_t value);
 std::uint32_t readU32(std::string_view four);
 

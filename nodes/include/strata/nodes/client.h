@@ -13,12 +13,20 @@
 
 #include <strata/core/clock.h>
 #include <strata/core/curve_keys.h>
+#include <strata/core/errors.h>
 #include <strata/core/limits.h>
 #include <strata/core/wakeup.h>
 #include <strata/nodes/call_table.h>
 #include <strata/nodes/messages.h>
 
 namespace strata::nodes {
+
+// A subscription no broker would take: refused (policy, limits, a bad pattern; the text
+// says which) or not confirmed before the client's default timeout.
+class SubscribeError : public Error {
+ public:
+  SubscribeError(const std::string& what, ExitCode code) : Error(what, code) {}
+};
 
 struct ClientOptions {
   static constexpr std::chrono::milliseconds kDefaultTimeout{10'000};
@@ -52,6 +60,30 @@ class Client {
  public:
   using ReplyHandler = std::function<void(Response&&)>;
   using PartialHandler = std::function<void(PartialResponse&&)>;
+  using PublishHandler = std::function<void(PublishResult&&)>;
+  using EventHandler = std::function<void(const Event&)>;
+  // A broker dropped `lost` events for this subscriber (its queue there was full), or
+  // sent it away (lost is 0, why says so). They may still have come through another
+  // broker of the pool.
+  using LostHandler = std::function<void(std::uint64_t lost, const std::string& why)>;
+
+  // A subscription's handle: cancel() (or the destructor) ends it. Movable, not copyable;
+  // it must end before the Client it came from.
+  class Subscription {
+   public:
+    Subscription() = default;
+    Subscription(Subscription&& other) noexcept;
+    Subscription& operator=(Subscription&& other) noexcept;
+    ~Subscription();
+    void cancel();
+    bool active() const { return client_ != nullptr; }
+
+   private:
+    friend class Client;
+    Subscription(Client* client, std::uint64_t number) : client_(client), number_(number) {}
+    Client* client_ = nullptr;
+    std::uint64_t number_ = 0;
+  };
 
   // Throws ConfigError (no endpoint, tcp:// without a server key).
   explicit Client(ClientOptions options);
@@ -67,6 +99,24 @@ class Client {
   Response call(OutgoingRequest request);
   Response call(const std::string& service, std::string body, std::chrono::milliseconds timeout = {});
 
+  // Publishes an event on its subject to every broker of the pool; onDone runs once, on
+  // the loop thread, when the first broker accepts it (ok), refuses it, or its deadline
+  // passes. Brokers that come back get it too, so a broker lost at any moment loses
+  // nothing accepted; subscribers drop the copies. The event's id (PublishResult::id) is
+  // given when it is sent, so ids follow the order events leave this client.
+  void publishAsync(OutgoingEvent event, PublishHandler onDone);
+  std::future<PublishResult> publishFuture(OutgoingEvent event);
+  // Blocks until accepted, refused or timed out. Must not be called from a callback.
+  PublishResult publish(OutgoingEvent event);
+  PublishResult publish(const std::string& subject, std::string body);
+
+  // Subscribes to patterns (core/subject.h) on every broker of the pool, and again on
+  // each broker that restarts. onEvent runs on the loop thread, once per event however
+  // many of these patterns and brokers it came through, in the order each publisher
+  // published. Blocks until a broker confirms; throws SubscribeError when one refuses
+  // (or none answers in time). Must not be called from a callback.
+  Subscription subscribe(std::vector<std::string> patterns, EventHandler onEvent, LostHandler onLost = nullptr);
+
   const ClientOptions& options() const { return options_; }
   // Requests sent again to another endpoint because theirs stopped answering.
   std::uint64_t resent() const;
@@ -74,6 +124,7 @@ class Client {
  private:
   struct Call;
   struct State;
+  void unsubscribe(std::uint64_t number);
 
   ClientOptions options_;
   std::unique_ptr<State> state_;

@@ -73,6 +73,32 @@ struct Response {
   std::string bodyText() const;  // the body frames joined
 };
 
+// An event as a subscriber receives it.
+struct Event {
+  core::MessageId id;  // the publisher's session and sequence number
+  std::string subject;
+  core::Identity publisher;  // as the broker authenticated it
+  Headers headers;
+  std::string body;
+};
+
+// What a publisher sends. A zero timeout is the client's default: how long it tries to
+// have a broker accept the event before it reports a timeout.
+struct OutgoingEvent {
+  std::string subject;
+  std::string body;
+  Headers headers;
+  std::chrono::milliseconds timeout{0};
+};
+
+// Whether a broker accepted an event: ok, or the reason it was refused or timed out.
+struct PublishResult {
+  core::MessageId id;
+  bool ok = false;
+  ErrorCode errorCode = ErrorCode::kInternal;
+  std::string errorText;
+};
+
 // One partial reply of a streamed answer.
 struct PartialResponse {
   core::MessageId id;

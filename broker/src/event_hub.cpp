@@ -1,0 +1,342 @@
+#include "event_hub.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include <Poco/Logger.h>
+
+#include <strata/core/subject.h>
+
+namespace strata::broker {
+
+namespace codec = strata::codecs;
+using codec::ErrorCode;
+using core::TimePoint;
+
+namespace {
+
+Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
+
+// How often lingering sessions are looked for: often enough for a linger of seconds,
+// rarely enough that many sessions cost nothing per loop turn.
+constexpr std::chrono::milliseconds kLingerCheck{1000};
+
+std::string sessionKey(std::string_view name, std::uint64_t session) {
+  std::string key(name);
+  key.push_back('\0');
+  key.append(reinterpret_cast<const char*>(&session), sizeof session);
+  return key;
+}
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+}  // namespace
+
+EventHub::EventHub(const EventSettings& settings, const core::LayerPolicy& policy, Send send)
+    : settings_(settings), policy_(policy), send_(std::move(send)) {}
+
+EventHub::~EventHub() = default;
+
+std::optional<std::string> EventHub::overLimits(std::string_view subject) const {
+  if (subject.size() > settings_.maxSubject) {
+    return quoted(subject.substr(0, 64)) + "... is longer than " + std::to_string(settings_.maxSubject) +
+           " bytes (strata.events.max_subject)";
+  }
+  if (core::tokenCount(subject) > settings_.maxTokens) {
+    return quoted(subject) + " has more than " + std::to_string(settings_.maxTokens) +
+           " tokens (strata.events.max_tokens)";
+  }
+  return std::nullopt;
+}
+
+Subscriber* EventHub::attached(const PeerId& peer) {
+  auto it = byPeer_.find(peer);
+  return it == byPeer_.end() ? nullptr : it->second;
+}
+
+void EventHub::onSubscribe(const PeerId& peer, const core::Identity& who, const codec::Subscribe& m, TimePoint now) {
+  // All or nothing: a message with one refused pattern adds none of them.
+  for (auto pattern : m.patterns) {
+    if (auto problem = overLimits(pattern)) return refuseSubscription(peer, m.id, ErrorCode::kTooLarge, *problem);
+    if (!policy_.maySubscribe(who.layer, pattern)) {
+      return refuseSubscription(peer, m.id, ErrorCode::kForbidden,
+                    "layer " + std::to_string(who.layer) + " may not subscribe to " + quoted(pattern) +
+                        " (strata.policy.subscribe." + std::to_string(who.layer) + ")");
+    }
+  }
+  Subscriber* onPeer = attached(peer);
+  if (onPeer && onPeer->session != m.session) {
+    return refuseSubscription(peer, m.id, ErrorCode::kMalformed, "one subscriber session per connection");
+  }
+  auto key = sessionKey(who.name, m.session);
+  auto it = sessions_.find(key);
+  Subscriber* s = it == sessions_.end() ? nullptr : it->second.get();
+  std::size_t adding = 0;
+  for (auto pattern : m.patterns) {
+    bool held = s && std::find(s->patterns.begin(), s->patterns.end(), pattern) != s->patterns.end();
+    adding += !held;
+  }
+  std::size_t holding = s ? s->patterns.size() : 0;
+  if (holding + adding > settings_.maxSubscriptions) {
+    return refuseSubscription(peer, m.id, ErrorCode::kTooLarge,
+                  "a subscriber may hold at most " + std::to_string(settings_.maxSubscriptions) +
+                      " subscriptions (strata.events.max_subscriptions)");
+  }
+  if (!s) {
+    auto made = std::make_unique<Subscriber>();
+    made->name = who.name;
+    made->layer = who.layer;
+    made->session = m.session;
+    s = made.get();
+    sessions_.emplace(key, std::move(made));
+    logger().information("subscriber %s (layer %d) opened a session", who.name, who.layer);
+  }
+  s->lastSeen = now;
+  if (s->peer != peer) {
+    // A new connection: the subscriber came back (or is here for the first time). What it
+    // was sent and did not confirm goes again; it drops what it already has.
+    bool back = !s->peer.empty() || s->nextBatch > 1;
+    if (!s->peer.empty()) byPeer_.erase(s->peer);
+    s->peer = peer;
+    byPeer_[peer] = s;
+    if (back) {
+      logger().information("subscriber %s is back; %z batch(es) sent again, %z event(s) waiting, %Lu dropped", s->name,
+                           s->unconfirmed.size(), s->queue.size(), static_cast<unsigned long long>(s->dropped));
+    }
+    for (auto& [batch, frame] : s->unconfirmed) {
+      zmq::message_t again;
+      again.copy(frame);
+      if (!sendFrame(*s, again)) break;
+    }
+  }
+  for (auto pattern : m.patterns) {
+    if (std::find(s->patterns.begin(), s->patterns.end(), pattern) != s->patterns.end()) continue;
+    s->patterns.emplace_back(pattern);
+    table_.add(pattern, s);
+  }
+  reply(peer, m.id, "{\"subscriptions\":" + std::to_string(s->patterns.size()) + "}");
+  if (!s->queue.empty() && !s->pending) {
+    s->pending = true;
+    toSend_.push_back(s);
+  }
+}
+
+void EventHub::onUnsubscribe(const PeerId& peer, const core::Identity& who, const codec::Unsubscribe& m) {
+  auto it = sessions_.find(sessionKey(who.name, m.session));
+  if (it == sessions_.end()) return reply(peer, m.id, "{\"subscriptions\":0}");
+  Subscriber& s = *it->second;
+  if (m.patterns.empty()) {
+    end(s);  // the subscriber is done: nothing of it lingers
+    return reply(peer, m.id, "{\"subscriptions\":0}");
+  }
+  for (auto pattern : m.patterns) {
+    auto held = std::find(s.patterns.begin(), s.patterns.end(), pattern);
+    if (held == s.patterns.end()) continue;
+    table_.remove(pattern, &s);
+    s.patterns.erase(held);
+  }
+  reply(peer, m.id, "{\"subscriptions\":" + std::to_string(s.patterns.size()) + "}");
+}
+
+void EventHub::onPublish(const PeerId& peer, const core::Identity& who, const codec::Publish& m) {
+  if (auto problem = overLimits(m.subject)) {
+    ++stats_.refused;
+    return refuse(peer, m.id, ErrorCode::kTooLarge, *problem);
+  }
+  if (!policy_.mayPublish(who.layer, m.subject)) {
+    ++stats_.refused;
+    return refuse(peer, m.id, ErrorCode::kForbidden,
+                  "layer " + std::to_string(who.layer) + " may not publish on " + quoted(m.subject) +
+                      " (strata.policy.publish." + std::to_string(who.layer) + ")");
+  }
+  ++stats_.published;
+  table_.match(m.subject, matched_);
+  if (!matched_.empty()) {
+    // Encoded once, shared by every subscriber's queue.
+    codec::Event event{m.id, {static_cast<std::uint8_t>(who.layer), who.name}, m.subject, m.headerBlock, m.body};
+    auto record = std::make_shared<std::string>(codec::eventRecordSize(event), '\0');
+    codec::writeEventRecord(event, record->data());
+    EventRecord shared = std::move(record);
+    for (Subscriber* s : matched_) enqueue(*s, shared);
+  }
+  accept(peer, m.id);
+}
+
+void EventHub::enqueue(Subscriber& s, const EventRecord& record) {
+  bool fits = s.queue.size() < settings_.queueEvents && s.queuedBytes + record->size() <= settings_.queueBytes;
+  if (!fits && settings_.slow == EventSettings::SlowPolicy::kDisconnect) {
+    ++stats_.disconnectedSlow;
+    logger().warning("subscriber %s is too slow (%z events queued): disconnected, its session ended", s.name,
+                     s.queue.size());
+    if (!s.peer.empty()) {
+      out_.clear();
+      auto bye = codec::encode(codec::Disconnect{"too slow: the broker's queue for this subscriber is full"});
+      out_.emplace_back(bye.front().data(), bye.front().size());
+      send_(s.peer, out_);
+    }
+    end(s);
+    return;
+  }
+  // Oldest first, so what it gets when it catches up is the newest.
+  while (!s.queue.empty() && (s.queue.size() >= settings_.queueEvents ||
+                              s.queuedBytes + record->size() > settings_.queueBytes)) {
+    s.queuedBytes -= s.queue.front()->size();
+    s.queue.pop_front();
+    ++s.dropped;
+    ++stats_.dropped;
+  }
+  if (record->size() > settings_.queueBytes) {
+    ++s.dropped;  // larger than the whole queue: it can never be held
+    ++stats_.dropped;
+    return;
+  }
+  s.queue.push_back(record);
+  s.queuedBytes += record->size();
+  if (!s.pending) {
+    s.pending = true;
+    toSend_.push_back(&s);
+  }
+}
+
+void EventHub::onReceived(const PeerId& peer, const codec::Received& m) {
+  Subscriber* s = attached(peer);
+  if (!s || s->session != m.session) return;
+  while (!s->unconfirmed.empty() && s->unconfirmed.front().first <= m.batch) s->unconfirmed.pop_front();
+  if (!s->queue.empty() && !s->pending) {
+    s->pending = true;
+    toSend_.push_back(s);
+  }
+}
+
+void EventHub::onSeen(const PeerId& peer, TimePoint now) {
+  if (byPeer_.empty()) return;
+  if (Subscriber* s = attached(peer)) s->lastSeen = now;
+}
+
+void EventHub::flush() {
+  for (std::size_t i = 0; i < toSend_.size(); ++i) {
+    Subscriber* s = toSend_[i];
+    s->pending = false;
+    sendBatches(*s);
+  }
+  toSend_.clear();
+  for (auto& [peer, accepts] : accepts_) flushAccepts(peer, accepts);
+  accepts_.clear();
+}
+
+void EventHub::sendBatches(Subscriber& s) {
+  while (!s.peer.empty() && !s.queue.empty() && s.unconfirmed.size() < codec::kEventWindow) {
+    std::size_t count = 0;
+    std::size_t size = codec::kEventsHeaderSize;
+    for (const auto& record : s.queue) {
+      if (count == codec::kMaxEventsPerBatch || (count > 0 && size + record->size() > codec::kEventsBatchBytes)) break;
+      size += record->size();
+      ++count;
+    }
+    zmq::message_t frame(size);
+    auto* at = frame.data<char>();
+    std::uint64_t batch = s.nextBatch++;
+    codec::writeEventsHeader(batch, s.dropped, static_cast<std::uint32_t>(count), at);
+    at += codec::kEventsHeaderSize;
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto& record = *s.queue.front();
+      std::memcpy(at, record.data(), record.size());
+      at += record.size();
+      s.queuedBytes -= record.size();
+      s.queue.pop_front();
+    }
+    s.delivered += count;
+    stats_.delivered += count;
+    ++stats_.batches;
+    zmq::message_t kept;
+    kept.copy(frame);  // shares the buffer
+    s.unconfirmed.emplace_back(batch, std::move(kept));
+    if (!sendFrame(s, frame)) return;
+  }
+}
+
+bool EventHub::sendFrame(Subscriber& s, zmq::message_t& frame) {
+  out_.clear();
+  out_.push_back(std::move(frame));
+  if (send_(s.peer, out_) == SendResult::kGone) {
+    // Its connection is gone; the session waits for it to come back, or for its linger.
+    byPeer_.erase(s.peer);
+    s.peer.clear();
+    return false;
+  }
+  return true;
+}
+
+void EventHub::accept(const PeerId& peer, const core::MessageId& id) {
+  auto session = codec::eventSession(id);
+  auto sequence = codec::eventSequence(id);
+  Accepts& a = accepts_[peer];
+  if (a.session != session && !a.ranges.empty()) flushAccepts(peer, a);
+  a.session = session;
+  if (!a.ranges.empty() && a.ranges.back().last + 1 == sequence) {
+    a.ranges.back().last = sequence;
+    return;
+  }
+  if (a.ranges.size() == codec::kMaxAcceptedRanges) flushAccepts(peer, a);
+  a.ranges.push_back({sequence, sequence});
+}
+
+void EventHub::flushAccepts(const PeerId& peer, Accepts& a) {
+  if (a.ranges.empty()) return;
+  auto frames = codec::encode(codec::Accepted{a.session, std::move(a.ranges)});
+  a.ranges.clear();
+  out_.clear();
+  out_.emplace_back(frames.front().data(), frames.front().size());
+  send_(peer, out_);
+}
+
+void EventHub::onTick(TimePoint now) {
+  if (sessions_.empty() || now < nextLingerCheck_) return;
+  nextLingerCheck_ = now + kLingerCheck;
+  std::vector<Subscriber*> gone;
+  for (auto& [key, s] : sessions_)
+    if (now - s->lastSeen > settings_.linger) gone.push_back(s.get());
+  for (Subscriber* s : gone) {
+    logger().information("subscriber %s not seen for %Ld ms: session ended, %z queued event(s) dropped", s->name,
+                         static_cast<long long>(settings_.linger.count()), s->queue.size());
+    end(*s);
+  }
+}
+
+void EventHub::end(Subscriber& s) {
+  for (const auto& pattern : s.patterns) table_.remove(pattern, &s);
+  if (!s.peer.empty()) byPeer_.erase(s.peer);
+  if (s.pending) std::erase(toSend_, &s);
+  sessions_.erase(sessionKey(s.name, s.session));
+}
+
+void EventHub::reply(const PeerId& peer, const core::MessageId& id, std::string text) {
+  auto frames = codec::encode(codec::Reply{id, {{"content-type", "application/json"}}, {text}});
+  out_.clear();
+  out_.emplace_back(frames.front().data(), frames.front().size());
+  send_(peer, out_);
+}
+
+void EventHub::refuseSubscription(const PeerId& peer, const core::MessageId& id, ErrorCode code, std::string text) {
+  ++stats_.subscriptionsRefused;
+  refuse(peer, id, code, std::move(text));
+}
+
+void EventHub::refuse(const PeerId& peer, const core::MessageId& id, ErrorCode code, std::string text) {
+  auto frames = codec::encode(codec::Error{id, code, text.substr(0, codec::kMaxErrorText)});
+  out_.clear();
+  out_.emplace_back(frames.front().data(), frames.front().size());
+  send_(peer, out_);
+}
+
+std::vector<PatternInfo> EventHub::patterns() const {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& [key, s] : sessions_)
+    for (const auto& p : s->patterns) ++counts[p];
+  std::vector<PatternInfo> out;
+  for (auto& [pattern, subscribers] : counts) out.push_back({pattern, subscribers});
+  return out;
+}
+
+}  // namespace strata::broker

@@ -1,0 +1,127 @@
+#pragma once
+
+// Private to the broker: publish/subscribe (docs/protocol.md, "Events").
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include <strata/broker/broker_core.h>
+#include <strata/codecs/wire_codec.h>
+#include <strata/core/authorized_keys.h>
+#include <strata/core/clock.h>
+#include <strata/core/layer_policy.h>
+
+#include "subscription_table.h"
+
+namespace strata::broker {
+
+// One event as encoded once for every subscriber it goes to (an EVENTS record).
+using EventRecord = std::shared_ptr<const std::string>;
+
+// A subscriber session: one client's subscriptions and the queue of what it has yet to
+// receive. It outlives the connection it came on for EventSettings::linger, so that a
+// subscriber that reconnects (or was paused) gets its queue and hears what it lost.
+struct Subscriber {
+  std::string name;  // as ZAP authenticated it
+  core::Layer layer = core::kMaxLayer;
+  std::uint64_t session = 0;
+  PeerId peer;        // its current connection; empty while it has none
+  std::vector<std::string> patterns;
+  core::TimePoint lastSeen{};
+
+  std::deque<EventRecord> queue;  // not yet sent
+  std::size_t queuedBytes = 0;
+  std::uint64_t dropped = 0;  // running total, as EVENTS reports it
+  std::uint64_t delivered = 0;
+  std::uint64_t nextBatch = 1;
+  // Sent batches it has not yet confirmed (RECEIVED): sent again when it reconnects, so a
+  // batch lost with a connection is not lost to it.
+  std::deque<std::pair<std::uint64_t, zmq::message_t>> unconfirmed;
+  bool pending = false;        // in EventHub's list of subscribers with something to send
+  std::uint64_t matchStamp = 0;  // SubscriptionTable's mark while matching
+};
+
+struct EventStats {
+  std::uint64_t published = 0;   // events accepted
+  std::uint64_t refused = 0;     // publishes refused (policy, limits)
+  std::uint64_t delivered = 0;   // event copies sent to subscribers
+  std::uint64_t dropped = 0;     // event copies dropped from full subscriber queues
+  std::uint64_t subscriptionsRefused = 0;
+  std::uint64_t disconnectedSlow = 0;  // subscribers sent away for being slow (SlowPolicy::kDisconnect)
+  std::uint64_t batches = 0;
+};
+
+struct PatternInfo {
+  std::string pattern;
+  std::size_t subscribers = 0;
+};
+
+// Subscriptions, subscriber queues and publishing, with no sockets: messages come in
+// from BrokerCore, what goes out goes through send. Single-threaded, like BrokerCore.
+class EventHub {
+ public:
+  using Send = std::function<SendResult(const PeerId&, FrameList&)>;
+
+  EventHub(const EventSettings& settings, const core::LayerPolicy& policy, Send send);
+  ~EventHub();
+
+  void onSubscribe(const PeerId& peer, const core::Identity& who, const codecs::Subscribe& message,
+                   core::TimePoint now);
+  void onUnsubscribe(const PeerId& peer, const core::Identity& who, const codecs::Unsubscribe& message);
+  void onPublish(const PeerId& peer, const core::Identity& who, const codecs::Publish& message);
+  void onReceived(const PeerId& peer, const codecs::Received& message);
+  // Any message from peer: its subscriber session, if any, is alive.
+  void onSeen(const PeerId& peer, core::TimePoint now);
+  // Sends what the messages handled since the last call produced: batches to the
+  // subscribers that can take them, ACCEPTED to the publishers. Once per loop turn, so
+  // that under load one frame carries many events.
+  void flush();
+  // Ends the sessions not seen for EventSettings::linger.
+  void onTick(core::TimePoint now);
+
+  bool empty() const { return sessions_.empty(); }
+  const EventStats& stats() const { return stats_; }
+  std::vector<PatternInfo> patterns() const;
+  const std::unordered_map<std::string, std::unique_ptr<Subscriber>>& sessions() const { return sessions_; }
+
+ private:
+  struct Accepts {
+    std::uint64_t session = 0;
+    std::vector<codecs::SequenceRange> ranges;
+  };
+
+  void reply(const PeerId& peer, const core::MessageId& id, std::string text);
+  void refuse(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string text);
+  void refuseSubscription(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string text);
+  void enqueue(Subscriber& subscriber, const EventRecord& record);
+  void sendBatches(Subscriber& subscriber);
+  bool sendFrame(Subscriber& subscriber, zmq::message_t& frame);
+  void accept(const PeerId& peer, const core::MessageId& id);
+  void flushAccepts(const PeerId& peer, Accepts& accepts);
+  void end(Subscriber& subscriber);
+  Subscriber* attached(const PeerId& peer);
+  std::optional<std::string> overLimits(std::string_view subject) const;
+
+  const EventSettings& settings_;
+  const core::LayerPolicy& policy_;
+  Send send_;
+  EventStats stats_;
+  SubscriptionTable table_;
+  std::unordered_map<std::string, std::unique_ptr<Subscriber>> sessions_;  // by name and session
+  std::unordered_map<PeerId, Subscriber*> byPeer_;
+  std::vector<Subscriber*> toSend_;
+  std::unordered_map<PeerId, Accepts> accepts_;
+  std::vector<Subscriber*> matched_;  // reused by every publish
+  core::TimePoint nextLingerCheck_{};
+  FrameList out_;
+};
+
+}  // namespace strata::broker

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+
+#include <strata/core/message_id.h>
+
+namespace strata::nodes {
+
+// Which events a subscriber's application has seen. Every broker of a pool relays each
+// event, and a broker that comes back sends again what it had not had confirmed; this
+// keeps, per publisher session, the highest sequence number seen, so each event reaches
+// the application once. Each broker relays one publisher's events in the order
+// published, so an event at or below that mark is a copy. Remembers the latest
+// maxPublishers sessions; a session older than those is forgotten. Not thread-safe.
+class EventDedup {
+ public:
+  static constexpr std::size_t kDefaultMaxPublishers = 65'536;
+
+  explicit EventDedup(std::size_t maxPublishers = kDefaultMaxPublishers) : maxPublishers_(maxPublishers) {}
+
+  // True the first time an event is seen; false for a copy or an event older than one
+  // already seen from the same publisher session.
+  bool firstSight(const core::MessageId& id);
+  std::uint64_t copies() const { return copies_; }
+
+ private:
+  std::size_t maxPublishers_;
+  std::unordered_map<std::uint64_t, std::uint64_t> highest_;  // by publisher session
+  std::deque<std::uint64_t> order_;                           // sessions, first seen first
+  std::uint64_t copies_ = 0;
+};
+
+}  // namespace strata::nodes

@@ -1,0 +1,263 @@
+#include "cli_events.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <iomanip>
+#include <iostream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <Poco/JSON/Object.h>
+
+#include <strata/core/errors.h>
+#include <strata/nodes/cli.h>
+#include <strata/nodes/client.h>
+#include <strata/nodes/node_config.h>
+
+namespace strata::nodes::cli {
+
+namespace {
+
+// The header `strata publish --stamp` adds and `strata subscribe --summary` reads:
+// CLOCK_MONOTONIC nanoseconds when the event was made, for publish-to-delivery latency
+// between processes of one machine.
+constexpr const char* kSentHeader = "strata-sent-ns";
+constexpr std::uint64_t kDefaultWindow = 1000;
+constexpr std::chrono::milliseconds kSignalPoll{100};
+
+std::uint64_t monotonicNs() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+std::string describe(const PublishResult& r) {
+  return std::string(codecs::errorCodeName(r.errorCode)) + " (" + std::to_string(static_cast<int>(r.errorCode)) +
+         "): " + r.errorText;
+}
+
+// SIGINT and SIGTERM, blocked in every thread (so set before the client's threads start)
+// and taken by the main thread with sigtimedwait.
+sigset_t blockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+bool stopSignalled(const sigset_t& set, std::chrono::milliseconds wait) {
+  timespec timeout{static_cast<time_t>(wait.count() / 1000), static_cast<long>((wait.count() % 1000) * 1'000'000)};
+  return ::sigtimedwait(&set, nullptr, &timeout) > 0;
+}
+
+int publishOnce(Client& client, OutgoingEvent event) {
+  auto result = client.publish(std::move(event));
+  if (!result.ok) {
+    std::cerr << "strata publish: " << describe(result) << "\n";
+    return exitCodeFor(result.errorCode);
+  }
+  return 0;
+}
+
+int publishMany(Client& client, const OutgoingEvent& prototype, const PublishOptions& o) {
+  struct Progress {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::uint64_t inFlight = 0;
+    std::uint64_t ok = 0;
+    std::uint64_t errors = 0;
+    std::string firstError;
+  } p;
+  std::uint64_t window = o.window > 0 ? o.window : kDefaultWindow;
+  auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 0; i < o.repeat; ++i) {
+    if (o.rate > 0) {
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                std::chrono::duration<double>(static_cast<double>(i) / o.rate)));
+    }
+    {
+      std::unique_lock lock(p.mutex);
+      p.changed.wait(lock, [&] { return p.inFlight < window; });
+      ++p.inFlight;
+    }
+    OutgoingEvent event = prototype;
+    if (o.stamp) event.headers.emplace_back(kSentHeader, std::to_string(monotonicNs()));
+    client.publishAsync(std::move(event), [&p](PublishResult&& r) {
+      std::lock_guard lock(p.mutex);
+      --p.inFlight;
+      if (r.ok) {
+        ++p.ok;
+      } else if (++p.errors == 1) {
+        p.firstError = describe(r);
+      }
+      p.changed.notify_all();
+    });
+  }
+  std::unique_lock lock(p.mutex);
+  p.changed.wait(lock, [&] { return p.inFlight == 0; });
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!p.firstError.empty()) std::cerr << "strata publish: first error: " << p.firstError << "\n";
+  std::cout << "events=" << o.repeat << " ok=" << p.ok << " errors=" << p.errors << " ev_per_s=" << std::fixed
+            << std::setprecision(0) << (seconds > 0 ? static_cast<double>(o.repeat) / seconds : 0.0) << std::endl;
+  return p.errors == 0 ? 0 : kExitFailed;
+}
+
+std::string eventJson(const Event& e) {
+  Poco::JSON::Object publisher;
+  publisher.set("name", e.publisher.name);
+  publisher.set("layer", e.publisher.layer);
+  Poco::JSON::Object headers;
+  for (const auto& [k, v] : e.headers) headers.set(k, v);
+  Poco::JSON::Object out(Poco::JSON_PRESERVE_KEY_ORDER);
+  out.set("subject", e.subject);
+  out.set("id", e.id.hex());
+  out.set("publisher", publisher);
+  out.set("headers", headers);
+  out.set("body", e.body);
+  std::ostringstream text;
+  out.stringify(text);
+  return text.str();
+}
+
+}  // namespace
+
+CLI::App* addPublishCommand(CLI::App& app, CommonOptions& common, PublishOptions& o) {
+  auto* cmd = app.add_subcommand("publish", "publish an event on SUBJECT with BODY (or stdin)");
+  addCommonOptions(*cmd, common);
+  cmd->add_option("SUBJECT", o.subject, "dot-separated subject, e.g. orders.eu.created")->required();
+  o.bodyOption = cmd->add_option("BODY", o.body, "event body; read from stdin when absent");
+  cmd->add_option("-H,--header", o.headers, "event header key=value (repeatable)")->allow_extra_args(false);
+  cmd->add_option("-t,--timeout", o.timeoutMs, "how long brokers may take to accept it, ms (default strata.timeout_ms)")
+      ->check(CLI::Range(1LL, 86'400'000LL));
+  auto* repeat = cmd->add_option("-n,--repeat", o.repeat, "publish N events and print a summary line")
+                     ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+  cmd->add_option("--rate", o.rate, "with --repeat: events per second (default: as fast as accepted)")
+      ->check(CLI::Range(0.0, 10'000'000.0))
+      ->needs(repeat);
+  cmd->add_option("-w,--window", o.window, "with --repeat: events awaiting acceptance at once (default 1000)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000}))
+      ->needs(repeat);
+  o.sizeOption = cmd->add_option("--size", o.size, "a body of this many bytes instead of BODY or stdin")
+                     ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20));
+  cmd->add_flag("--stamp", o.stamp, "add header strata-sent-ns (monotonic clock) for strata subscribe --summary");
+  return cmd;
+}
+
+CLI::App* addSubscribeCommand(CLI::App& app, CommonOptions& common, SubscribeOptions& o) {
+  auto* cmd = app.add_subcommand("subscribe", "print events on subjects matching PATTERN... as they arrive");
+  addCommonOptions(*cmd, common);
+  cmd->add_option("PATTERN", o.patterns, "subject patterns: '*' matches one token, a final '>' the rest")
+      ->required();
+  cmd->add_flag("--json", o.json, "one JSON object per event: subject, id, publisher, headers, body");
+  cmd->add_option("--count", o.count, "stop after N events")->check(CLI::Range(std::uint64_t{1}, ~std::uint64_t{0}));
+  cmd->add_option("--timeout", o.idleMs, "stop when no event came for MS milliseconds")
+      ->check(CLI::Range(1LL, 86'400'000LL));
+  cmd->add_flag("-q,--quiet", o.quiet, "print no event (with --summary, to measure)");
+  cmd->add_flag("--summary", o.summary,
+                "at the end print events=, dropped=, ev_per_s= and, for stamped events, p50_us= and p99_us=");
+  cmd->footer("Ends on SIGINT or SIGTERM. Events a broker dropped for this subscriber are reported on stderr.");
+  return cmd;
+}
+
+int runPublish(const CommonOptions& common, PublishOptions o) {
+  auto config = loadClientConfig(common);
+  auto clientOptions = clientOptionsFrom(config);
+  OutgoingEvent event;
+  event.subject = o.subject;
+  if (o.sizeOption->count() > 0) {
+    event.body.assign(o.size, 'x');
+  } else if (o.bodyOption->count() > 0) {
+    event.body = o.body;
+  } else {
+    event.body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  event.headers = parseHeaders(o.headers);
+  event.timeout = std::chrono::milliseconds(o.timeoutMs);
+  Client client(std::move(clientOptions));
+  if (o.repeat > 0) return publishMany(client, event, o);
+  if (o.stamp) event.headers.emplace_back(kSentHeader, std::to_string(monotonicNs()));
+  return publishOnce(client, std::move(event));
+}
+
+int runSubscribe(const CommonOptions& common, const SubscribeOptions& o) {
+  auto config = loadClientConfig(common);
+  auto clientOptions = clientOptionsFrom(config);
+  auto stopSignals = blockStopSignals();
+  struct Seen {
+    std::atomic<std::uint64_t> events{0};
+    std::atomic<std::uint64_t> lost{0};
+    std::atomic<std::int64_t> lastNs{0};
+    std::int64_t firstNs = 0;  // loop thread only
+    std::vector<std::uint64_t> latenciesUs;  // loop thread only; read after the client is gone
+  } seen;
+  auto onEvent = [&](const Event& e) {
+    auto now = static_cast<std::int64_t>(monotonicNs());
+    if (seen.firstNs == 0) seen.firstNs = now;
+    if (o.count > 0 && seen.events.load() >= o.count) return;
+    if (o.summary) {
+      if (auto sent = findHeader(e.headers, kSentHeader)) {
+        auto at = std::strtoll(sent->c_str(), nullptr, 10);
+        if (at > 0 && now >= at) seen.latenciesUs.push_back(static_cast<std::uint64_t>((now - at) / 1000));
+      }
+    }
+    if (!o.quiet) {
+      if (o.json) {
+        std::cout << eventJson(e) << "\n";
+      } else {
+        std::cout << e.subject << " " << e.body << "\n";
+      }
+      std::cout.flush();
+    }
+    seen.lastNs = now;
+    seen.events.fetch_add(1);
+  };
+  auto onLost = [&](std::uint64_t lost, const std::string& why) {
+    seen.lost.fetch_add(lost);
+    std::cerr << "strata subscribe: " << (lost > 0 ? "lost " + std::to_string(lost) + " event(s): " : "") << why
+              << std::endl;
+  };
+  int code = 0;
+  double seconds = 0;
+  {
+    Client client(std::move(clientOptions));
+    auto subscription = client.subscribe(o.patterns, onEvent, onLost);
+    std::string list;
+    for (const auto& p : o.patterns) list += (list.empty() ? "" : ", ") + p;
+    std::cerr << "subscribed to " << list << std::endl;
+    auto idleSince = std::chrono::steady_clock::now();
+    std::uint64_t countAtIdle = 0;
+    while (true) {
+      if (o.count > 0 && seen.events.load() >= o.count) break;
+      if (stopSignalled(stopSignals, kSignalPoll)) break;
+      auto now = std::chrono::steady_clock::now();
+      if (seen.events.load() != countAtIdle) {
+        countAtIdle = seen.events.load();
+        idleSince = now;
+      }
+      if (o.idleMs > 0 && now - idleSince >= std::chrono::milliseconds(o.idleMs)) {
+        if (o.count > 0) code = static_cast<int>(ExitCode::kTempFail);  // fewer than asked for
+        break;
+      }
+    }
+    subscription.cancel();
+    seconds = seen.firstNs > 0 ? static_cast<double>(seen.lastNs.load() - seen.firstNs) / 1e9 : 0;
+  }
+  if (o.summary) {
+    auto events = seen.events.load();
+    std::cout << "events=" << events << " dropped=" << seen.lost.load() << " ev_per_s=" << std::fixed
+              << std::setprecision(0) << (seconds > 0 ? static_cast<double>(events) / seconds : 0.0)
+              << " p50_us=" << percentile(seen.latenciesUs, 0.50) << " p99_us=" << percentile(seen.latenciesUs, 0.99)
+              << std::endl;
+  }
+  return code;
+}
+
+}  // namespace strata::nodes::cli

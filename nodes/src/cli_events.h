@@ -1,0 +1,61 @@
+#pragma once
+
+// Private to the `strata` tool: what its commands share, and the event commands
+// (publish, subscribe), which live in cli_events.cpp.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <strata/core/config.h>
+#include <strata/nodes/messages.h>
+
+namespace strata::nodes::cli {
+
+constexpr int kExitFailed = 1;  // a call or publish failed in a way sysexits has no code for
+
+struct CommonOptions {
+  std::string configFile;
+  std::vector<std::string> defines;
+  std::string logLevel = "warning";
+};
+
+core::Config loadClientConfig(const CommonOptions& common);
+// The exit code for a failed call or publish, by the kind of failure (sysexits).
+int exitCodeFor(ErrorCode code);
+// key=value texts as headers; throws ConfigError for one without '='.
+Headers parseHeaders(const std::vector<std::string>& texts);
+void addCommonOptions(CLI::App& app, CommonOptions& common);
+
+struct PublishOptions {
+  std::string subject;
+  std::string body;
+  std::vector<std::string> headers;
+  long long timeoutMs = 0;
+  std::uint64_t repeat = 0;
+  double rate = 0;
+  std::size_t size = 0;
+  bool sizeGiven = false;
+  bool stamp = false;
+  std::uint64_t window = 0;
+  const CLI::Option* bodyOption = nullptr;
+  const CLI::Option* sizeOption = nullptr;
+};
+
+struct SubscribeOptions {
+  std::vector<std::string> patterns;
+  bool json = false;
+  std::uint64_t count = 0;
+  long long idleMs = 0;
+  bool quiet = false;
+  bool summary = false;
+};
+
+CLI::App* addPublishCommand(CLI::App& app, CommonOptions& common, PublishOptions& options);
+CLI::App* addSubscribeCommand(CLI::App& app, CommonOptions& common, SubscribeOptions& options);
+int runPublish(const CommonOptions& common, PublishOptions options);
+int runSubscribe(const CommonOptions& common, const SubscribeOptions& options);
+
+}  // namespace strata::nodes::cli
