@@ -44,6 +44,21 @@ def request(body=b"hello", flags=1, caller=b"", service=b"echo", timeout=5000, h
     return header(1) + u8(flags) + rid + u32(timeout) + short(caller) + short(service) + headers(*hs) + body
 
 
+def u64(v):
+    return v.to_bytes(8, "big")
+
+
+def medium(b):
+    return u16(len(b)) + b
+
+
+EVENT_ID = u64(7) + u64(1)
+
+
+def event_record(subject=b"orders.eu", body=b"hi", publisher=b"\x01store", hs=()):
+    return EVENT_ID + short(publisher) + medium(subject) + headers(*hs) + long_(body)
+
+
 def answer(command, body=b"done", flags=1, hs=()):
     return header(command) + u8(flags) + ID + headers(*hs) + body
 
@@ -62,13 +77,28 @@ SEEDS = {
     "valid_credit": [header(6) + u32(300)],
     "valid_heartbeat": [header(7)],
     "valid_disconnect": [header(8) + b"shutting down"],
+    "valid_subscribe": [header(9) + ID + u64(5) + medium(b"orders.>") + medium(b"*.created")],
+    "valid_unsubscribe_all": [header(10) + ID + u64(5)],
+    "valid_publish": [header(11) + EVENT_ID + medium(b"orders.eu") + headers((b"k", b"v")) + b"body"],
+    "valid_accepted": [header(12) + u64(7) + u64(1) + u64(1) + u64(3) + u64(9)],
+    "valid_events": [header(13) + u64(1) + u64(0) + u32(2) + event_record() + event_record(b"a.b", b"", hs=((b"k", b"v"),))],
+    "valid_received": [header(14) + u64(5) + u64(3)],
+    "broken_subscribe_no_pattern": [header(9) + ID + u64(5)],
+    "broken_subscribe_bad_pattern": [header(9) + ID + u64(5) + medium(b"a.>.b")],
+    "broken_subscribe_session_zero": [header(9) + ID + u64(0) + medium(b"a")],
+    "broken_publish_wildcard": [header(11) + EVENT_ID + medium(b"orders.*") + headers() + b"x"],
+    "broken_publish_sequence_zero": [header(11) + u64(7) + u64(0) + medium(b"a") + headers()],
+    "broken_accepted_backwards": [header(12) + u64(7) + u64(5) + u64(4)],
+    "broken_events_count_high": [header(13) + u64(1) + u64(0) + u32(3) + event_record()],
+    "broken_events_no_publisher": [header(13) + u64(1) + u64(0) + u32(1) + event_record(publisher=b"")],
+    "broken_received_batch_zero": [header(14) + u64(5) + u64(0)],
     "broken_no_frames": [],
     "broken_empty_envelope": [b""],
     "broken_truncated_header": [b"ST\x02"],
     "broken_signature": [b"XT\x02\x07"],
     "broken_version_1": [header(1, 1), ID, b"echo", u32(1000), b"", b"", b"hi"],
     "broken_version_3": [header(7, 3)],
-    "broken_unknown_command": [header(9)],
+    "broken_unknown_command": [header(15)],
     "broken_flags": [request(flags=3)],
     "broken_request_cut_in_id": [request()[:12]],
     "broken_request_zero_id": [request(rid=bytes(16))],

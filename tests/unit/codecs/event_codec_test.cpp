@@ -88,7 +88,7 @@ TEST(PublishCodec, RoundTripKeepsSubjectHeadersAndBinaryBody) {
 }
 
 TEST(PublishCodec, EncodesGoldenFrame) {
-  const std::vector<std::string> expected = {"ST\x02\x0b"s + kCountingIdFrame + "\x00\x03" "a.b" "\x00\x00\x00\x05"
+  const std::vector<std::string> expected = {"ST\x02\x0b"s + kCountingIdFrame + "\x00\x03" "a.b" "\x00\x00\x00\x04"
                                              "\x01" "k" "\x00\x00" "hi"s};
   EXPECT_EQ(encode(Publish{countingId(), "a.b", encodeHeaders({{"k", ""}}), "hi"}), expected);
 }
@@ -138,7 +138,8 @@ TEST(EventsCodec, EncodesGoldenFrame) {
 
 TEST(EventsCodec, BatchWritersMakeTheSameBytesAsTheEncoder) {
   Events in{4, 0, {}};
-  in.events.push_back({eventId(2, 1), {1, "store"}, "a.b", encodeHeaders({{"k", "v"}}), "one"});
+  const std::string headers = encodeHeaders({{"k", "v"}});  // the events hold views into it
+  in.events.push_back({eventId(2, 1), {1, "store"}, "a.b", headers, "one"});
   in.events.push_back({eventId(2, 2), {1, "store"}, "a.c", "", ""});
   std::string built(kEventsHeaderSize, '\0');
   writeEventsHeader(4, 0, 2, built.data());
