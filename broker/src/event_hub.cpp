@@ -62,7 +62,7 @@ void EventHub::onSubscribe(const PeerId& peer, const core::Identity& who, const 
     if (!policy_.maySubscribe(who.layer, pattern)) {
       return refuseSubscription(peer, m.id, ErrorCode::kForbidden,
                     "layer " + std::to_string(who.layer) + " may not subscribe to " + quoted(pattern) +
-                        " (strata.policy.subscribe." + std::to_string(who.layer) + ")");
+                        " (strata.events.subscribe." + std::to_string(who.layer) + ")");
     }
   }
   Subscriber* onPeer = attached(peer);
@@ -140,27 +140,31 @@ void EventHub::onUnsubscribe(const PeerId& peer, const core::Identity& who, cons
 }
 
 void EventHub::onPublish(const PeerId& peer, const core::Identity& who, const codec::Publish& m) {
-  if (auto problem = overLimits(m.subject)) {
+  for (const auto& e : m.events) publishOne(peer, who, e);
+}
+
+void EventHub::publishOne(const PeerId& peer, const core::Identity& who, const codec::Event& e) {
+  if (auto problem = overLimits(e.subject)) {
     ++stats_.refused;
-    return refuse(peer, m.id, ErrorCode::kTooLarge, *problem);
+    return refuse(peer, e.id, ErrorCode::kTooLarge, *problem);
   }
-  if (!policy_.mayPublish(who.layer, m.subject)) {
+  if (!policy_.mayPublish(who.layer, e.subject)) {
     ++stats_.refused;
-    return refuse(peer, m.id, ErrorCode::kForbidden,
-                  "layer " + std::to_string(who.layer) + " may not publish on " + quoted(m.subject) +
-                      " (strata.policy.publish." + std::to_string(who.layer) + ")");
+    return refuse(peer, e.id, ErrorCode::kForbidden,
+                  "layer " + std::to_string(who.layer) + " may not publish on " + quoted(e.subject) +
+                      " (strata.events.publish." + std::to_string(who.layer) + ")");
   }
   ++stats_.published;
-  table_.match(m.subject, matched_);
+  table_.match(e.subject, matched_);
   if (!matched_.empty()) {
-    // Encoded once, shared by every subscriber's queue.
-    codec::Event event{m.id, {static_cast<std::uint8_t>(who.layer), who.name}, m.subject, m.headerBlock, m.body};
-    auto record = std::make_shared<std::string>(codec::eventRecordSize(event), '\0');
-    codec::writeEventRecord(event, record->data());
+    // Encoded once, with its publisher as authenticated, and shared by every queue.
+    codec::Event relayed{e.id, {static_cast<std::uint8_t>(who.layer), who.name}, e.subject, e.headerBlock, e.body};
+    auto record = std::make_shared<std::string>(codec::eventRecordSize(relayed), '\0');
+    codec::writeEventRecord(relayed, record->data());
     EventRecord shared = std::move(record);
     for (Subscriber* s : matched_) enqueue(*s, shared);
   }
-  accept(peer, m.id);
+  accept(peer, e.id);
 }
 
 void EventHub::enqueue(Subscriber& s, const EventRecord& record) {

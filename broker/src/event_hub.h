@@ -101,6 +101,7 @@ class EventHub {
   void reply(const PeerId& peer, const core::MessageId& id, std::string text);
   void refuse(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string text);
   void refuseSubscription(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string text);
+  void publishOne(const PeerId& peer, const core::Identity& who, const codecs::Event& event);
   void enqueue(Subscriber& subscriber, const EventRecord& record);
   void sendBatches(Subscriber& subscriber);
   bool sendFrame(Subscriber& subscriber, zmq::message_t& frame);

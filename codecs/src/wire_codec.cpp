@@ -337,13 +337,26 @@ DecodeError decodeSubject(Reader& in, std::string_view& subject) {
   return core::isValidSubject(subject) ? DecodeError::kNone : DecodeError::kBadSubject;
 }
 
-DecodeError decodePublish(Reader& in, Publish& r) {
-  if (auto e = decodeEventId(in, r.id); e != DecodeError::kNone) return e;
-  if (auto e = decodeSubject(in, r.subject); e != DecodeError::kNone) return e;
-  if (auto e = decodeHeaderField(in, r.headerBlock); e != DecodeError::kNone) return e;
-  r.body = in.rest();
-  return DecodeError::kNone;
+// count, then that many event records; in a PUBLISH the publisher field is empty (the
+// broker fills it in), in EVENTS it never is.
+DecodeError decodeEventRecords(Reader& in, std::vector<Event>& events, bool relayed) {
+  std::uint32_t count = 0;
+  if (!in.u32(count)) return DecodeError::kTruncated;
+  if (count == 0 || count > kMaxEventsPerBatch) return DecodeError::kBadCount;
+  events.clear();
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Event& event = events.emplace_back();
+    if (auto e = decodeEventId(in, event.id); e != DecodeError::kNone) return e;
+    if (auto e = decodeCaller(in, event.publisher); e != DecodeError::kNone) return e;
+    if (event.publisher.name.empty() == relayed) return DecodeError::kBadCaller;
+    if (auto e = decodeSubject(in, event.subject); e != DecodeError::kNone) return e;
+    if (auto e = decodeHeaderField(in, event.headerBlock); e != DecodeError::kNone) return e;
+    if (!in.longField(event.body)) return DecodeError::kTruncated;
+  }
+  return in.empty() ? DecodeError::kNone : DecodeError::kTrailingBytes;
 }
+
+DecodeError decodePublish(Reader& in, Publish& r) { return decodeEventRecords(in, r.events, false); }
 
 DecodeError decodeAccepted(Reader& in, Accepted& r) {
   if (auto e = decodeSession(in, r.session); e != DecodeError::kNone) return e;
@@ -359,21 +372,9 @@ DecodeError decodeAccepted(Reader& in, Accepted& r) {
 }
 
 DecodeError decodeEvents(Reader& in, Events& r) {
-  std::uint32_t count = 0;
-  if (!in.u64(r.batch) || !in.u64(r.dropped) || !in.u32(count)) return DecodeError::kTruncated;
+  if (!in.u64(r.batch) || !in.u64(r.dropped)) return DecodeError::kTruncated;
   if (r.batch == 0) return DecodeError::kBadRange;
-  if (count == 0 || count > kMaxEventsPerBatch) return DecodeError::kBadCount;
-  r.events.clear();
-  for (std::uint32_t i = 0; i < count; ++i) {
-    Event& event = r.events.emplace_back();
-    if (auto e = decodeEventId(in, event.id); e != DecodeError::kNone) return e;
-    if (auto e = decodeCaller(in, event.publisher); e != DecodeError::kNone) return e;
-    if (event.publisher.name.empty()) return DecodeError::kBadCaller;
-    if (auto e = decodeSubject(in, event.subject); e != DecodeError::kNone) return e;
-    if (auto e = decodeHeaderField(in, event.headerBlock); e != DecodeError::kNone) return e;
-    if (!in.longField(event.body)) return DecodeError::kTruncated;
-  }
-  return in.empty() ? DecodeError::kNone : DecodeError::kTrailingBytes;
+  return decodeEventRecords(in, r.events, true);
 }
 
 DecodeError decodeReceived(Reader& in, Received& r) {
@@ -616,6 +617,12 @@ void writeEventRecord(const Event& e, char* out) {
   w.longField(e.body);
 }
 
+void writePublishHeader(std::uint32_t count, char* out) {
+  Writer w(out);
+  w.header(Command::kPublish);
+  w.u32(count);
+}
+
 void writeEventsHeader(std::uint64_t batch, std::uint64_t dropped, std::uint32_t count, char* out) {
   Writer w(out);
   w.header(Command::kEvents);
@@ -663,13 +670,9 @@ struct SingleFrameEncoder {
   std::string operator()(const Subscribe& r) const { return subscription(Command::kSubscribe, r); }
   std::string operator()(const Unsubscribe& r) const { return subscription(Command::kUnsubscribe, r); }
   std::string operator()(const Publish& r) const {
-    std::string out =
-        envelopeOf(Command::kPublish, kIdSize + 2 + r.subject.size() + 4 + r.headerBlock.size() + r.body.size());
-    Writer w(out.data() + kHeaderSize);
-    w.bytes(r.id.bytes());
-    w.mediumField(r.subject);
-    w.longField(r.headerBlock);
-    w.bytes(r.body);
+    std::string out(kPublishHeaderSize + recordsSize(r.events), '\0');
+    writePublishHeader(static_cast<std::uint32_t>(r.events.size()), out.data());
+    writeRecords(r.events, out.data() + kPublishHeaderSize);
     return out;
   }
   std::string operator()(const Accepted& r) const {
@@ -683,16 +686,21 @@ struct SingleFrameEncoder {
     return out;
   }
   std::string operator()(const Events& r) const {
-    std::size_t size = kEventsHeaderSize;
-    for (const auto& e : r.events) size += eventRecordSize(e);
-    std::string out(size, '\0');
+    std::string out(kEventsHeaderSize + recordsSize(r.events), '\0');
     writeEventsHeader(r.batch, r.dropped, static_cast<std::uint32_t>(r.events.size()), out.data());
-    char* at = out.data() + kEventsHeaderSize;
-    for (const auto& e : r.events) {
+    writeRecords(r.events, out.data() + kEventsHeaderSize);
+    return out;
+  }
+  static std::size_t recordsSize(const std::vector<Event>& events) {
+    std::size_t size = 0;
+    for (const auto& e : events) size += eventRecordSize(e);
+    return size;
+  }
+  static void writeRecords(const std::vector<Event>& events, char* at) {
+    for (const auto& e : events) {
       writeEventRecord(e, at);
       at += eventRecordSize(e);
     }
-    return out;
   }
   std::string operator()(const Received& r) const {
     std::string out = envelopeOf(Command::kReceived, 16);

@@ -156,7 +156,8 @@ struct Client::State {
   EventDedup dedup;
   Event arrived;  // reused for each event handed to the application
   std::vector<codec::Header> eventHeaders;
-  std::vector<std::string> one{1};  // a one-frame message to send
+  std::string publishBatch;  // the PUBLISH frame being gathered in this turn of the loop
+  std::uint32_t publishCount = 0;
   detail::FrameList frames;
   std::vector<std::string_view> views;
   codec::Message decoded;
@@ -168,6 +169,8 @@ struct Client::State {
   void submit(Call&& call, TimePoint now);
   void publish(PublishJob&& job, TimePoint now);
   void carryOutPublishes();
+  void addToBatch(std::string_view record);
+  void sendPublishBatch();
   void onEvents(std::size_t link, const codec::Events& events);
   // SUBSCRIBE of patterns (every pattern held, when empty) to link; tracked when the
   // answer is waited for.
@@ -372,27 +375,52 @@ void Client::State::publish(PublishJob&& job, TimePoint now) {
   if (auto refusal = allRefused()) return fail(ErrorCode::kUnavailable, *refusal);
   auto id = publishes->nextId();
   detail::assignViews(wire.headers, job.event.headers);
-  auto encodedEvent =
-      codec::encode(codec::Publish{id, job.event.subject, codec::encodeHeaders(wire.headers), job.event.body});
-  // To every broker: any one of them may die with the event, and each subscriber holds
-  // its subscriptions on all of them. A broker that is down gets it when it is back.
-  for (std::size_t i = 0; i < links.size(); ++i) sendTo(i, encodedEvent);
-  publishes->submit(id, std::move(encodedEvent.front()), std::move(job.onDone), job.event.timeout, now);
+  auto headerBlock = codec::encodeHeaders(wire.headers);
+  codec::Event e{id, {}, job.event.subject, headerBlock, job.event.body};
+  std::string record(codec::eventRecordSize(e), '\0');
+  codec::writeEventRecord(e, record.data());
+  addToBatch(record);
+  publishes->submit(id, std::move(record), std::move(job.onDone), job.event.timeout, now);
+}
+
+void Client::State::addToBatch(std::string_view record) {
+  if (publishCount > 0 && (publishBatch.size() + record.size() > codec::kEventsBatchBytes ||
+                           publishCount == codec::kMaxEventsPerBatch)) {
+    sendPublishBatch();
+  }
+  if (publishCount == 0) publishBatch.resize(codec::kPublishHeaderSize);
+  publishBatch.append(record);
+  ++publishCount;
+}
+
+void Client::State::sendPublishBatch() {
+  if (publishCount == 0) return;
+  codec::writePublishHeader(publishCount, publishBatch.data());
+  // To every broker: any one of them may die with the events, and each subscriber holds
+  // its subscriptions on all of them. A broker that is down gets them when it is back.
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    try {
+      links[i].socket.send(zmq::buffer(publishBatch), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& error) {
+      logger().debug("%s: send failed: %s", links[i].endpoint, std::string(error.what()));
+    }
+  }
+  publishBatch.clear();
+  publishCount = 0;
 }
 
 void Client::State::carryOutPublishes() {
-  for (const auto* frame : publishActions.resend) {
-    one.front() = *frame;
-    for (std::size_t i = 0; i < links.size(); ++i) sendTo(i, one);
-  }
+  for (const auto* record : publishActions.resend) addToBatch(*record);
   publishActions.resend.clear();
+  // Everything published in this turn of the loop goes out as one frame per broker.
+  sendPublishBatch();
   auto done = std::move(publishActions.done);
   publishActions.done.clear();
   for (auto& d : done) {
     try {
       if (d.handler) d.handler(std::move(d.result));
-    } catch (const std::exception& e) {
-      logger().error("a publish callback threw: %s", std::string(e.what()));
+    } catch (const std::exception& ex) {
+      logger().error("a publish callback threw: %s", std::string(ex.what()));
     }
   }
 }
@@ -510,7 +538,7 @@ void Client::State::carryOut() {
   // Callbacks may call again; their calls are submitted once they return, and what those
   // produce is carried out in turn, in a loop rather than by recursion.
   while (!actions.sends.empty() || !actions.done.empty() || !local.empty() || !localEvents.empty() ||
-         !publishActions.done.empty() || !publishActions.resend.empty()) {
+         !publishActions.done.empty() || !publishActions.resend.empty() || publishCount > 0) {
     for (const auto& send : actions.sends) sendTo(send.link, *send.frames);
     actions.sends.clear();
     // Swapped, not moved: both lists keep their capacity from one step to the next.

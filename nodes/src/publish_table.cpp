@@ -8,13 +8,13 @@ PublishTable::PublishTable(std::uint64_t session, Settings settings) : session_(
 
 core::MessageId PublishTable::nextId() { return codec::eventId(session_, nextSequence_++); }
 
-void PublishTable::submit(const core::MessageId& id, std::string frame, Handler handler,
+void PublishTable::submit(const core::MessageId& id, std::string record, Handler handler,
                           std::chrono::milliseconds timeout, core::TimePoint now) {
   auto [it, added] = events_.try_emplace(codec::eventSequence(id));
   STRATA_ASSERT(added);
   Entry& e = it->second;
   e.id = id;
-  e.frame = std::move(frame);
+  e.record = std::move(record);
   e.handler = std::move(handler);
   deadlines_.push(e, now, timeout);
   retries_.push(e, now, settings_.retry);
@@ -54,7 +54,7 @@ void PublishTable::tick(core::TimePoint now, Actions& out) {
   }
   while (Entry* retry = retries_.popDue(now)) {
     ++resent_;
-    out.resend.push_back(&retry->frame);
+    out.resend.push_back(&retry->record);
     retries_.push(*retry, now, settings_.retry);
   }
 }
@@ -72,7 +72,7 @@ void PublishTable::finish(std::uint64_t sequence, PublishResult&& result, Action
   Entry& e = it->second;
   deadlines_.remove(e);
   retries_.remove(e);
-  // A frame queued for resending this step stays valid: entries are erased only here,
+  // A record queued for resending this step stays valid: entries are erased only here,
   // and a resend and a finish of the same entry never come from one step.
   out.done.push_back({std::move(e.handler), std::move(result)});
   events_.erase(it);

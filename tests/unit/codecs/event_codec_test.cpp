@@ -71,26 +71,47 @@ TEST(UnsubscribeCodec, RoundTripOfNoPatternMeansAll) {
   EXPECT_EQ(frames[0], "ST\x02\x0a"s + kCountingIdFrame + "\x00\x00\x00\x00\x00\x00\x00\x09"s);
 }
 
-TEST(PublishCodec, RoundTripKeepsSubjectHeadersAndBinaryBody) {
+TEST(PublishCodec, RoundTripKeepsEveryEventWithSubjectHeadersAndBinaryBody) {
   std::string headers = encodeHeaders({{"content-type", "application/json"}, {"k", ""}});
   std::string body("\0\xff{}", 4);
-  Publish in{eventId(5, 1), "orders.eu.created", headers, body};
+  Publish in;
+  in.events.push_back({eventId(5, 1), {}, "orders.eu.created", headers, body});
+  in.events.push_back({eventId(5, 2), {}, "orders.us", "", ""});
   std::vector<std::string> frames;
   auto out = roundTrip<Publish>(in, frames);
-  EXPECT_EQ(out.id, in.id);
-  EXPECT_EQ(out.subject, "orders.eu.created");
-  EXPECT_EQ(out.headerBlock, headers);
-  EXPECT_EQ(out.body, body);
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[0].id, eventId(5, 1));
+  EXPECT_TRUE(out.events[0].publisher.name.empty());
+  EXPECT_EQ(out.events[0].subject, "orders.eu.created");
+  EXPECT_EQ(out.events[0].headerBlock, headers);
+  EXPECT_EQ(out.events[0].body, body);
+  EXPECT_EQ(out.events[1].subject, "orders.us");
   std::vector<Header> parsed;
-  ASSERT_EQ(parseHeaderBlock(out.headerBlock, parsed), DecodeError::kNone);
+  ASSERT_EQ(parseHeaderBlock(out.events[0].headerBlock, parsed), DecodeError::kNone);
   ASSERT_EQ(parsed.size(), 2u);
   EXPECT_EQ(parsed[0].value, "application/json");
 }
 
 TEST(PublishCodec, EncodesGoldenFrame) {
-  const std::vector<std::string> expected = {"ST\x02\x0b"s + kCountingIdFrame + "\x00\x03" "a.b" "\x00\x00\x00\x04"
-                                             "\x01" "k" "\x00\x00" "hi"s};
-  EXPECT_EQ(encode(Publish{countingId(), "a.b", encodeHeaders({{"k", ""}}), "hi"}), expected);
+  const std::vector<std::string> expected = {"ST\x02\x0b" "\x00\x00\x00\x01"s + kCountingIdFrame +
+                                             "\x00" "\x00\x03" "a.b" "\x00\x00\x00\x04" "\x01" "k" "\x00\x00"
+                                             "\x00\x00\x00\x02" "hi"s};
+  const std::string headers = encodeHeaders({{"k", ""}});
+  EXPECT_EQ(encode(Publish{{{countingId(), {}, "a.b", headers, "hi"}}}), expected);
+}
+
+TEST(PublishCodec, BatchWritersMakeTheSameBytesAsTheEncoder) {
+  Publish in;
+  in.events.push_back({eventId(3, 7), {}, "a", "", "x"});
+  in.events.push_back({eventId(3, 8), {}, "b", "", "yz"});
+  std::string built(kPublishHeaderSize, '\0');
+  writePublishHeader(2, built.data());
+  for (const auto& e : in.events) {
+    std::string record(eventRecordSize(e), '\0');
+    writeEventRecord(e, record.data());
+    built += record;
+  }
+  EXPECT_EQ(built, encode(in).front());
 }
 
 TEST(AcceptedCodec, RoundTripKeepsRanges) {

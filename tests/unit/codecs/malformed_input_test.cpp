@@ -68,9 +68,12 @@ constexpr std::size_t kErrorText = 3;
 constexpr std::size_t kSubscriptionId = 1;
 constexpr std::size_t kSession = 2;  // SUBSCRIBE and UNSUBSCRIBE; ACCEPTED and RECEIVED have it at 1
 constexpr std::size_t kPattern = 3;
-constexpr std::size_t kPublishId = 1;
-constexpr std::size_t kPublishSubject = 2;
-constexpr std::size_t kPublishHeaders = 3;
+constexpr std::size_t kPublishCount = 1;
+constexpr std::size_t kPublishId = 2;
+constexpr std::size_t kPublishPublisher = 3;
+constexpr std::size_t kPublishSubject = 4;
+constexpr std::size_t kPublishHeaders = 5;
+constexpr std::size_t kPublishBody = 6;
 constexpr std::size_t kBatch = 1;
 constexpr std::size_t kEventCount = 3;
 constexpr std::size_t kEventId = 4;
@@ -109,7 +112,11 @@ Parts heartbeat() { return {{header(0x07)}, {}}; }
 Parts disconnect() { return {{header(0x08), "bye"}, {}}; }
 Parts subscribe() { return {{header(0x09), kId, u64(7), mediumField("orders.>")}, {}}; }
 Parts unsubscribe() { return {{header(0x0a), kId, u64(7), mediumField("orders.>")}, {}}; }
-Parts publish() { return {{header(0x0b), kEventIdBytes, mediumField("orders.eu"), longField(""), "body"}, {}}; }
+Parts publish() {
+  return {{header(0x0b), encodeU32(1), kEventIdBytes, shortField(""), mediumField("orders.eu"), longField(""),
+           longField("body")},
+          {}};
+}
 Parts accepted() { return {{header(0x0c), u64(7), u64(1), u64(3)}, {}}; }
 Parts events() {
   return {{header(0x0d), u64(1), u64(0), encodeU32(1), kEventIdBytes, shortField("\x01" "store"s),
@@ -331,9 +338,16 @@ std::vector<MalformedCase> malformedCases() {
       {"UnsubscribeBadPattern", with(unsubscribe(), kPattern, mediumField("a..b")), E::kBadPattern},
 
       // PUBLISH.
-      {"PublishCutInId", cut(publish(), 4 + 9), E::kTruncated},
-      {"PublishCutInSubject", cut(publish(), 4 + 16 + 3), E::kTruncated},
+      {"PublishCutInCount", cut(publish(), 4 + 2), E::kTruncated},
+      {"PublishCutInId", cut(publish(), 4 + 4 + 9), E::kTruncated},
+      {"PublishCutInSubject", cut(publish(), 4 + 4 + 16 + 1 + 3), E::kTruncated},
       {"PublishWithoutHeaders", withoutFields(publish(), 2), E::kTruncated},
+      {"PublishWithoutBody", withoutFields(publish()), E::kTruncated},
+      {"PublishBodyLengthPastEnd", with(publish(), kPublishBody, encodeU32(9) + "body"), E::kTruncated},
+      {"PublishCountZero", with(publish(), kPublishCount, encodeU32(0)), E::kBadCount},
+      {"PublishCountAboveTheEventsThere", with(publish(), kPublishCount, encodeU32(2)), E::kTruncated},
+      {"PublishWithAPublisherNamed", with(publish(), kPublishPublisher, shortField("\x01" "store"s)), E::kBadCaller},
+      {"PublishWithTrailingByte", plusField(publish(), "x"), E::kTrailingBytes},
       {"PublishIdZero", with(publish(), kPublishId, std::string(16, '\0')), E::kBadId},
       {"PublishSessionZero", with(publish(), kPublishId, u64(0) + u64(2)), E::kBadId},
       {"PublishSequenceZero", with(publish(), kPublishId, u64(1) + u64(0)), E::kBadId},
@@ -450,7 +464,7 @@ std::vector<BoundaryCase> boundaryCases() {
       {"SubscribePatternOfUtf8", with(subscribe(), kPattern, mediumField("caf\xc3\xa9.*"s))},
       {"UnsubscribeAllOfNoPattern", withoutFields(unsubscribe())},
       {"PublishSubjectOf1024Bytes", with(publish(), kPublishSubject, mediumField(std::string(1024, 's')))},
-      {"PublishEmptyBody", withoutFields(publish())},
+      {"PublishEmptyBody", with(publish(), kPublishBody, longField(""))},
       {"PublishHeadersOfExactly64KiB", with(publish(), kPublishHeaders, longField(headerBlockOfSize(kMaxHeadersSize)))},
       {"AcceptedRangeOfOne", with(accepted(), 3, u64(1))},
       {"AcceptedWith256Ranges", acceptedWithRanges(kMaxAcceptedRanges)},

@@ -90,7 +90,7 @@ inline constexpr std::array<CommandSpec, 14> kCommands{{
     {Command::kDisconnect, "DISCONNECT", 1, "reason"},
     {Command::kSubscribe, "SUBSCRIBE", 1, "id session pattern+"},
     {Command::kUnsubscribe, "UNSUBSCRIBE", 1, "id session pattern*"},
-    {Command::kPublish, "PUBLISH", 1, "id subject headers body"},
+    {Command::kPublish, "PUBLISH", 1, "count event+"},
     {Command::kAccepted, "ACCEPTED", 1, "session range+"},
     {Command::kEvents, "EVENTS", 1, "batch dropped count event+"},
     {Command::kReceived, "RECEIVED", 1, "session batch"},

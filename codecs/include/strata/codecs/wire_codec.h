@@ -89,16 +89,6 @@ struct Unsubscribe {
   std::vector<std::string_view> patterns;
 };
 
-// Client to broker: one event. id is the publisher's session and sequence number
-// (kEventSessionSize); headerBlock the encoded headers (encodeHeaders, parseHeaderBlock).
-// Answered by ACCEPTED, or by ERROR with id when refused.
-struct Publish {
-  core::MessageId id;
-  std::string_view subject;
-  std::string_view headerBlock;
-  std::string_view body;
-};
-
 struct SequenceRange {
   std::uint64_t first = 0;
   std::uint64_t last = 0;  // first <= last
@@ -110,14 +100,22 @@ struct Accepted {
   std::vector<SequenceRange> ranges;
 };
 
-// One event of an EVENTS batch, as the broker relays it: publisher is who published it,
-// as the broker authenticated them.
+// One event of a PUBLISH or EVENTS batch. id is the publisher's session and sequence
+// number (kEventSessionSize); headerBlock the encoded headers (encodeHeaders,
+// parseHeaderBlock). publisher is empty in PUBLISH and, in EVENTS, who published it, as
+// the broker authenticated them.
 struct Event {
   core::MessageId id;
   Caller publisher;
   std::string_view subject;
   std::string_view headerBlock;
   std::string_view body;
+};
+
+// Publisher to broker: events in the order published, each answered by ACCEPTED, or by
+// ERROR with its id when refused.
+struct Publish {
+  std::vector<Event> events;
 };
 
 // Broker to subscriber: events in the order the broker took them. batch numbers the
@@ -217,12 +215,14 @@ core::MessageId eventId(std::uint64_t session, std::uint64_t sequence);
 std::uint64_t eventSession(const core::MessageId& id);
 std::uint64_t eventSequence(const core::MessageId& id);
 
-// EVENTS batches as the broker builds them: each event encoded once, as a record, when
-// it is published; a batch is a header and the records of the events it carries.
+// PUBLISH and EVENTS batches as publishers and brokers build them: each event encoded
+// once, as a record; a batch is a header and the records of the events it carries.
 inline constexpr std::size_t kEventsHeaderSize = kHeaderSize + 8 + 8 + 4;
+inline constexpr std::size_t kPublishHeaderSize = kHeaderSize + 4;
 std::size_t eventRecordSize(const Event& event);
 void writeEventRecord(const Event& event, char* out);
 void writeEventsHeader(std::uint64_t batch, std::uint64_t dropped, std::uint32_t count, char* out);
+void writePublishHeader(std::uint32_t count, char* out);
 std::string encodeU32(std::uint32_t value);
 std::uint32_t readU32(std::string_view four);
 

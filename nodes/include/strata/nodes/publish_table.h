@@ -33,8 +33,8 @@ class PublishTable {
     PublishResult result;
   };
   struct Actions {
-    // Frames to send to every broker again. Each points into the table: valid until the
-    // table next changes.
+    // Event records (codecs::writeEventRecord) to send to every broker again. Each points
+    // into the table: valid until the table next changes.
     std::vector<const std::string*> resend;
     std::vector<Done> done;
     void clear() {
@@ -49,9 +49,9 @@ class PublishTable {
   std::uint64_t session() const { return session_; }
   // The id of the next event: the session and the next sequence number.
   core::MessageId nextId();
-  // An event with this id (from nextId) whose PUBLISH frame the caller has just sent to
-  // every broker; it ends at now + timeout at the latest.
-  void submit(const core::MessageId& id, std::string frame, Handler handler, std::chrono::milliseconds timeout,
+  // An event with this id (from nextId), encoded as record, which the caller has just
+  // sent to every broker; it ends at now + timeout at the latest.
+  void submit(const core::MessageId& id, std::string record, Handler handler, std::chrono::milliseconds timeout,
               core::TimePoint now);
   void onAccepted(const codecs::Accepted& accepted, Actions& out);
   // An ERROR for id: true when id is one of this table's events (it is then over).
@@ -68,7 +68,7 @@ class PublishTable {
   struct RetryTag;
   struct Entry : core::DeadlineLink<DeadlineTag>, core::DeadlineLink<RetryTag> {
     core::MessageId id;
-    std::string frame;
+    std::string record;
     Handler handler;
   };
 
