@@ -168,8 +168,15 @@ void EventHub::publishOne(const PeerId& peer, const core::Identity& who, const c
 }
 
 void EventHub::enqueue(Subscriber& s, const EventRecord& record) {
-  bool fits = s.queue.size() < settings_.queueEvents && s.queuedBytes + record->size() <= settings_.queueBytes;
-  if (!fits && settings_.slow == EventSettings::SlowPolicy::kDisconnect) {
+  auto fits = [&] {
+    return s.queue.size() < settings_.queueEvents && s.queuedBytes + record->size() <= settings_.queueBytes;
+  };
+  // A subscriber that can take a batch gets one now rather than at the end of the turn,
+  // when a full one is ready or its queue would overflow: only one that cannot take more
+  // (its window is used up) ever loses events.
+  bool windowOpen = !s.peer.empty() && s.unconfirmed.size() < codec::kEventWindow;
+  if (windowOpen && (!fits() || s.queuedBytes + record->size() > codec::kEventsBatchBytes)) sendBatches(s);
+  if (!fits() && settings_.slow == EventSettings::SlowPolicy::kDisconnect) {
     ++stats_.disconnectedSlow;
     logger().warning("subscriber %s is too slow (%z events queued): disconnected, its session ended", s.name,
                      s.queue.size());

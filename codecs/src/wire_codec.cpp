@@ -571,10 +571,21 @@ std::string encodeU32(std::uint32_t value) {
   return out;
 }
 
+void encodeHeadersInto(const std::vector<Header>& headers, std::string& out) {
+  out.resize(Writer::headersSize(headers));
+  char* at = out.data();
+  for (const auto& h : headers) {
+    Writer w(at);
+    w.shortField(h.key);
+    w.mediumField(h.value);
+    at += 1 + h.key.size() + 2 + h.value.size();
+  }
+}
+
 std::string encodeHeaders(const std::vector<Header>& headers) {
-  std::string out(4 + Writer::headersSize(headers), '\0');
-  Writer(out.data()).headers(headers);
-  return out.substr(4);
+  std::string out;
+  encodeHeadersInto(headers, out);
+  return out;
 }
 
 DecodeError parseHeaderBlock(std::string_view block, std::vector<Header>& out) {

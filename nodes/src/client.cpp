@@ -157,6 +157,8 @@ struct Client::State {
   Event arrived;  // reused for each event handed to the application
   std::vector<codec::Header> eventHeaders;
   std::string publishBatch;  // the PUBLISH frame being gathered in this turn of the loop
+  std::string headerBlock;   // reused to encode each event
+  std::string encodedEvent;  // swapped with the publish table's spare buffers
   std::uint32_t publishCount = 0;
   detail::FrameList frames;
   std::vector<std::string_view> views;
@@ -165,6 +167,10 @@ struct Client::State {
   std::vector<std::string> encoded;  // swapped with the table's spare buffers
   std::vector<zmq::pollitem_t> items;
 
+  // Whether the lists other threads fill are all empty (call with mutex held). Only the
+  // first of a run of submissions wakes the loop: the loop takes every list whole after
+  // it wakes, so one signal covers all that come before it takes them.
+  bool nothingSubmitted() const { return submitted.empty() && submittedEvents.empty() && tasks.empty(); }
   void run();
   void submit(Call&& call, TimePoint now);
   void publish(PublishJob&& job, TimePoint now);
@@ -240,13 +246,17 @@ MessageId Client::callAsync(OutgoingRequest request, ReplyHandler onReply, Parti
     s.local.push_back(Call{std::move(request), std::move(onReply), std::move(onPartial)});
     return id;
   }
+  bool wake = false;
   {
     std::lock_guard lock(s.mutex);
+    wake = s.nothingSubmitted();
     s.submitted.push_back(Call{std::move(request), std::move(onReply), std::move(onPartial)});
   }
-  s.wakeup.signal();
+  if (wake) s.wakeup.signal();
   return id;
 }
+
+std::uint64_t Client::publisherSession() const { return state_->publishes->session(); }
 
 std::uint64_t Client::resent() const { return state_->resent.load(std::memory_order_relaxed); }
 
@@ -277,11 +287,13 @@ void Client::publishAsync(OutgoingEvent event, PublishHandler onDone) {
     s.localEvents.push_back({std::move(event), std::move(onDone)});
     return;
   }
+  bool wake = false;
   {
     std::lock_guard lock(s.mutex);
+    wake = s.nothingSubmitted();
     s.submittedEvents.push_back({std::move(event), std::move(onDone)});
   }
-  s.wakeup.signal();
+  if (wake) s.wakeup.signal();
 }
 
 std::future<PublishResult> Client::publishFuture(OutgoingEvent event) {
@@ -375,12 +387,12 @@ void Client::State::publish(PublishJob&& job, TimePoint now) {
   if (auto refusal = allRefused()) return fail(ErrorCode::kUnavailable, *refusal);
   auto id = publishes->nextId();
   detail::assignViews(wire.headers, job.event.headers);
-  auto headerBlock = codec::encodeHeaders(wire.headers);
+  codec::encodeHeadersInto(wire.headers, headerBlock);
   codec::Event e{id, {}, job.event.subject, headerBlock, job.event.body};
-  std::string record(codec::eventRecordSize(e), '\0');
-  codec::writeEventRecord(e, record.data());
-  addToBatch(record);
-  publishes->submit(id, std::move(record), std::move(job.onDone), job.event.timeout, now);
+  encodedEvent.resize(codec::eventRecordSize(e));
+  codec::writeEventRecord(e, encodedEvent.data());
+  addToBatch(encodedEvent);
+  publishes->submit(id, encodedEvent, std::move(job.onDone), job.event.timeout, now);
 }
 
 void Client::State::addToBatch(std::string_view record) {

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 
+#include <strata/codecs/wire_codec.h>
 #include <strata/core/errors.h>
+#include <strata/core/subject.h>
 
 #include "raw_reply.h"
 
@@ -84,12 +87,27 @@ Outcome invokeRawHandler(strata_handler_fn handler, void* context, const Incomin
   return std::move(reply.outcome);
 }
 
+namespace {
+
+std::uint64_t randomSession() {
+  std::random_device random;
+  std::uint64_t session = 0;
+  while (session == 0) session = (static_cast<std::uint64_t>(random()) << 32) ^ random();
+  return session;
+}
+
+}  // namespace
+
 Node::Node(WorkerOptions worker, std::optional<ClientOptions> client)
-    : workerOptions_(std::move(worker)), clientOptions_(std::move(client)) {}
+    : workerOptions_(std::move(worker)), clientOptions_(std::move(client)), localSession_(randomSession()) {}
 
 Node::~Node() {
   stop();
   close(kDestructorGrace);
+  {
+    std::lock_guard lock(eventsMutex_);
+    eventSubscriptions_.clear();  // their remote halves end before the client does
+  }
   client_.reset();
 }
 
@@ -132,6 +150,16 @@ void Node::start() {
                             [](const auto& entry) { return entry.second.reach == Reach::kServed; });
   bool reachable = !workerOptions_.brokers.empty() || !workerOptions_.bind.empty();
   if (clientOptions_) client_ = std::make_unique<Client>(*clientOptions_);
+  if (client_) {
+    std::lock_guard lock(eventsMutex_);
+    for (auto& [number, subscription] : eventSubscriptions_) {
+      try {
+        subscribeRemote(subscription);
+      } catch (const SubscribeError& e) {
+        throw ConfigError("the brokers refused the subscription to '" + subscription.pattern + "': " + e.what());
+      }
+    }
+  }
   if (served && reachable) {
     worker_ = std::make_unique<Worker>(workerOptions_);
     for (const auto& [name, service] : services_) {
@@ -194,6 +222,80 @@ Response Node::refusal(const core::MessageId& id, const std::string& service) {
 
 std::chrono::milliseconds Node::defaultTimeout() const {
   return clientOptions_ ? clientOptions_->defaultTimeout : ClientOptions::kDefaultTimeout;
+}
+
+PublishResult Node::publish(OutgoingEvent event) {
+  PublishResult result;
+  if (const char* problem = core::subjectProblem(event.subject, core::SubjectKind::kSubject)) {
+    result.errorCode = ErrorCode::kMalformed;
+    result.errorText = "'" + event.subject + "' is no subject: " + problem;
+    return result;
+  }
+  if (!enter()) {
+    result.errorCode = ErrorCode::kUnavailable;
+    result.errorText = "this node is not running; the event on '" + event.subject + "' was not published";
+    return result;
+  }
+  Event local{codecs::eventId(localSession_, ++localSequence_), event.subject, {name(), layer()}, event.headers,
+              event.body};
+  std::vector<std::shared_ptr<EventHandler>> matching;
+  {
+    std::lock_guard lock(eventsMutex_);
+    for (const auto& [number, subscription] : eventSubscriptions_) {
+      if (core::subjectMatches(subscription.pattern, event.subject)) matching.push_back(subscription.handler);
+    }
+  }
+  for (const auto& handler : matching) (*handler)(local);
+  if (client_) {
+    result = client_->publish(std::move(event));
+  } else {
+    result.id = local.id;
+    result.ok = true;  // nobody outside to tell
+  }
+  leave();
+  return result;
+}
+
+std::uint64_t Node::subscribe(const std::string& pattern, EventHandler handler) {
+  if (const char* problem = core::subjectProblem(pattern, core::SubjectKind::kPattern)) {
+    throw SubscribeError("'" + pattern + "' is no subject pattern: " + problem, ExitCode::kDataError);
+  }
+  std::lock_guard lock(eventsMutex_);
+  auto number = nextSubscription_++;
+  auto& subscription = eventSubscriptions_[number];
+  subscription.pattern = pattern;
+  subscription.handler = std::make_shared<EventHandler>(std::move(handler));
+  if (client_) {
+    try {
+      subscribeRemote(subscription);
+    } catch (...) {
+      eventSubscriptions_.erase(number);
+      throw;
+    }
+  }
+  return number;
+}
+
+void Node::unsubscribe(std::uint64_t number) {
+  Client::Subscription remote;
+  {
+    std::lock_guard lock(eventsMutex_);
+    auto it = eventSubscriptions_.find(number);
+    if (it == eventSubscriptions_.end()) return;
+    remote = std::move(it->second.remote);
+    eventSubscriptions_.erase(it);
+  }
+  remote.cancel();
+}
+
+void Node::subscribeRemote(EventSubscription& subscription) {
+  auto handler = subscription.handler;
+  auto own = client_->publisherSession();
+  subscription.remote = client_->subscribe({subscription.pattern}, [handler, own](const Event& e) {
+    // Published by this node: its subscribers here had it by function call already.
+    if (codecs::eventSession(e.id) == own) return;
+    (*handler)(e);
+  });
 }
 
 std::vector<std::string> Node::endpoints() const { return worker_ ? worker_->endpoints() : std::vector<std::string>{}; }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
+#include <cstring>
 #include <set>
 #include <type_traits>
 
@@ -166,6 +168,67 @@ const char* hostConfigKeyAt(strata_host* host, std::size_t index) {
   return std::next(config.begin(), static_cast<std::ptrdiff_t>(index))->first.c_str();
 }
 
+strata_bytes bytesOf(std::string_view text) { return {text.data(), text.size()}; }
+
+// The fields of a strata_publish the plug-in's struct holds: one built against an older
+// header is shorter, and what it lacks reads as zero.
+strata_publish publishFields(const strata_publish& given) {
+  strata_publish out{};
+  std::memcpy(&out, &given, std::min<std::size_t>(given.struct_size, sizeof out));
+  return out;
+}
+
+int hostPublish(strata_host* host, const strata_publish* given) {
+  if (host == nullptr || given == nullptr || given->struct_size < offsetof(strata_publish, timeout_ms)) {
+    return STRATA_ERROR_MALFORMED;
+  }
+  auto raw = publishFields(*given);
+  OutgoingEvent event;
+  event.subject.assign(raw.subject.data, raw.subject.size);
+  event.body.assign(raw.body.data, raw.body.size);
+  for (std::size_t i = 0; i < raw.header_count; ++i) {
+    event.headers.emplace_back(std::string(raw.headers[i].key.data, raw.headers[i].key.size),
+                               std::string(raw.headers[i].value.data, raw.headers[i].value.size));
+  }
+  event.timeout = std::chrono::milliseconds(raw.timeout_ms);
+  auto result = host->plugin->node->publish(std::move(event));
+  if (result.ok) return STRATA_OK;
+  host->plugin->logger->warning("publish on '%s' failed: %s", std::string(raw.subject.data, raw.subject.size),
+                                result.errorText);
+  return static_cast<int>(result.errorCode);
+}
+
+int hostSubscribe(strata_host* host, const char* pattern, strata_event_fn fn, void* context,
+                  std::uint64_t* subscription) {
+  if (host == nullptr || pattern == nullptr || fn == nullptr || subscription == nullptr) return STRATA_ERROR_MALFORMED;
+  try {
+    *subscription = host->plugin->node->subscribe(pattern, [fn, context](const Event& e) {
+      std::vector<strata_header> headers;
+      headers.reserve(e.headers.size());
+      for (const auto& [k, v] : e.headers) headers.push_back({bytesOf(k), bytesOf(v)});
+      strata_event raw{};
+      std::memcpy(raw.id, e.id.bytes().data(), sizeof raw.id);
+      raw.subject = bytesOf(e.subject);
+      raw.publisher_name = bytesOf(e.publisher.name);
+      raw.publisher_layer = e.publisher.layer;
+      raw.headers = headers.data();
+      raw.header_count = headers.size();
+      raw.body = bytesOf(e.body);
+      fn(context, &raw);
+    });
+  } catch (const SubscribeError& e) {
+    host->plugin->logger->warning("subscription to '%s' refused: %s", std::string(pattern), std::string(e.what()));
+    return e.exitCode() == ExitCode::kNoPermission ? STRATA_ERROR_FORBIDDEN : STRATA_ERROR_UNAVAILABLE;
+  }
+  return STRATA_OK;
+}
+
+int hostUnsubscribe(strata_host* host, std::uint64_t subscription) {
+  if (host == nullptr) return STRATA_ERROR_MALFORMED;
+  host->plugin->node->unsubscribe(subscription);
+  return STRATA_OK;
+}
+
 // What a host API entry answers when something failed inside it.
 template <class R>
 R failedAnswer() {
@@ -205,6 +268,9 @@ constexpr strata_host_api kHostApi{
     &Guarded<hostCall>::call,
     &Guarded<hostDataDir>::call,
     &Guarded<hostConfigKeyAt>::call,
+    &Guarded<hostPublish>::call,
+    &Guarded<hostSubscribe>::call,
+    &Guarded<hostUnsubscribe>::call,
 };
 
 // The library's own ABI version, then its description; nullopt when both are sound.

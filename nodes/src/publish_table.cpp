@@ -8,13 +8,23 @@ PublishTable::PublishTable(std::uint64_t session, Settings settings) : session_(
 
 core::MessageId PublishTable::nextId() { return codec::eventId(session_, nextSequence_++); }
 
-void PublishTable::submit(const core::MessageId& id, std::string record, Handler handler,
+void PublishTable::submit(const core::MessageId& id, std::string& record, Handler handler,
                           std::chrono::milliseconds timeout, core::TimePoint now) {
-  auto [it, added] = events_.try_emplace(codec::eventSequence(id));
-  STRATA_ASSERT(added);
-  Entry& e = it->second;
+  auto sequence = codec::eventSequence(id);
+  STRATA_ASSERT(!events_.contains(sequence));
+  Entry* slot = nullptr;
+  if (spare_.empty()) {
+    slot = &events_.try_emplace(sequence).first->second;
+  } else {
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = sequence;
+    slot = &node.mapped();
+    events_.insert(std::move(node));
+  }
+  Entry& e = *slot;
   e.id = id;
-  e.record = std::move(record);
+  e.record.swap(record);
   e.handler = std::move(handler);
   deadlines_.push(e, now, timeout);
   retries_.push(e, now, settings_.retry);
@@ -75,7 +85,11 @@ void PublishTable::finish(std::uint64_t sequence, PublishResult&& result, Action
   // A record queued for resending this step stays valid: entries are erased only here,
   // and a resend and a finish of the same entry never come from one step.
   out.done.push_back({std::move(e.handler), std::move(result)});
-  events_.erase(it);
+  auto node = events_.extract(it);
+  if (spare_.size() < kMaxSpare) {
+    node.mapped().handler = nullptr;
+    spare_.push_back(std::move(node));
+  }
 }
 
 }  // namespace strata::nodes

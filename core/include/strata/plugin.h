@@ -136,6 +136,28 @@ struct CallOptions {
 
 using Handler = std::function<void(const Request&, Reply&)>;
 
+// An event as a subscriber's function sees it: views valid during the call only.
+class EventView {
+ public:
+  explicit EventView(const strata_event& raw) : raw_(raw) {}
+  const std::uint8_t* id() const { return raw_.id; }
+  std::string_view subject() const { return view(raw_.subject); }
+  std::string_view publisherName() const { return view(raw_.publisher_name); }
+  int publisherLayer() const { return raw_.publisher_layer; }
+  std::string_view body() const { return view(raw_.body); }
+  std::optional<std::string_view> header(std::string_view key) const {
+    for (std::size_t i = 0; i < raw_.header_count; ++i) {
+      if (view(raw_.headers[i].key) == key) return view(raw_.headers[i].value);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const strata_event& raw_;
+};
+
+using EventHandler = std::function<void(const EventView&)>;
+
 // The node, as a plug-in sees it.
 class Host {
  public:
@@ -221,6 +243,40 @@ class Host {
     return call(service, std::vector<std::string_view>{body}, options);
   }
 
+  // Whether the node offers events (a node older than this header does not).
+  bool hasEvents() const {
+    return api_.struct_size >= offsetof(strata_host_api, unsubscribe) + sizeof api_.unsubscribe;
+  }
+  // Publishes an event: to this process's subscribers by function call, then through the
+  // brokers; returns once a broker accepted it, or the error (the node logs why).
+  strata_error publish(std::string_view subject, std::string_view body,
+                       const std::vector<std::pair<std::string, std::string>>& headers = {},
+                       std::chrono::milliseconds timeout = {}) const {
+    if (!hasEvents()) return STRATA_ERROR_UNAVAILABLE;
+    std::vector<strata_header> rawHeaders;
+    for (const auto& [key, value] : headers) rawHeaders.push_back({bytes(key), bytes(value)});
+    strata_publish event{sizeof(strata_publish), 0u,
+                         bytes(subject),         rawHeaders.data(),
+                         rawHeaders.size(),      bytes(body),
+                         static_cast<std::uint32_t>(timeout.count())};
+    return static_cast<strata_error>(api_.publish(raw_, &event));
+  }
+  // Subscribes handler to pattern; the Host keeps it. Throws std::invalid_argument when
+  // the node refuses (a bad pattern, or the brokers' policy: the node logs why). Returns
+  // the number unsubscribe takes.
+  std::uint64_t subscribe(const std::string& pattern, EventHandler handler) {
+    if (!hasEvents()) throw std::invalid_argument("this node offers no events");
+    eventHandlers_.push_back(std::make_unique<EventHandler>(std::move(handler)));
+    std::uint64_t number = 0;
+    int rc = api_.subscribe(raw_, pattern.c_str(), &Host::eventTrampoline, eventHandlers_.back().get(), &number);
+    if (rc != STRATA_OK) {
+      eventHandlers_.pop_back();
+      throw std::invalid_argument("the node refused the subscription to '" + pattern + "'");
+    }
+    return number;
+  }
+  void unsubscribe(std::uint64_t number) const { api_.unsubscribe(raw_, number); }
+
   const strata_host_api& api() const { return api_; }
   strata_host* raw() const { return raw_; }
 
@@ -245,9 +301,18 @@ class Host {
     for (std::size_t i = 0; i < raw->frame_count; ++i) out.frames.emplace_back(view(raw->frames[i]));
   }
 
+  static void eventTrampoline(void* context, const strata_event* raw) noexcept {
+    try {
+      (*static_cast<EventHandler*>(context))(EventView(*raw));
+    } catch (...) {
+      // An event function has nobody to answer: what it threw ends here.
+    }
+  }
+
   const strata_host_api& api_;
   strata_host* raw_;
   std::vector<std::unique_ptr<Handler>> handlers_;
+  std::vector<std::unique_ptr<EventHandler>> eventHandlers_;
 };
 
 // The base of a C++ plug-in: construct from a Host (register services there), destroy

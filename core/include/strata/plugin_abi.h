@@ -133,6 +133,33 @@ typedef struct strata_response {
 
 typedef void (*strata_response_fn)(void* context, const strata_response* response);
 
+/* An event as a subscriber's function sees it; valid only during that call. */
+typedef struct strata_event {
+  uint8_t id[16];           /* the publisher's session and sequence number */
+  strata_bytes subject;
+  strata_bytes publisher_name; /* as the broker (or, in process, this node) authenticated it */
+  int publisher_layer;
+  const strata_header* headers;
+  size_t header_count;
+  strata_bytes body;
+} strata_event;
+
+/* Receives events. Events from the brokers come on the node's client thread, events
+ * published in this process on the publisher's thread: it must not block, and may run
+ * on two threads at once. */
+typedef void (*strata_event_fn)(void* context, const strata_event* event);
+
+/* An event to publish, from a plug-in. */
+typedef struct strata_publish {
+  uint32_t struct_size;     /* sizeof(strata_publish) of the plug-in: fields may be added at the end */
+  uint32_t flags;           /* none defined yet: 0 */
+  strata_bytes subject;
+  const strata_header* headers;
+  size_t header_count;
+  strata_bytes body;
+  uint32_t timeout_ms;      /* how long the brokers may take to accept it; 0: the node's default */
+} strata_publish;
+
 /* What the host offers a plug-in. Functions returning int return 0 on success and a
  * strata_error otherwise. Every function may be called from any thread. */
 typedef struct strata_host_api {
@@ -170,6 +197,19 @@ typedef struct strata_host_api {
    * last: how a plug-in finds a family of keys ("statement.<name>"). The pointer stays
    * valid while the plug-in is loaded. */
   const char* (*config_key_at)(strata_host* host, size_t index);
+
+  /* Events (present when struct_size reaches them). publish delivers the event to this
+   * process's subscribers of its subject by function call, then through the node's
+   * brokers to everyone else, and returns once a broker has accepted it (refusals are
+   * logged with their reason). Not from an event function. */
+  int (*publish)(strata_host* host, const strata_publish* event);
+  /* Subscribes fn to events on subjects matching pattern ('*' one token, a final '>'
+   * the rest), published in this process or anywhere through the brokers, each once.
+   * During start() it takes effect when the node starts (a subscription the brokers
+   * refuse then stops the node with the reason). *subscription receives a number for
+   * unsubscribe. */
+  int (*subscribe)(strata_host* host, const char* pattern, strata_event_fn fn, void* context, uint64_t* subscription);
+  int (*unsubscribe)(strata_host* host, uint64_t subscription);
 } strata_host_api;
 
 /* What a plug-in says about itself. Static storage. */

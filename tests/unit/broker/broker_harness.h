@@ -58,11 +58,13 @@ class RecordingOutbox final : public Outbox {
     for (auto& frame : frames) s.frames.push_back(frame.to_string());
     frames.clear();
     if (isFull) return SendResult::kFull;
+    if (gone.contains(peer)) return SendResult::kGone;
     sent.push_back(std::move(s));
     return SendResult::kSent;
   }
   std::vector<Sent> sent;
   std::set<PeerId> full;  // peers whose queue is full: what is sent to them is refused
+  std::set<PeerId> gone;  // peers that left: what is sent to them goes nowhere
 };
 
 inline FrameList toFrames(const std::vector<std::string>& frames) {

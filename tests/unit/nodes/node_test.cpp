@@ -212,5 +212,32 @@ TEST(Node, ACallWithAnOlderSmallerStructIsRefused) {
   EXPECT_EQ(node.call(call, nullptr, nullptr), STRATA_ERROR_MALFORMED);
 }
 
+TEST(Node, AnEventPublishedAndConsumedInProcessGoesByFunctionCall) {
+  Node node(options(), std::nullopt);
+  std::vector<std::string> seen;
+  std::thread::id on;
+  node.subscribe("orders.>", [&](const Event& e) {
+    seen.push_back(e.subject + " " + e.body + " from " + e.publisher.name);
+    on = std::this_thread::get_id();
+  });
+  node.subscribe("audit.*", [&](const Event&) { seen.push_back("audit"); });
+  node.start();
+  auto result = node.publish(OutgoingEvent{"orders.eu.placed", "total 513", {}, {}});
+  EXPECT_TRUE(result.ok) << result.errorText;
+  // Delivered before publish returned, on the publisher's own thread.
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], "orders.eu.placed total 513 from orders-node");
+  EXPECT_EQ(on, std::this_thread::get_id());
+  auto bad = node.publish(OutgoingEvent{"orders.*", "", {}, {}});
+  EXPECT_EQ(bad.errorCode, ErrorCode::kMalformed);
+  EXPECT_THROW(node.subscribe("a..b", [](const Event&) {}), SubscribeError);
+}
+
+TEST(Node, PublishingBeforeStartIsUnavailable) {
+  Node node(options(), std::nullopt);
+  auto result = node.publish(OutgoingEvent{"orders.placed", "x", {}, {}});
+  EXPECT_EQ(result.errorCode, ErrorCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace strata::nodes

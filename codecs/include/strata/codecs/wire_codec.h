@@ -207,6 +207,8 @@ void writeEnvelope(const Request& request, char* out);
 void patchTimeout(char* envelope, std::uint32_t timeoutMs);
 
 std::string encodeHeaders(const std::vector<Header>& headers);
+// The same into out, reusing its capacity.
+void encodeHeadersInto(const std::vector<Header>& headers, std::string& out);
 // The headers of an encoded block (as Publish and Event carry them) into out.
 DecodeError parseHeaderBlock(std::string_view block, std::vector<Header>& out);
 

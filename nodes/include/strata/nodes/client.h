@@ -117,6 +117,9 @@ class Client {
   // (or none answers in time). Must not be called from a callback.
   Subscription subscribe(std::vector<std::string> patterns, EventHandler onEvent, LostHandler onLost = nullptr);
 
+  // The session in the ids of the events this client publishes.
+  std::uint64_t publisherSession() const;
+
   const ClientOptions& options() const { return options_; }
   // Requests sent again to another endpoint because theirs stopped answering.
   std::uint64_t resent() const;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,6 +68,18 @@ class Node {
   // return value is its error code (STRATA_OK when it succeeded).
   int call(const strata_call& call, strata_response_fn onResponse, void* context);
 
+  // Publishes an event: to this process's subscribers of its subject first, by function
+  // call on this thread, then through the client to the brokers (blocking until one
+  // accepts). Answered `unavailable` before start() and after close().
+  PublishResult publish(OutgoingEvent event);
+  using EventHandler = std::function<void(const Event&)>;
+  // Subscribes handler to pattern: events published in this process, and through the
+  // client those published anywhere else, each once. Before start() it takes effect at
+  // start(), which throws ConfigError if the brokers refuse it; afterwards at once,
+  // throwing SubscribeError. Returns a number for unsubscribe().
+  std::uint64_t subscribe(const std::string& pattern, EventHandler handler);
+  void unsubscribe(std::uint64_t number);
+
   // Calls answered in process and through the client, since start.
   std::uint64_t localCalls() const { return localCalls_.load(std::memory_order_relaxed); }
   std::uint64_t remoteCalls() const { return remoteCalls_.load(std::memory_order_relaxed); }
@@ -97,6 +110,13 @@ class Node {
 
   enum class State { kLoading, kRunning, kClosed };
 
+  struct EventSubscription {
+    std::string pattern;
+    std::shared_ptr<EventHandler> handler;  // shared with deliveries in progress
+    Client::Subscription remote;
+  };
+  void subscribeRemote(EventSubscription& subscription);
+
   WorkerOptions workerOptions_;
   std::optional<ClientOptions> clientOptions_;
   // Looked up by string_view without making a string (C++20 transparent lookup).
@@ -111,6 +131,13 @@ class Node {
   std::condition_variable drained_;
   State state_ = State::kLoading;  // written under gate_, by start() and close()
   std::size_t inFlight_ = 0;       // under gate_
+  std::mutex eventsMutex_;
+  std::map<std::uint64_t, EventSubscription> eventSubscriptions_;  // under eventsMutex_
+  std::uint64_t nextSubscription_ = 1;                             // under eventsMutex_
+  // Events published here carry ids of their own session; the same events coming back
+  // through the brokers carry the client's, and are dropped, having been delivered here.
+  std::uint64_t localSession_;
+  std::atomic<std::uint64_t> localSequence_{0};
   std::atomic<std::uint64_t> localCalls_{0};
   std::atomic<std::uint64_t> remoteCalls_{0};
 };

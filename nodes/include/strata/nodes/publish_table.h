@@ -50,8 +50,10 @@ class PublishTable {
   // The id of the next event: the session and the next sequence number.
   core::MessageId nextId();
   // An event with this id (from nextId), encoded as record, which the caller has just
-  // sent to every broker; it ends at now + timeout at the latest.
-  void submit(const core::MessageId& id, std::string record, Handler handler, std::chrono::milliseconds timeout,
+  // sent to every broker; it ends at now + timeout at the latest. record is swapped with
+  // a spare buffer of the table's: the caller gets back a string with capacity, to
+  // encode the next event into without allocating.
+  void submit(const core::MessageId& id, std::string& record, Handler handler, std::chrono::milliseconds timeout,
               core::TimePoint now);
   void onAccepted(const codecs::Accepted& accepted, Actions& out);
   // An ERROR for id: true when id is one of this table's events (it is then over).
@@ -77,7 +79,12 @@ class PublishTable {
   std::uint64_t session_;
   Settings settings_;
   std::uint64_t nextSequence_ = 1;
-  std::unordered_map<std::uint64_t, Entry> events_;  // by sequence number; nodes stay put
+  using Events = std::unordered_map<std::uint64_t, Entry>;  // by sequence number; nodes stay put
+  // Finished events' map nodes, kept (with their records' capacity) for the next ones.
+  static constexpr std::size_t kMaxSpare = 4096;
+
+  Events events_;
+  std::vector<Events::node_type> spare_;
   core::DeadlineQueue<Entry, DeadlineTag> deadlines_;
   core::DeadlineQueue<Entry, RetryTag> retries_;
   std::uint64_t resent_ = 0;
