@@ -1,6 +1,7 @@
 // A layer-2 business service built on a layer-3 module: orders.place prices each line
 // with pricing.quote, which the same process hosts, so each quote is a function call.
-// Body: lines "<sku> <quantity>"; reply: "total <cents>".
+// Body: lines "<sku> <quantity>"; reply: "total <cents>". Each order placed is published
+// as an event on orders.placed, body "total <cents>", for whoever subscribes.
 #include <sstream>
 
 #include <strata/plugin.h>
@@ -30,7 +31,11 @@ class Orders : public strata::plugin::Plugin {
       ++count;
     }
     if (count == 0) throw ServiceError(STRATA_ERROR_MALFORMED, "an order needs at least one line");
-    reply.frame("total " + std::to_string(total));
+    std::string placed = "total " + std::to_string(total);
+    // The order stands whether or not anyone hears of it: a failed publish is logged by
+    // the node, and the caller still gets its total.
+    host_.publish("orders.placed", placed, {{"lines", std::to_string(count)}});
+    reply.frame(placed);
   }
 
   strata::plugin::Host& host_;

@@ -1,6 +1,8 @@
 // A layer-3 business module: prices an order line. strata-node hosts it inside a layer-2
 // process (strata.plugin.pricing.layer = 3), so only code in that process calls it, by a
-// plain function call. Body: "<sku> <quantity>"; reply: the price in cents.
+// plain function call. Body: "<sku> <quantity>"; reply: the price in cents. It listens to
+// orders.placed, which the orders service of the same process publishes: each event comes
+// to it by function call, once, although the brokers relay it too.
 #include <charconv>
 #include <map>
 
@@ -17,6 +19,11 @@ class Pricing : public strata::plugin::Plugin {
   explicit Pricing(strata::plugin::Host& host)
       : discountPercent_(host.configInt("discount_percent", 0, 0, 100)) {
     host.addService("pricing.quote", [this](const Request& request, Reply& reply) { quote(request, reply); });
+    if (host.hasEvents()) {
+      host.subscribe("orders.placed", [&host](const strata::plugin::EventView& e) {
+        host.info("pricing heard of an order from " + std::string(e.publisherName()) + ": " + std::string(e.body()));
+      });
+    }
   }
 
  private:

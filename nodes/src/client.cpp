@@ -64,6 +64,19 @@ std::uint64_t newSession() {
   return session;
 }
 
+void checkPatterns(const std::vector<std::string>& patterns) {
+  if (patterns.empty()) throw SubscribeError("subscribe: no pattern given", ExitCode::kUsage);
+  if (patterns.size() > codec::kMaxPatternsPerMessage) {
+    throw SubscribeError("subscribe: at most " + std::to_string(codec::kMaxPatternsPerMessage) + " patterns at once",
+                         ExitCode::kUsage);
+  }
+  for (const auto& p : patterns) {
+    if (const char* problem = core::subjectProblem(p, core::SubjectKind::kPattern)) {
+      throw SubscribeError("'" + p + "' is no subject pattern: " + problem, ExitCode::kDataError);
+    }
+  }
+}
+
 ExitCode exitCodeFor(ErrorCode code) {
   switch (code) {
     case ErrorCode::kForbidden: return ExitCode::kNoPermission;
@@ -105,7 +118,7 @@ struct Client::State {
   // A SUBSCRIBE waiting for its first answer.
   struct Subscribing {
     std::uint64_t number = 0;
-    std::shared_ptr<std::promise<std::optional<std::pair<ErrorCode, std::string>>>> answered;
+    SubscribeAnswer answered;
   };
   struct PublishJob {
     OutgoingEvent event;
@@ -182,7 +195,7 @@ struct Client::State {
   // answer is waited for.
   void sendSubscribe(std::size_t link, const std::vector<std::string>& patterns, const MessageId& id);
   void addSubscription(std::uint64_t number, Local wanted,
-                       std::shared_ptr<std::promise<std::optional<std::pair<ErrorCode, std::string>>>> answered);
+                       SubscribeAnswer answered);
   void dropSubscription(std::uint64_t number);
   void answerSubscribing(const MessageId& id, std::optional<std::pair<ErrorCode, std::string>> refusal);
   void submitQueued();
@@ -315,36 +328,41 @@ PublishResult Client::publish(const std::string& subject, std::string body) {
 Client::Subscription Client::subscribe(std::vector<std::string> patterns, EventHandler onEvent, LostHandler onLost) {
   State& s = *state_;
   STRATA_ASSERT(std::this_thread::get_id() != s.loopThread);
-  if (patterns.empty()) throw SubscribeError("subscribe: no pattern given", ExitCode::kUsage);
-  if (patterns.size() > codec::kMaxPatternsPerMessage) {
-    throw SubscribeError("subscribe: at most " + std::to_string(codec::kMaxPatternsPerMessage) + " patterns at once",
-                         ExitCode::kUsage);
-  }
-  for (const auto& p : patterns) {
-    if (const char* problem = core::subjectProblem(p, core::SubjectKind::kPattern)) {
-      throw SubscribeError("'" + p + "' is no subject pattern: " + problem, ExitCode::kDataError);
-    }
-  }
-  static std::atomic<std::uint64_t> numbers{0};
-  std::uint64_t number = ++numbers;
-  auto answered = std::make_shared<std::promise<std::optional<std::pair<ErrorCode, std::string>>>>();
-  auto future = answered->get_future();
-  auto wanted = std::make_shared<State::Local>(State::Local{std::move(patterns), std::move(onEvent), std::move(onLost)});
-  {
-    std::lock_guard lock(s.mutex);
-    s.tasks.push_back([&s, number, wanted, answered] { s.addSubscription(number, std::move(*wanted), answered); });
-  }
-  s.wakeup.signal();
+  checkPatterns(patterns);
+  auto promise = std::make_shared<std::promise<std::optional<std::pair<ErrorCode, std::string>>>>();
+  auto future = promise->get_future();
+  auto subscription = subscribeAsync(std::move(patterns), std::move(onEvent), std::move(onLost),
+                                     [promise](std::optional<std::pair<ErrorCode, std::string>> refusal) {
+                                       promise->set_value(std::move(refusal));
+                                     });
   if (future.wait_for(options_.defaultTimeout) != std::future_status::ready) {
-    unsubscribe(number);
     throw SubscribeError("no broker confirmed the subscription within " +
                              std::to_string(options_.defaultTimeout.count()) + " ms",
                          ExitCode::kUnavailable);
   }
-  if (auto refusal = future.get()) {
-    unsubscribe(number);
-    throw SubscribeError(refusal->second, exitCodeFor(refusal->first));
+  if (auto refusal = future.get()) throw SubscribeError(refusal->second, exitCodeFor(refusal->first));
+  return subscription;
+}
+
+Client::Subscription Client::subscribeAsync(std::vector<std::string> patterns, EventHandler onEvent, LostHandler onLost,
+                                            SubscribeAnswer onAnswer) {
+  checkPatterns(patterns);
+  State& s = *state_;
+  static std::atomic<std::uint64_t> numbers{0};
+  std::uint64_t number = ++numbers;
+  auto wanted = std::make_shared<State::Local>(State::Local{std::move(patterns), std::move(onEvent), std::move(onLost)});
+  // A refused subscription ends here, on the loop thread, before its answer is told.
+  auto answered = [&s, number, onAnswer = std::move(onAnswer)](std::optional<std::pair<ErrorCode, std::string>> refusal) {
+    if (refusal) s.dropSubscription(number);
+    if (onAnswer) onAnswer(std::move(refusal));
+  };
+  {
+    std::lock_guard lock(s.mutex);
+    s.tasks.push_back([&s, number, wanted, answered = std::move(answered)]() mutable {
+      s.addSubscription(number, std::move(*wanted), std::move(answered));
+    });
   }
+  s.wakeup.signal();
   return Subscription(this, number);
 }
 
@@ -456,9 +474,9 @@ void Client::State::sendSubscribe(std::size_t link, const std::vector<std::strin
 
 void Client::State::addSubscription(
     std::uint64_t number, Local wanted,
-    std::shared_ptr<std::promise<std::optional<std::pair<ErrorCode, std::string>>>> answered) {
+    SubscribeAnswer answered) {
   if (auto refusal = allRefused()) {
-    answered->set_value(std::make_pair(ErrorCode::kUnavailable, *refusal));
+    answered(std::make_pair(ErrorCode::kUnavailable, *refusal));
     return;
   }
   auto id = MessageId::generate();
@@ -496,8 +514,9 @@ void Client::State::answerSubscribing(const MessageId& id, std::optional<std::pa
   if (it == subscribing.end()) return;
   // The first answer settles it: the brokers of a pool share one policy, so one that
   // refuses speaks for all, and one that confirms means events flow.
-  it->second.answered->set_value(std::move(refusal));
+  auto answered = std::move(it->second.answered);
   subscribing.erase(it);
+  if (answered) answered(std::move(refusal));
 }
 
 void Client::State::onEvents(std::size_t link, const codec::Events& m) {
@@ -766,7 +785,9 @@ void Client::State::run() {
   calls->failAll(ErrorCode::kUnavailable, "the client is shutting down", actions);
   publishes->failAll(ErrorCode::kUnavailable, "the client is shutting down", publishActions);
   for (auto& [id, waiting] : subscribing) {
-    waiting.answered->set_value(std::make_pair(ErrorCode::kUnavailable, std::string("the client is shutting down")));
+    if (waiting.answered) {
+      waiting.answered(std::make_pair(ErrorCode::kUnavailable, std::string("the client is shutting down")));
+    }
   }
   subscribing.clear();
   if (!patternUses.empty()) {

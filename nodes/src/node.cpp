@@ -4,6 +4,8 @@
 #include <cstring>
 #include <random>
 
+#include <Poco/Logger.h>
+
 #include <strata/codecs/wire_codec.h>
 #include <strata/core/errors.h>
 #include <strata/core/subject.h>
@@ -152,13 +154,8 @@ void Node::start() {
   if (clientOptions_) client_ = std::make_unique<Client>(*clientOptions_);
   if (client_) {
     std::lock_guard lock(eventsMutex_);
-    for (auto& [number, subscription] : eventSubscriptions_) {
-      try {
-        subscribeRemote(subscription);
-      } catch (const SubscribeError& e) {
-        throw ConfigError("the brokers refused the subscription to '" + subscription.pattern + "': " + e.what());
-      }
-    }
+    // Without waiting: the brokers may come up after this node. A refusal is logged.
+    for (auto& [number, subscription] : eventSubscriptions_) subscribeRemote(subscription, false);
   }
   if (served && reachable) {
     worker_ = std::make_unique<Worker>(workerOptions_);
@@ -267,7 +264,7 @@ std::uint64_t Node::subscribe(const std::string& pattern, EventHandler handler) 
   subscription.handler = std::make_shared<EventHandler>(std::move(handler));
   if (client_) {
     try {
-      subscribeRemote(subscription);
+      subscribeRemote(subscription, true);
     } catch (...) {
       eventSubscriptions_.erase(number);
       throw;
@@ -288,14 +285,26 @@ void Node::unsubscribe(std::uint64_t number) {
   remote.cancel();
 }
 
-void Node::subscribeRemote(EventSubscription& subscription) {
+void Node::subscribeRemote(EventSubscription& subscription, bool wait) {
   auto handler = subscription.handler;
   auto own = client_->publisherSession();
-  subscription.remote = client_->subscribe({subscription.pattern}, [handler, own](const Event& e) {
+  auto onEvent = [handler, own](const Event& e) {
     // Published by this node: its subscribers here had it by function call already.
     if (codecs::eventSession(e.id) == own) return;
     (*handler)(e);
-  });
+  };
+  if (wait) {
+    subscription.remote = client_->subscribe({subscription.pattern}, onEvent);
+    return;
+  }
+  subscription.remote = client_->subscribeAsync(
+      {subscription.pattern}, onEvent, nullptr,
+      [pattern = subscription.pattern](std::optional<std::pair<ErrorCode, std::string>> refusal) {
+        if (refusal) {
+          Poco::Logger::get("strata-node").error("the brokers refused the subscription to '%s': %s", pattern,
+                                                 refusal->second);
+        }
+      });
 }
 
 std::vector<std::string> Node::endpoints() const { return worker_ ? worker_->endpoints() : std::vector<std::string>{}; }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "cluster.h"
 
 namespace strata::test {
@@ -44,6 +46,37 @@ TEST_F(Plugins, APluginServiceAnswersThroughTheBrokerAndItsModuleInProcess) {
   auto direct = client.call("pricing.quote", "apple 1", 5s);
   EXPECT_FALSE(direct.ok);
   EXPECT_EQ(direct.errorCode, nodes::ErrorCode::kUnknownService) << direct.errorText;
+}
+
+TEST_F(Plugins, APluginPublishesToTheBusAndToAModuleOfItsOwnProcessOnce) {
+  auto& node = cluster.startNode("orders", "", ordersConfig());
+  nodes::Client client(cluster.clientOptions("front"));
+  std::mutex mutex;
+  std::vector<nodes::Event> heard;
+  auto subscription = client.subscribe({"orders.placed"}, [&](const nodes::Event& e) {
+    std::lock_guard lock(mutex);
+    heard.push_back(e);
+  });
+  ASSERT_TRUE(client.call("orders.place", "apple 10\nplum 4\n", 5s).ok);
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        std::lock_guard lock(mutex);
+        return !heard.empty();
+      },
+      10s));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(heard[0].body, "total 513");
+    EXPECT_EQ(heard[0].publisher.name, "orders");
+    EXPECT_EQ(heard[0].publisher.layer, 2);
+    EXPECT_EQ(nodes::findHeader(heard[0].headers, "lines"), "2");
+  }
+  // The layer-3 module heard it in process; the brokers' copy of its own node's event
+  // was dropped, so it heard it once. A second order shows the first was not late.
+  ASSERT_TRUE(node.waitForLog("pricing heard of an order from orders: total 513", 5s)) << node.log();
+  ASSERT_TRUE(client.call("orders.place", "pear 1\n", 5s).ok);
+  ASSERT_TRUE(node.waitForLog("pricing heard of an order from orders: total 54", 5s)) << node.log();
+  EXPECT_EQ(countOf(node.log(), "pricing heard of an order from orders: total 513"), 1u) << node.log();
 }
 
 TEST_F(Plugins, AFailingPluginIsReportedAndTheOthersServe) {

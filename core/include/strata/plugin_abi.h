@@ -205,9 +205,10 @@ typedef struct strata_host_api {
   int (*publish)(strata_host* host, const strata_publish* event);
   /* Subscribes fn to events on subjects matching pattern ('*' one token, a final '>'
    * the rest), published in this process or anywhere through the brokers, each once.
-   * During start() it takes effect when the node starts (a subscription the brokers
-   * refuse then stops the node with the reason). *subscription receives a number for
-   * unsubscribe. */
+   * During start() it takes effect when the node starts, without waiting for the
+   * brokers (a refusal is then logged with its reason); later, subscribe waits for their
+   * answer and returns STRATA_ERROR_FORBIDDEN when they refuse. *subscription receives
+   * a number for unsubscribe. */
   int (*subscribe)(strata_host* host, const char* pattern, strata_event_fn fn, void* context, uint64_t* subscription);
   int (*unsubscribe)(strata_host* host, uint64_t subscription);
 } strata_host_api;

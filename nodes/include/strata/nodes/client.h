@@ -66,6 +66,9 @@ class Client {
   // sent it away (lost is 0, why says so). They may still have come through another
   // broker of the pool.
   using LostHandler = std::function<void(std::uint64_t lost, const std::string& why)>;
+  // The first broker's answer to a subscription: nullopt when it holds it, else the code
+  // and reason of its refusal.
+  using SubscribeAnswer = std::function<void(std::optional<std::pair<ErrorCode, std::string>>)>;
 
   // A subscription's handle: cancel() (or the destructor) ends it. Movable, not copyable;
   // it must end before the Client it came from.
@@ -116,6 +119,11 @@ class Client {
   // published. Blocks until a broker confirms; throws SubscribeError when one refuses
   // (or none answers in time). Must not be called from a callback.
   Subscription subscribe(std::vector<std::string> patterns, EventHandler onEvent, LostHandler onLost = nullptr);
+  // The same without waiting: onAnswer runs on the loop thread with the first broker's
+  // answer (a refused subscription is over by then). Throws SubscribeError for patterns
+  // that are not patterns. Callable from any thread, callbacks included.
+  Subscription subscribeAsync(std::vector<std::string> patterns, EventHandler onEvent, LostHandler onLost,
+                              SubscribeAnswer onAnswer);
 
   // The session in the ids of the events this client publishes.
   std::uint64_t publisherSession() const;

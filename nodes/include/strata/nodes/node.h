@@ -75,8 +75,8 @@ class Node {
   using EventHandler = std::function<void(const Event&)>;
   // Subscribes handler to pattern: events published in this process, and through the
   // client those published anywhere else, each once. Before start() it takes effect at
-  // start(), which throws ConfigError if the brokers refuse it; afterwards at once,
-  // throwing SubscribeError. Returns a number for unsubscribe().
+  // start(), without waiting for the brokers (a refusal is logged); afterwards at once,
+  // waiting, and a refusal throws SubscribeError. Returns a number for unsubscribe().
   std::uint64_t subscribe(const std::string& pattern, EventHandler handler);
   void unsubscribe(std::uint64_t number);
 
@@ -115,7 +115,9 @@ class Node {
     std::shared_ptr<EventHandler> handler;  // shared with deliveries in progress
     Client::Subscription remote;
   };
-  void subscribeRemote(EventSubscription& subscription);
+  // Through the client; waiting for the brokers' answer (throws SubscribeError), or not
+  // (a refusal is logged).
+  void subscribeRemote(EventSubscription& subscription, bool wait);
 
   WorkerOptions workerOptions_;
   std::optional<ClientOptions> clientOptions_;
