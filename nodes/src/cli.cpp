@@ -156,8 +156,11 @@ int runServices(const CommonOptions& common, bool json, long long timeoutMs) {
     std::cerr << "strata services: " << describe(response) << "\n";
     return exitCodeFor(response.errorCode);
   }
+  // A broker older than events answers strata.subjects unknown_service: then no subjects.
+  auto subjects = client.call(std::string(codecs::kSubjectsService), "", std::chrono::milliseconds(timeoutMs));
   if (json) {
-    std::cout << response.bodyText() << "\n";
+    std::cout << "{\"services\":" << response.bodyText()
+              << ",\"subjects\":" << (subjects.ok ? subjects.bodyText() : "null") << "}\n";
     return 0;
   }
   Poco::JSON::Parser parser;
@@ -171,6 +174,20 @@ int runServices(const CommonOptions& common, bool json, long long timeoutMs) {
               << s->getValue<int>("workers") << std::setw(8) << s->getValue<int>("queued")
               << s->getValue<int>("in_flight") << "\n";
   }
+  if (!subjects.ok) return 0;
+  Poco::JSON::Parser subjectParser;
+  auto events = subjectParser.parse(subjects.bodyText()).extract<Poco::JSON::Object::Ptr>();
+  auto patterns = events->getArray("patterns");
+  std::cout << "\n" << std::left << std::setw(41) << "SUBJECT PATTERN" << "SUBSCRIBERS\n";
+  for (std::size_t i = 0; i < patterns->size(); ++i) {
+    auto p = patterns->getObject(static_cast<unsigned>(i));
+    std::cout << std::left << std::setw(41) << p->getValue<std::string>("pattern") << p->getValue<int>("subscribers")
+              << "\n";
+  }
+  std::cout << "events: " << events->getValue<std::uint64_t>("published") << " published, "
+            << events->getValue<std::uint64_t>("delivered") << " delivered, "
+            << events->getValue<std::uint64_t>("dropped") << " dropped, " << events->getValue<std::uint64_t>("refused")
+            << " refused\n";
   return 0;
 }
 
@@ -291,7 +308,8 @@ int runCli(int argc, char** argv) {
   CommonOptions servicesCommon;
   bool json = false;
   long long servicesTimeout = 5000;
-  auto* services = app.add_subcommand("services", "list services with their workers and queue depth");
+  auto* services = app.add_subcommand("services", "list services with their workers and queue depth, and the "
+                                                  "subject patterns subscribed to with their subscriber counts");
   addCommonOptions(*services, servicesCommon);
   services->add_flag("--json", json, "print the broker's JSON answer");
   services->add_option("-t,--timeout", servicesTimeout, "deadline in ms")->check(CLI::Range(1LL, 86'400'000LL));

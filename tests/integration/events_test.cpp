@@ -200,6 +200,22 @@ TEST_F(Events, TheCommandLineToolPublishesAndSubscribes) {
   EXPECT_NE(log.find("\"headers\":{\"k\":\"v\"}"), std::string::npos) << log;
 }
 
+TEST_F(Events, StrataServicesListsSubjectPatternsWithTheirSubscribers) {
+  cluster.startBroker();
+  Client a(cluster.clientOptions("front"));
+  Client b(cluster.clientOptions("logic"));
+  auto sa = a.subscribe({"orders.>", "audit.*"}, [](const Event&) {});
+  auto sb = b.subscribe({"orders.>"}, [](const Event&) {});
+  ASSERT_TRUE(b.publish("orders.eu", "x").ok);
+  auto r = runProgram(cliBinary(), {"services", "--config", cluster.clientConfig("front").string()});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("orders\\.> +2\n"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("audit\\.\\* +1\n"))) << r.out;
+  EXPECT_NE(r.out.find("events: 1 published"), std::string::npos) << r.out;
+  auto json = runProgram(cliBinary(), {"services", "--json", "--config", cluster.clientConfig("front").string()});
+  EXPECT_NE(json.out.find("\"subjects\":{\"patterns\":["), std::string::npos) << json.out;
+}
+
 TEST_F(Events, AFrozenSubscriberSlowsNobodyAndHearsHowManyItLost) {
   constexpr std::uint64_t kEvents = 50'000;
   constexpr std::size_t kBody = 1024;
