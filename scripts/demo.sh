@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A guided tour of Strata on one machine: makes keys, starts a broker and two echo
 # workers on loopback, calls them, shows the load shared between the workers and an
-# unknown key refused; then plug-ins: a layer-3 module in process, SQL on SQLite, mail to a
-# local SMTP sink, XML, and the HTTP gateway with curl and XML-RPC; then stops everything
-# cleanly. Installs and builds what it needs.
+# unknown key refused; then plug-ins: a layer-3 module in process; events through a pool of
+# two brokers, one of them killed while events flow; SQL on SQLite, mail to a local SMTP
+# sink, XML, and the HTTP gateway with curl and XML-RPC; then stops everything cleanly.
+# Installs and builds what it needs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
 
@@ -117,7 +118,54 @@ grep "plug-in" orders.log | sed 's/^/orders.log: /'
 show "$STRATA" call --config front.properties orders.place "$(printf 'apple 10\nplum 4')"
 show "$STRATA" call --config front.properties pricing.quote "apple 1" || say "(exit code $?: the broker knows no such service)"
 
-step "10. Integration plug-ins on their embedded defaults: SQL (SQLite), SMTP, XML"
+step "10. Events: publish and subscribe through a pool of two brokers"
+say "A second broker joins the first (same key, same authorized keys). A subscriber holds its"
+say "subscriptions on both; a publisher sends each event to both, and the subscriber drops the copies."
+cp broker.properties broker-b.properties
+strata-broker --config broker-b.properties >broker-b.log 2>&1 &
+BROKER_B=$!
+pids+=($BROKER_B)
+wait_for broker-b.log "listening on"
+ENDPOINT_B=$(grep -o 'tcp://127.0.0.1:[0-9]*' broker-b.log | head -1)
+for who in front data; do
+  cat > $who-pool.properties <<CONF
+strata.brokers=$ENDPOINT,$ENDPOINT_B
+strata.key=$who.key
+strata.broker_key=broker.pub
+CONF
+done
+show cat front-pool.properties
+strata subscribe --config front-pool.properties 'demo.>' orders.placed >subscriber.log 2>&1 &
+pids+=($!)
+wait_for subscriber.log "subscribed to"
+say "subscriber: $(head -1 subscriber.log)"
+show "$STRATA" publish --config data-pool.properties demo.greeting "hello, subscribers (published from the CLI)"
+say "An order placed now is published by the orders plug-in (on orders.placed); the pricing"
+say "module in the same process hears it by function call:"
+show "$STRATA" call --config front.properties orders.place "$(printf 'pear 3')"
+wait_for subscriber.log "orders.placed"
+wait_for orders.log "pricing heard of an order"
+grep "pricing heard" orders.log | sed 's/^/orders.log: /'
+say "What the subscriber printed (SUBJECT BODY):"
+sed 's/^/subscriber: /' subscriber.log
+say ""
+say "Now 3,000 events at 1,000 a second, and the second broker killed with SIGKILL after one second:"
+strata subscribe --config front-pool.properties demo.tick --count 3000 --timeout 10000 --quiet --summary \
+  >ticks.log 2>&1 &
+TICKS=$!
+pids+=($TICKS)
+wait_for ticks.log "subscribed to"
+strata publish --config data-pool.properties demo.tick --repeat 3000 --rate 1000 --size 32 --stamp >publisher.log 2>&1 &
+PUBLISHER=$!
+pids+=($PUBLISHER)
+sleep 1  # let the stream run for a second before the kill: the demo shows a kill mid-stream
+show kill -9 "$BROKER_B"
+wait "$PUBLISHER"
+wait "$TICKS" || true
+say "publisher:  $(tail -1 publisher.log)"
+say "subscriber: $(tail -1 ticks.log)   (every event once; dropped counts what a broker had to drop)"
+
+step "11. Integration plug-ins on their embedded defaults: SQL (SQLite), SMTP, XML"
 SMTP_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" >smtp-sink.log 2>&1 &
 pids+=($!)
@@ -172,7 +220,7 @@ show "$STRATA" call --config logic.properties -H content-type=application/json m
 show "$STRATA" call --config logic.properties -H content-type=application/xml xml.to_json \
   '<order id="7"><item sku="apple">10</item><item sku="plum">4</item></order>'
 
-step "11. The HTTP gateway: curl and XML-RPC reach bus services"
+step "12. The HTTP gateway: curl and XML-RPC reach bus services"
 printf 'demo-token-%s front 4\n' "$RANDOM$RANDOM" > tokens
 chmod 600 tokens
 TOKEN=$(cut -d' ' -f1 tokens)
@@ -203,8 +251,11 @@ show curl -sS -o /dev/null -w '%{http_code} (unknown token)\n' -X POST -H "Autho
   "$URL/v1/services/echo"
 show /usr/bin/python3 -c "import xmlrpc.client; print(xmlrpc.client.ServerProxy('$URL/RPC2').echo('hi'))"
 
-step "12. Clean shutdown on SIGTERM"
-for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[$i]}"; wait "${pids[$i]}" || true; done
+step "13. Clean shutdown on SIGTERM"
+for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+  kill -TERM "${pids[$i]}" 2>/dev/null || true  # the killed broker and finished clients are gone already
+  wait "${pids[$i]}" || true
+done
 pids=()
 grep -h "stopp" echo-a.log echo-b.log broker.log | sed 's/^/log: /'
 say ""
