@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -111,5 +112,22 @@ class BackgroundClient {
 // finished at once. Throws as BackgroundClient and finish() do.
 ClientRun runClient(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& log,
                     const std::string& summaryKey);
+
+// Runs measure(path) for every path in turns, rounds times, and returns each path's
+// median result by less: a burst of load from elsewhere on a shared machine then moves
+// one round, not the ratio.
+template <typename Path, typename Result, typename Measure, typename Less>
+std::map<Path, Result> medianOfRounds(const std::vector<Path>& paths, int rounds, Measure measure, Less less) {
+  std::map<Path, std::vector<Result>> all;
+  for (int round = 0; round < rounds; ++round) {
+    for (auto path : paths) all[path].push_back(measure(path));
+  }
+  std::map<Path, Result> medians;
+  for (auto& [path, results] : all) {
+    std::sort(results.begin(), results.end(), less);
+    medians[path] = results[results.size() / 2];
+  }
+  return medians;
+}
 
 }  // namespace strata::bench

@@ -242,21 +242,13 @@ Result measure(const Scenario& s, const std::optional<std::string>& natsServer) 
 // on a shared machine then moves one round, not the ratio.
 std::map<Path, Result> medianRounds(const std::vector<Path>& paths, Scenario s,
                                     const std::optional<std::string>& natsServer, bool byLatency) {
-  std::map<Path, std::vector<Result>> rounds;
-  for (int round = 0; round < kRounds; ++round) {
-    for (auto path : paths) {
-      s.path = path;
-      rounds[path].push_back(measure(s, natsServer));
-    }
-  }
-  std::map<Path, Result> medians;
-  for (auto& [path, results] : rounds) {
-    std::sort(results.begin(), results.end(), [byLatency](const Result& a, const Result& b) {
-      return byLatency ? a.p50 < b.p50 : a.evPerSec < b.evPerSec;
-    });
-    medians[path] = results[results.size() / 2];
-  }
-  return medians;
+  return medianOfRounds<Path, Result>(
+      paths, kRounds,
+      [&](Path path) {
+        s.path = path;
+        return measure(s, natsServer);
+      },
+      [byLatency](const Result& a, const Result& b) { return byLatency ? a.p50 < b.p50 : a.evPerSec < b.evPerSec; });
 }
 
 // What a row lost, or nothing: such a row measured less than it says.

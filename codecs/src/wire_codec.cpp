@@ -1,6 +1,7 @@
 #include <strata/codecs/wire_codec.h>
 
 #include <cstring>
+#include <random>
 
 #include <strata/core/subject.h>
 
@@ -612,6 +613,13 @@ std::size_t callerSize(const Caller& c) { return 1 + (c.name.empty() ? 0 : 1 + c
 }  // namespace
 
 std::uint64_t eventSession(const core::MessageId& id) { return readU64(id.bytes().substr(0, kEventSessionSize)); }
+
+std::uint64_t newEventSession() {
+  std::random_device random;
+  std::uint64_t session = 0;
+  while (session == 0) session = (static_cast<std::uint64_t>(random()) << 32) ^ random();
+  return session;
+}
 
 std::uint64_t eventSequence(const core::MessageId& id) { return readU64(id.bytes().substr(kEventSessionSize)); }
 

@@ -87,8 +87,8 @@ const std::vector<KeySpec>& brokerKeys() {
       {"strata.events.max_subject", "longest subject or pattern, bytes (default 256, at most 1024)"},
       {"strata.events.max_tokens", "most tokens in a subject or pattern (default 16, at most 64)"},
       {"strata.events.max_subscriptions", "subscriptions one subscriber may hold (default 1000)"},
-      {"strata.events.queue_events", "events queued for one subscriber before the oldest are dropped (default 10000)"},
-      {"strata.events.queue_bytes", "bytes queued for one subscriber before the oldest are dropped (default 8 MiB)"},
+      {"strata.events.queue_events", "events queued for one subscriber before strata.events.slow applies (default 10000)"},
+      {"strata.events.queue_bytes", "bytes queued for one subscriber before strata.events.slow applies (default 8 MiB)"},
       {"strata.events.slow", "what a full subscriber queue does: drop (the oldest, counted) or disconnect"},
       {"strata.events.linger_ms", "how long a silent subscriber's session and queue are kept (default 30000)"},
   });

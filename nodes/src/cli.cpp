@@ -159,8 +159,15 @@ int runServices(const CommonOptions& common, bool json, long long timeoutMs) {
   // A broker older than events answers strata.subjects unknown_service: then no subjects.
   auto subjects = client.call(std::string(codecs::kSubjectsService), "", std::chrono::milliseconds(timeoutMs));
   if (json) {
-    std::cout << "{\"services\":" << response.bodyText()
-              << ",\"subjects\":" << (subjects.ok ? subjects.bodyText() : "null") << "}\n";
+    // One object: the broker's services list beside its subjects answer.
+    auto services = response.bodyText();
+    auto open = services.find('[');
+    auto close = services.rfind(']');
+    std::string list = open != std::string::npos && close != std::string::npos && close > open
+                           ? services.substr(open, close - open + 1)
+                           : "[]";
+    std::cout << "{\"services\":" << list << ",\"subjects\":" << (subjects.ok ? subjects.bodyText() : "null")
+              << "}\n";
     return 0;
   }
   Poco::JSON::Parser parser;

@@ -3,7 +3,6 @@
 #include <deque>
 #include <map>
 #include <queue>
-#include <random>
 #include <unordered_map>
 
 #include <Poco/Logger.h>
@@ -54,14 +53,6 @@ std::optional<std::string> validateHeaders(const Headers& headers) {
     }
   }
   return std::nullopt;
-}
-
-// A random nonzero number for a publisher or subscriber session.
-std::uint64_t newSession() {
-  std::random_device random;
-  std::uint64_t session = 0;
-  while (session == 0) session = (static_cast<std::uint64_t>(random()) << 32) ^ random();
-  return session;
 }
 
 void checkPatterns(const std::vector<std::string>& patterns) {
@@ -161,10 +152,11 @@ struct Client::State {
   std::vector<PublishJob> localEvents;  // made by callbacks on the loop thread
   std::vector<std::function<void()>> tasks;  // guarded by mutex: subscribe and cancel
   std::vector<std::function<void()>> taskBatch;
-  std::uint64_t subscriberSession = newSession();
+  std::uint64_t subscriberSession = codec::newEventSession();
   std::map<std::uint64_t, Local> subscriptions;
   std::map<std::string, int, std::less<>> patternUses;  // patterns held on the brokers
   std::unordered_map<MessageId, Subscribing, core::MessageIdHash> subscribing;
+  std::unordered_map<MessageId, std::size_t, core::MessageIdHash> restoring;  // SUBSCRIBE id -> link
   std::vector<LinkEvents> linkEvents;
   EventDedup dedup;
   Event arrived;  // reused for each event handed to the application
@@ -194,6 +186,9 @@ struct Client::State {
   // SUBSCRIBE of patterns (every pattern held, when empty) to link; tracked when the
   // answer is waited for.
   void sendSubscribe(std::size_t link, const std::vector<std::string>& patterns, const MessageId& id);
+  // Every pattern held, again, to link (a new connection, or a session the broker ended);
+  // its answer is only logged when it is a refusal.
+  void restore(std::size_t link);
   void addSubscription(std::uint64_t number, Local wanted,
                        SubscribeAnswer answered);
   void dropSubscription(std::uint64_t number);
@@ -236,7 +231,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)), state_(std
     s.links.push_back(std::move(link));
   }
   s.pool.emplace(s.links.size(), options_.pingInterval, options_.liveness, s.clock.now());
-  s.publishes.emplace(newSession(), PublishTable::Settings{});
+  s.publishes.emplace(codec::newEventSession(), PublishTable::Settings{});
   s.linkEvents.resize(s.links.size());
   s.calls.emplace(*s.pool, CallTable::Settings{options_.attemptTimeout, options_.retryBackoff});
   thread_ = std::thread([this] { state_->run(); });
@@ -268,6 +263,8 @@ MessageId Client::callAsync(OutgoingRequest request, ReplyHandler onReply, Parti
   if (wake) s.wakeup.signal();
   return id;
 }
+
+bool Client::onLoopThread() const { return std::this_thread::get_id() == state_->loopThread.load(); }
 
 std::uint64_t Client::publisherSession() const { return state_->publishes->session(); }
 
@@ -407,6 +404,10 @@ void Client::State::publish(PublishJob&& job, TimePoint now) {
   detail::assignViews(wire.headers, job.event.headers);
   codec::encodeHeadersInto(wire.headers, headerBlock);
   codec::Event e{id, {}, job.event.subject, headerBlock, job.event.body};
+  if (codec::kPublishHeaderSize + codec::eventRecordSize(e) > options.limits.maxFrameSize) {
+    return fail(ErrorCode::kTooLarge, "the event is larger than a frame may be (" +
+                                          std::to_string(options.limits.maxFrameSize) + " bytes, strata.limits.max_frame_size)");
+  }
   encodedEvent.resize(codec::eventRecordSize(e));
   codec::writeEventRecord(e, encodedEvent.data());
   addToBatch(encodedEvent);
@@ -426,9 +427,13 @@ void Client::State::addToBatch(std::string_view record) {
 void Client::State::sendPublishBatch() {
   if (publishCount == 0) return;
   codec::writePublishHeader(publishCount, publishBatch.data());
-  // To every broker: any one of them may die with the events, and each subscriber holds
-  // its subscriptions on all of them. A broker that is down gets them when it is back.
+  // To every live broker: any one of them may die with the events, and each subscriber
+  // holds its subscriptions on all of them. One taken for dead gets none, so a long outage
+  // piles nothing up in its queue; when none is alive, all get them (the first back
+  // relays them).
+  bool anyAlive = pool->aliveCount() > 0;
   for (std::size_t i = 0; i < links.size(); ++i) {
+    if (anyAlive && !pool->alive(i)) continue;
     try {
       links[i].socket.send(zmq::buffer(publishBatch), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& error) {
@@ -470,6 +475,14 @@ void Client::State::sendSubscribe(std::size_t link, const std::vector<std::strin
                                                      wanted.begin() + static_cast<std::ptrdiff_t>(end))};
     sendTo(link, codec::encode(m));
   }
+}
+
+void Client::State::restore(std::size_t link) {
+  // Answers that never come (a broker that died again) are forgotten with the next ones.
+  if (restoring.size() > 64) restoring.clear();
+  auto id = MessageId::generate();
+  restoring.emplace(id, link);
+  sendSubscribe(link, {}, id);
 }
 
 void Client::State::addSubscription(
@@ -669,6 +682,7 @@ void Client::State::receive(std::size_t link) {
         answerSubscribing(reply->id, std::nullopt);
         continue;
       }
+      if (restoring.erase(reply->id) > 0) continue;
       Response r;
       r.id = reply->id;
       r.ok = true;
@@ -679,6 +693,12 @@ void Client::State::receive(std::size_t link) {
       if (pings.erase(error->id) > 0) continue;  // a worker in direct mode has no strata.ping
       if (subscribing.contains(error->id)) {
         answerSubscribing(error->id, std::make_pair(error->code, std::string(error->text)));
+        continue;
+      }
+      if (auto restored = restoring.find(error->id); restored != restoring.end()) {
+        logger().error("%s refused this subscriber's subscriptions: %s", links[restored->second].endpoint,
+                       std::string(error->text));
+        restoring.erase(restored);
         continue;
       }
       if (publishes->onError(error->id, error->code, error->text, publishActions)) {
@@ -699,7 +719,7 @@ void Client::State::receive(std::size_t link) {
         for (auto& [number, sub] : subscriptions)
           if (sub.onLost) sub.onLost(0, why);
         linkEvents[link] = {};
-        sendSubscribe(link, {}, MessageId::generate());
+        restore(link);
       }
     }
     carryOut();
@@ -718,7 +738,7 @@ void Client::State::readMonitor(std::size_t i) {
     link.refused = false;  // the key may have been authorized since
     // A new connection: to a broker that restarted, or the first. Either way it gets
     // every subscription again (a broker that still holds them takes the copy as a no-op).
-    if (!patternUses.empty()) sendSubscribe(i, {}, MessageId::generate());
+    if (!patternUses.empty()) restore(i);
     return;
   }
   std::string why = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH

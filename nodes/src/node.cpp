@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
 
 #include <Poco/Logger.h>
 
@@ -89,19 +88,8 @@ Outcome invokeRawHandler(strata_handler_fn handler, void* context, const Incomin
   return std::move(reply.outcome);
 }
 
-namespace {
-
-std::uint64_t randomSession() {
-  std::random_device random;
-  std::uint64_t session = 0;
-  while (session == 0) session = (static_cast<std::uint64_t>(random()) << 32) ^ random();
-  return session;
-}
-
-}  // namespace
-
 Node::Node(WorkerOptions worker, std::optional<ClientOptions> client)
-    : workerOptions_(std::move(worker)), clientOptions_(std::move(client)), localSession_(randomSession()) {}
+    : workerOptions_(std::move(worker)), clientOptions_(std::move(client)), localSession_(codecs::newEventSession()) {}
 
 Node::~Node() {
   stop();
@@ -186,9 +174,31 @@ void Node::stop() {
 }
 
 bool Node::close(std::chrono::milliseconds grace) {
+  {
+    std::unique_lock lock(deliveries_->mutex);
+    deliveries_->open = false;
+    deliveries_->idle.wait(lock, [this] { return deliveries_->active == 0; });
+  }
   std::unique_lock lock(gate_);
   state_ = State::kClosed;
   return drained_.wait_for(lock, grace, [this] { return inFlight_ == 0; });
+}
+
+void Node::deliverEvent(DeliveryGate& gate, const EventHandler& handler, const Event& event) {
+  {
+    std::lock_guard lock(gate.mutex);
+    if (!gate.open) return;
+    ++gate.active;
+  }
+  try {
+    handler(event);
+  } catch (const std::exception& e) {
+    Poco::Logger::get("strata-node").error("an event handler for '%s' threw: %s", event.subject, std::string(e.what()));
+  } catch (...) {
+    Poco::Logger::get("strata-node").error("an event handler for '%s' threw", event.subject);
+  }
+  std::lock_guard lock(gate.mutex);
+  if (--gate.active == 0) gate.idle.notify_all();
 }
 
 bool Node::enter() {
@@ -242,8 +252,16 @@ PublishResult Node::publish(OutgoingEvent event) {
       if (core::subjectMatches(subscription.pattern, event.subject)) matching.push_back(subscription.handler);
     }
   }
-  for (const auto& handler : matching) (*handler)(local);
-  if (client_) {
+  for (const auto& handler : matching) deliverEvent(*deliveries_, *handler, local);
+  if (client_ && client_->onLoopThread()) {
+    // An event handler publishing: the client's thread must not wait for itself.
+    auto subject = event.subject;
+    client_->publishAsync(std::move(event), [subject](PublishResult&& r) {
+      if (!r.ok) Poco::Logger::get("strata-node").warning("publish on '%s' failed: %s", subject, r.errorText);
+    });
+    result.id = local.id;
+    result.ok = true;
+  } else if (client_) {
     result = client_->publish(std::move(event));
   } else {
     result.id = local.id;
@@ -257,19 +275,25 @@ std::uint64_t Node::subscribe(const std::string& pattern, EventHandler handler) 
   if (const char* problem = core::subjectProblem(pattern, core::SubjectKind::kPattern)) {
     throw SubscribeError("'" + pattern + "' is no subject pattern: " + problem, ExitCode::kDataError);
   }
-  std::lock_guard lock(eventsMutex_);
-  auto number = nextSubscription_++;
-  auto& subscription = eventSubscriptions_[number];
-  subscription.pattern = pattern;
-  subscription.handler = std::make_shared<EventHandler>(std::move(handler));
-  if (client_) {
-    try {
-      subscribeRemote(subscription, true);
-    } catch (...) {
-      eventSubscriptions_.erase(number);
-      throw;
+  EventSubscription made;
+  made.pattern = pattern;
+  made.handler = std::make_shared<EventHandler>(std::move(handler));
+  std::uint64_t number = 0;
+  bool running = false;
+  {
+    std::lock_guard lock(eventsMutex_);
+    number = nextSubscription_++;
+    running = client_ != nullptr;
+    if (!running) {
+      eventSubscriptions_.emplace(number, std::move(made));  // subscribed remotely at start()
+      return number;
     }
   }
+  // Not under the lock: waiting for the brokers must not hold up publishers here. From
+  // the client's own thread (an event handler) it cannot wait.
+  subscribeRemote(made, !client_->onLoopThread());
+  std::lock_guard lock(eventsMutex_);
+  eventSubscriptions_.emplace(number, std::move(made));
   return number;
 }
 
@@ -287,11 +311,12 @@ void Node::unsubscribe(std::uint64_t number) {
 
 void Node::subscribeRemote(EventSubscription& subscription, bool wait) {
   auto handler = subscription.handler;
+  auto gate = deliveries_;
   auto own = client_->publisherSession();
-  auto onEvent = [handler, own](const Event& e) {
+  auto onEvent = [handler, gate, own](const Event& e) {
     // Published by this node: its subscribers here had it by function call already.
     if (codecs::eventSession(e.id) == own) return;
-    (*handler)(e);
+    deliverEvent(*gate, *handler, e);
   };
   if (wait) {
     subscription.remote = client_->subscribe({subscription.pattern}, onEvent);

@@ -218,7 +218,12 @@ int hostSubscribe(strata_host* host, const char* pattern, strata_event_fn fn, vo
     });
   } catch (const SubscribeError& e) {
     host->plugin->logger->warning("subscription to '%s' refused: %s", std::string(pattern), std::string(e.what()));
-    return e.exitCode() == ExitCode::kNoPermission ? STRATA_ERROR_FORBIDDEN : STRATA_ERROR_UNAVAILABLE;
+    switch (e.exitCode()) {
+      case ExitCode::kNoPermission: return STRATA_ERROR_FORBIDDEN;
+      case ExitCode::kDataError:
+      case ExitCode::kUsage: return STRATA_ERROR_MALFORMED;
+      default: return STRATA_ERROR_UNAVAILABLE;
+    }
   }
   return STRATA_OK;
 }

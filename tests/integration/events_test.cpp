@@ -303,11 +303,16 @@ TEST_F(Events, HostileInputIsRefusedAndCountedWhileTheBrokerServes) {
                                     "ST\x02\x0d"s + std::string(20, '\x01'), "ST\x02\x0e"s}) {
       raw.send(zmq::buffer(junk), zmq::send_flags::none);
     }
+    // A PUBLISH whose subject runs to a megabyte: its u16 length cannot say so, so the
+    // decoder refuses it as malformed, whatever the length field claims.
+    std::string megabyte = "ST\x02\x0b"s + "\x00\x00\x00\x01"s + std::string(8, '\x01') + std::string(8, '\x02') +
+                           "\x00\xff\xff"s + std::string(1 << 20, 's');
+    raw.send(zmq::buffer(megabyte), zmq::send_flags::none);
     // What only a broker sends, from a client: refused too.
     auto events = codecs::encode(codecs::Events{1, 0, {{codecs::eventId(1, 1), {1, "x"}, "a", "", "b"}}});
     raw.send(zmq::buffer(events.front()), zmq::send_flags::none);
     ASSERT_TRUE(waitUntil([&] {
-      return jsonNumber(logic.call("strata.stats", "", 5s).bodyText(), "malformed") >= 6;
+      return jsonNumber(logic.call("strata.stats", "", 5s).bodyText(), "malformed") >= 7;
     }, 10s)) << logic.call("strata.stats", "", 5s).bodyText();
   }
   // And it serves: a subscriber still gets what is published.

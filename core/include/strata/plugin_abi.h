@@ -137,7 +137,8 @@ typedef void (*strata_response_fn)(void* context, const strata_response* respons
 typedef struct strata_event {
   uint8_t id[16];           /* the publisher's session and sequence number */
   strata_bytes subject;
-  strata_bytes publisher_name; /* as the broker (or, in process, this node) authenticated it */
+  strata_bytes publisher_name; /* as the broker authenticated it; for an event published in
+                                  this process, the node's own name and layer */
   int publisher_layer;
   const strata_header* headers;
   size_t header_count;
@@ -146,7 +147,8 @@ typedef struct strata_event {
 
 /* Receives events. Events from the brokers come on the node's client thread, events
  * published in this process on the publisher's thread: it must not block, and may run
- * on two threads at once. */
+ * on several threads at once. From it, publish returns at once (a refusal is logged)
+ * and subscribe does not wait for the brokers; call must not be used. */
 typedef void (*strata_event_fn)(void* context, const strata_event* event);
 
 /* An event to publish, from a plug-in. */

@@ -233,6 +233,28 @@ TEST(Node, AnEventPublishedAndConsumedInProcessGoesByFunctionCall) {
   EXPECT_THROW(node.subscribe("a..b", [](const Event&) {}), SubscribeError);
 }
 
+TEST(Node, AnEventHandlerThatThrowsHarmsNeitherThePublisherNorTheOthers) {
+  Node node(options(), std::nullopt);
+  int heard = 0;
+  node.subscribe("a.*", [](const Event&) { throw std::runtime_error("handler failed"); });
+  node.subscribe("a.>", [&](const Event&) { ++heard; });
+  node.start();
+  EXPECT_TRUE(node.publish(OutgoingEvent{"a.b", "x", {}, {}}).ok);
+  EXPECT_EQ(heard, 1);
+  EXPECT_TRUE(node.close(std::chrono::milliseconds(100)));  // nothing left in flight
+}
+
+TEST(Node, NoEventReachesAHandlerOnceTheNodeIsClosed) {
+  Node node(options(), std::nullopt);
+  int heard = 0;
+  node.subscribe("a", [&](const Event&) { ++heard; });
+  node.start();
+  ASSERT_TRUE(node.publish(OutgoingEvent{"a", "x", {}, {}}).ok);
+  EXPECT_TRUE(node.close(std::chrono::milliseconds(100)));
+  EXPECT_FALSE(node.publish(OutgoingEvent{"a", "x", {}, {}}).ok);
+  EXPECT_EQ(heard, 1);
+}
+
 TEST(Node, PublishingBeforeStartIsUnavailable) {
   Node node(options(), std::nullopt);
   auto result = node.publish(OutgoingEvent{"orders.placed", "x", {}, {}});

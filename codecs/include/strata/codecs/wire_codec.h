@@ -216,6 +216,8 @@ DecodeError parseHeaderBlock(std::string_view block, std::vector<Header>& out);
 core::MessageId eventId(std::uint64_t session, std::uint64_t sequence);
 std::uint64_t eventSession(const core::MessageId& id);
 std::uint64_t eventSequence(const core::MessageId& id);
+// A fresh session number for a publisher or a subscriber: random, never 0.
+std::uint64_t newEventSession();
 
 // PUBLISH and EVENTS batches as publishers and brokers build them: each event encoded
 // once, as a record; a batch is a header and the records of the events it carries.

@@ -63,8 +63,8 @@ class Client {
   using PublishHandler = std::function<void(PublishResult&&)>;
   using EventHandler = std::function<void(const Event&)>;
   // A broker dropped `lost` events for this subscriber (its queue there was full), or
-  // sent it away (lost is 0, why says so). They may still have come through another
-  // broker of the pool.
+  // sent it away (lost is 0, why says so). Each broker counts its own: with a pool, the
+  // same events may be counted by each broker that dropped them.
   using LostHandler = std::function<void(std::uint64_t lost, const std::string& why)>;
   // The first broker's answer to a subscription: nullopt when it holds it, else the code
   // and reason of its refusal.
@@ -125,6 +125,8 @@ class Client {
   Subscription subscribeAsync(std::vector<std::string> patterns, EventHandler onEvent, LostHandler onLost,
                               SubscribeAnswer onAnswer);
 
+  // Whether the calling thread is the client's own (a callback or event handler runs there).
+  bool onLoopThread() const;
   // The session in the ids of the events this client publishes.
   std::uint64_t publisherSession() const;
 

@@ -70,7 +70,11 @@ class Node {
 
   // Publishes an event: to this process's subscribers of its subject first, by function
   // call on this thread, then through the client to the brokers (blocking until one
-  // accepts). Answered `unavailable` before start() and after close().
+  // accepts; from an event handler, which runs on the client's thread, it returns at once
+  // and a refusal is logged). Answered `unavailable` before start() and after close().
+  // In-process delivery is a function call within one trusted process, like an
+  // in-process call: the brokers' event rights apply to what leaves it. Its subscribers
+  // see this node's name and layer as the publisher, and an id of the node's own.
   PublishResult publish(OutgoingEvent event);
   using EventHandler = std::function<void(const Event&)>;
   // Subscribes handler to pattern: events published in this process, and through the
@@ -115,6 +119,15 @@ class Node {
     std::shared_ptr<EventHandler> handler;  // shared with deliveries in progress
     Client::Subscription remote;
   };
+  // Lets events reach handlers until close(), which waits for those being delivered: a
+  // plug-in's handlers are freed when it stops, right after.
+  struct DeliveryGate {
+    std::mutex mutex;
+    std::condition_variable idle;
+    bool open = true;
+    std::size_t active = 0;
+  };
+  static void deliverEvent(DeliveryGate& gate, const EventHandler& handler, const Event& event);
   // Through the client; waiting for the brokers' answer (throws SubscribeError), or not
   // (a refusal is logged).
   void subscribeRemote(EventSubscription& subscription, bool wait);
@@ -133,6 +146,7 @@ class Node {
   std::condition_variable drained_;
   State state_ = State::kLoading;  // written under gate_, by start() and close()
   std::size_t inFlight_ = 0;       // under gate_
+  std::shared_ptr<DeliveryGate> deliveries_ = std::make_shared<DeliveryGate>();
   std::mutex eventsMutex_;
   std::map<std::uint64_t, EventSubscription> eventSubscriptions_;  // under eventsMutex_
   std::uint64_t nextSubscription_ = 1;                             // under eventsMutex_
