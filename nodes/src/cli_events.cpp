@@ -90,15 +90,18 @@ int publishMany(Client& client, const OutgoingEvent& prototype, const PublishOpt
     }
     OutgoingEvent event = prototype;
     if (o.stamp) event.headers.emplace_back(kSentHeader, std::to_string(monotonicNs()));
-    client.publishAsync(std::move(event), [&p](PublishResult&& r) {
+    client.publishAsync(std::move(event), [&p, window](PublishResult&& r) {
       std::lock_guard lock(p.mutex);
+      // Only the changes the main thread waits for wake it: a window that was full, or
+      // the last event answered. A wake-up per event would cost a system call each.
+      bool wake = p.inFlight == window || p.inFlight == 1;
       --p.inFlight;
       if (r.ok) {
         ++p.ok;
       } else if (++p.errors == 1) {
         p.firstError = describe(r);
       }
-      p.changed.notify_all();
+      if (wake) p.changed.notify_all();
     });
   }
   std::unique_lock lock(p.mutex);
