@@ -67,46 +67,90 @@ int publishOnce(Client& client, OutgoingEvent event) {
   return 0;
 }
 
-int publishMany(Client& client, const OutgoingEvent& prototype, const PublishOptions& o) {
-  struct Progress {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::uint64_t inFlight = 0;
-    std::uint64_t ok = 0;
-    std::uint64_t errors = 0;
-    std::string firstError;
-  } p;
-  std::uint64_t window = o.window > 0 ? o.window : kDefaultWindow;
+// The outcome of a --repeat run, shared by the threads that publish and the callbacks.
+struct Progress {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::uint64_t sent = 0;
+  std::uint64_t answered = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t errors = 0;
+  std::string firstError;
+
+  void count(const PublishResult& r) {  // with mutex held
+    ++answered;
+    if (r.ok) {
+      ++ok;
+    } else if (++errors == 1) {
+      firstError = describe(r);
+    }
+  }
+};
+
+OutgoingEvent nextEvent(const OutgoingEvent& prototype, bool stamp) {
+  OutgoingEvent event = prototype;
+  if (stamp) event.headers.emplace_back(kSentHeader, std::to_string(monotonicNs()));
+  return event;
+}
+
+// As fast as the brokers accept: each answer publishes the next event from the client's
+// own thread, as runLoad does for calls, so events go out with no lock contended and no
+// wake-up, gathered into a PUBLISH per turn of the client's loop.
+void publishUnpaced(Client& client, const OutgoingEvent& prototype, const PublishOptions& o, std::uint64_t window,
+                    Progress& p) {
+  struct Chain {
+    Client& client;
+    const OutgoingEvent& prototype;
+    const PublishOptions& o;
+    Progress& p;
+    void sendOne() {  // with p.mutex held
+      ++p.sent;
+      client.publishAsync(nextEvent(prototype, o.stamp), [this](PublishResult&& r) {
+        std::lock_guard lock(p.mutex);
+        p.count(r);
+        if (p.sent < o.repeat) sendOne();
+        if (p.answered == o.repeat) p.changed.notify_all();
+      });
+    }
+  } chain{client, prototype, o, p};
+  std::unique_lock lock(p.mutex);
+  for (std::uint64_t i = 0; i < std::min(window, o.repeat); ++i) chain.sendOne();
+  p.changed.wait(lock, [&] { return p.answered == o.repeat; });
+}
+
+// At o.rate events a second, from this thread, at most window awaiting acceptance.
+void publishPaced(Client& client, const OutgoingEvent& prototype, const PublishOptions& o, std::uint64_t window,
+                  Progress& p) {
   auto start = std::chrono::steady_clock::now();
   for (std::uint64_t i = 0; i < o.repeat; ++i) {
-    if (o.rate > 0) {
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                std::chrono::duration<double>(static_cast<double>(i) / o.rate)));
-    }
+    std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                              std::chrono::duration<double>(static_cast<double>(i) / o.rate)));
     {
       std::unique_lock lock(p.mutex);
-      p.changed.wait(lock, [&] { return p.inFlight < window; });
-      ++p.inFlight;
+      p.changed.wait(lock, [&] { return p.sent - p.answered < window; });
+      ++p.sent;
     }
-    OutgoingEvent event = prototype;
-    if (o.stamp) event.headers.emplace_back(kSentHeader, std::to_string(monotonicNs()));
-    client.publishAsync(std::move(event), [&p, window](PublishResult&& r) {
+    client.publishAsync(nextEvent(prototype, o.stamp), [&p](PublishResult&& r) {
       std::lock_guard lock(p.mutex);
-      // Only the changes the main thread waits for wake it: a window that was full, or
-      // the last event answered. A wake-up per event would cost a system call each.
-      bool wake = p.inFlight == window || p.inFlight == 1;
-      --p.inFlight;
-      if (r.ok) {
-        ++p.ok;
-      } else if (++p.errors == 1) {
-        p.firstError = describe(r);
-      }
-      if (wake) p.changed.notify_all();
+      p.count(r);
+      p.changed.notify_all();
     });
   }
   std::unique_lock lock(p.mutex);
-  p.changed.wait(lock, [&] { return p.inFlight == 0; });
+  p.changed.wait(lock, [&] { return p.answered == o.repeat; });
+}
+
+int publishMany(Client& client, const OutgoingEvent& prototype, const PublishOptions& o) {
+  Progress p;
+  std::uint64_t window = o.window > 0 ? o.window : kDefaultWindow;
+  auto start = std::chrono::steady_clock::now();
+  if (o.rate > 0) {
+    publishPaced(client, prototype, o, window, p);
+  } else {
+    publishUnpaced(client, prototype, o, window, p);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard lock(p.mutex);
   if (!p.firstError.empty()) std::cerr << "strata publish: first error: " << p.firstError << "\n";
   std::cout << "events=" << o.repeat << " ok=" << p.ok << " errors=" << p.errors << " ev_per_s=" << std::fixed
             << std::setprecision(0) << (seconds > 0 ? static_cast<double>(o.repeat) / seconds : 0.0) << std::endl;
