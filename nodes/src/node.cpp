@@ -363,6 +363,15 @@ Response Node::callAdmitted(OutgoingRequest request, bool fromOutside) {
                           (fromOutside ? " (calls on behalf of outside callers always go through brokers)" : "");
       return refused;
     }
+    if (client_->onLoopThread()) {
+      // An event handler calling out: its answer would come on the thread it blocks.
+      Response refused;
+      refused.id = request.id;
+      refused.errorCode = ErrorCode::kUnavailable;
+      refused.errorText = "'" + request.service + "' was called from an event handler, on the thread that would "
+                          "deliver its answer: call from a thread of your own";
+      return refused;
+    }
     remoteCalls_.fetch_add(1, std::memory_order_relaxed);
     return client_->call(std::move(request));
   }

@@ -148,7 +148,8 @@ typedef struct strata_event {
 /* Receives events. Events from the brokers come on the node's client thread, events
  * published in this process on the publisher's thread: it must not block, and may run
  * on several threads at once. From it, publish returns at once (a refusal is logged)
- * and subscribe does not wait for the brokers; call must not be used. */
+ * and subscribe does not wait for the brokers; call reaches only services of this
+ * process (any other is answered STRATA_ERROR_UNAVAILABLE). */
 typedef void (*strata_event_fn)(void* context, const strata_event* event);
 
 /* An event to publish, from a plug-in. */
