@@ -37,18 +37,7 @@ core::Config loadClientConfig(const CommonOptions& common) {
 }
 
 // The exit code for a failed call, by the kind of failure (sysexits).
-int exitCodeFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kUnknownService:
-    case ErrorCode::kUnavailable: return static_cast<int>(ExitCode::kUnavailable);
-    case ErrorCode::kTimeout: return static_cast<int>(ExitCode::kTempFail);
-    case ErrorCode::kForbidden: return static_cast<int>(ExitCode::kNoPermission);
-    case ErrorCode::kTooLarge:
-    case ErrorCode::kMalformed: return static_cast<int>(ExitCode::kDataError);
-    case ErrorCode::kInternal: return static_cast<int>(ExitCode::kSoftware);
-  }
-  return kExitFailed;
-}
+int exitCodeFor(ErrorCode code) { return static_cast<int>(exitCodeOf(code)); }
 
 Headers parseHeaders(const std::vector<std::string>& texts) {
   Headers out;

@@ -68,16 +68,6 @@ void checkPatterns(const std::vector<std::string>& patterns) {
   }
 }
 
-ExitCode exitCodeFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kForbidden: return ExitCode::kNoPermission;
-    case ErrorCode::kTooLarge:
-    case ErrorCode::kMalformed: return ExitCode::kDataError;
-    case ErrorCode::kTimeout: return ExitCode::kTempFail;
-    default: return ExitCode::kUnavailable;
-  }
-}
-
 }  // namespace
 
 struct Client::Call {
@@ -108,7 +98,6 @@ struct Client::State {
   };
   // A SUBSCRIBE waiting for its first answer.
   struct Subscribing {
-    std::uint64_t number = 0;
     SubscribeAnswer answered;
   };
   struct PublishJob {
@@ -337,7 +326,7 @@ Client::Subscription Client::subscribe(std::vector<std::string> patterns, EventH
                              std::to_string(options_.defaultTimeout.count()) + " ms",
                          ExitCode::kUnavailable);
   }
-  if (auto refusal = future.get()) throw SubscribeError(refusal->second, exitCodeFor(refusal->first));
+  if (auto refusal = future.get()) throw SubscribeError(refusal->second, exitCodeOf(refusal->first));
   return subscription;
 }
 
@@ -494,7 +483,7 @@ void Client::State::addSubscription(
   }
   auto id = MessageId::generate();
   for (const auto& p : wanted.patterns) ++patternUses[p];
-  subscribing[id] = Subscribing{number, answered};
+  subscribing[id] = Subscribing{std::move(answered)};
   for (std::size_t i = 0; i < links.size(); ++i) sendSubscribe(i, wanted.patterns, id);
   subscriptions.emplace(number, std::move(wanted));
 }

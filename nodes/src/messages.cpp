@@ -14,4 +14,17 @@ std::string Response::bodyText() const {
   return out;
 }
 
+ExitCode exitCodeOf(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnknownService:
+    case ErrorCode::kUnavailable: return ExitCode::kUnavailable;
+    case ErrorCode::kTimeout: return ExitCode::kTempFail;
+    case ErrorCode::kForbidden: return ExitCode::kNoPermission;
+    case ErrorCode::kTooLarge:
+    case ErrorCode::kMalformed: return ExitCode::kDataError;
+    case ErrorCode::kInternal: return ExitCode::kSoftware;
+  }
+  return ExitCode::kSoftware;
+}
+
 }  // namespace strata::nodes

@@ -9,6 +9,7 @@
 #include <strata/codecs/protocol.h>
 #include <strata/core/authorized_keys.h>
 #include <strata/core/clock.h>
+#include <strata/core/errors.h>
 #include <strata/core/message_id.h>
 
 namespace strata::nodes {
@@ -16,6 +17,9 @@ namespace strata::nodes {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 using Body = std::vector<std::string>;  // one string per frame
 using codecs::ErrorCode;
+
+// The exit code (sysexits) for a failure of this kind: one table for every program.
+ExitCode exitCodeOf(ErrorCode code);
 
 // The value of the first header named key, or nullopt.
 std::optional<std::string> findHeader(const Headers& headers, std::string_view key);
