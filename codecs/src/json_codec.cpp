@@ -188,33 +188,6 @@ class CountingHandler final : public Poco::JSON::ParseHandler {
   std::vector<std::size_t> members_;  // members read so far, one per open object
 };
 
-void writeString(std::string_view text, std::string& out) {
-  if (!isUtf8(text)) throw std::invalid_argument("json: a string is not valid UTF-8");
-  constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
-                                      '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
-  out.push_back('"');
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[byte >> 4]);
-          out.push_back(kHex[byte & 0x0F]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 void writeDouble(double value, std::string& out) {
   if (!std::isfinite(value)) throw std::invalid_argument("json: NaN and infinities have no JSON form");
@@ -235,7 +208,7 @@ void writeObject(const Poco::JSON::Object& object, std::string& out, std::size_t
   for (const auto& name : object.getNames()) {
     if (!first) out.push_back(',');
     first = false;
-    writeString(name, out);
+    writeJsonString(name, out);
     out.push_back(':');
     writeValue(object.get(name), out, depth + 1);
   }
@@ -286,7 +259,7 @@ void writeValue(const Poco::Dynamic::Var& value, std::string& out, std::size_t d
   } else if (value.isNumeric()) {
     writeDouble(value.convert<double>(), out);
   } else if (value.isString()) {
-    writeString(value.extract<std::string>(), out);
+    writeJsonString(value.extract<std::string>(), out);
   } else {
     throw std::invalid_argument(std::string("json: a value of type ") + value.type().name() + " has no JSON form");
   }
@@ -340,6 +313,34 @@ class JsonCodec final : public PayloadCodec {
 };
 
 }  // namespace
+
+void writeJsonString(std::string_view text, std::string& out) {
+  if (!isUtf8(text)) throw std::invalid_argument("json: a string is not valid UTF-8");
+  constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
+                                      '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  out.push_back('"');
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[byte >> 4]);
+          out.push_back(kHex[byte & 0x0F]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
 
 const PayloadCodec& jsonCodec() {
   static const JsonCodec codec;

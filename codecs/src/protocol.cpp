@@ -17,13 +17,14 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::kMalformed: return "malformed";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kConflict: return "conflict";
   }
   return "unknown";
 }
 
 bool isKnownErrorCode(std::uint16_t code) {
   return code >= static_cast<std::uint16_t>(ErrorCode::kUnknownService) &&
-         code <= static_cast<std::uint16_t>(ErrorCode::kInternal);
+         code <= static_cast<std::uint16_t>(ErrorCode::kConflict);
 }
 
 }  // namespace strata::codecs

@@ -316,6 +316,9 @@ int runCli(int argc, char** argv) {
   CommonOptions subscribeCommon;
   SubscribeOptions subscribe;
   auto* subscribeCmd = addSubscribeCommand(app, subscribeCommon, subscribe);
+  CommonOptions watchCommon;
+  WatchOptions watch;
+  auto* watchCmd = addWatchCommand(app, watchCommon, watch);
 
   try {
     app.parse(argc, argv);
@@ -332,6 +335,7 @@ int runCli(int argc, char** argv) {
     if (*services) return runServices(servicesCommon, json, servicesTimeout);
     if (*publishCmd) return runPublish(publishCommon, publish);
     if (*subscribeCmd) return runSubscribe(subscribeCommon, subscribe);
+    if (*watchCmd) return runWatch(watchCommon, watch);
   } catch (const Error& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return static_cast<int>(e.exitCode());

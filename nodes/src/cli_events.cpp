@@ -22,28 +22,6 @@
 
 namespace strata::nodes::cli {
 
-namespace {
-
-// The header `strata publish --stamp` adds and `strata subscribe --summary` reads:
-// CLOCK_MONOTONIC nanoseconds when the event was made, for publish-to-delivery latency
-// between processes of one machine.
-constexpr const char* kSentHeader = "strata-sent-ns";
-constexpr std::uint64_t kDefaultWindow = 1000;
-constexpr std::chrono::milliseconds kSignalPoll{100};
-
-std::uint64_t monotonicNs() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(now.tv_nsec);
-}
-
-std::string describe(const PublishResult& r) {
-  return std::string(codecs::errorCodeName(r.errorCode)) + " (" + std::to_string(static_cast<int>(r.errorCode)) +
-         "): " + r.errorText;
-}
-
-// SIGINT and SIGTERM, blocked in every thread (so set before the client's threads start)
-// and taken by the main thread with sigtimedwait.
 sigset_t blockStopSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -56,6 +34,25 @@ sigset_t blockStopSignals() {
 bool stopSignalled(const sigset_t& set, std::chrono::milliseconds wait) {
   timespec timeout{static_cast<time_t>(wait.count() / 1000), static_cast<long>((wait.count() % 1000) * 1'000'000)};
   return ::sigtimedwait(&set, nullptr, &timeout) > 0;
+}
+
+namespace {
+
+// The header `strata publish --stamp` adds and `strata subscribe --summary` reads:
+// CLOCK_MONOTONIC nanoseconds when the event was made, for publish-to-delivery latency
+// between processes of one machine.
+constexpr const char* kSentHeader = "strata-sent-ns";
+constexpr std::uint64_t kDefaultWindow = 1000;
+
+std::uint64_t monotonicNs() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+std::string describe(const PublishResult& r) {
+  return std::string(codecs::errorCodeName(r.errorCode)) + " (" + std::to_string(static_cast<int>(r.errorCode)) +
+         "): " + r.errorText;
 }
 
 int publishOnce(Client& client, OutgoingEvent event) {

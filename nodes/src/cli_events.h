@@ -1,8 +1,10 @@
 #pragma once
 
 // Private to the `strata` tool: what its commands share, and the event commands
-// (publish, subscribe), which live in cli_events.cpp.
+// (publish, subscribe), which live in cli_events.cpp, and watch (cli_watch.cpp).
 
+#include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +17,14 @@
 namespace strata::nodes::cli {
 
 constexpr int kExitFailed = 1;  // a call or publish failed in a way sysexits has no code for
+
+constexpr std::chrono::milliseconds kSignalPoll{100};
+
+// SIGINT and SIGTERM, blocked in every thread (so set before the client's threads start)
+// and taken by the main thread with sigtimedwait.
+sigset_t blockStopSignals();
+// Whether one came within wait.
+bool stopSignalled(const sigset_t& set, std::chrono::milliseconds wait);
 
 struct CommonOptions {
   std::string configFile;
@@ -53,9 +63,19 @@ struct SubscribeOptions {
   bool summary = false;
 };
 
+struct WatchOptions {
+  std::string target;  // COLLECTION[/KEY-PREFIX]
+  bool json = false;
+  bool snapshotOnly = false;
+  std::uint64_t count = 0;
+  long long idleMs = 0;
+};
+
 CLI::App* addPublishCommand(CLI::App& app, CommonOptions& common, PublishOptions& options);
 CLI::App* addSubscribeCommand(CLI::App& app, CommonOptions& common, SubscribeOptions& options);
+CLI::App* addWatchCommand(CLI::App& app, CommonOptions& common, WatchOptions& options);
 int runPublish(const CommonOptions& common, PublishOptions options);
+int runWatch(const CommonOptions& common, const WatchOptions& options);
 int runSubscribe(const CommonOptions& common, const SubscribeOptions& options);
 
 }  // namespace strata::nodes::cli

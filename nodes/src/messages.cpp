@@ -23,6 +23,7 @@ ExitCode exitCodeOf(ErrorCode code) {
     case ErrorCode::kTooLarge:
     case ErrorCode::kMalformed: return ExitCode::kDataError;
     case ErrorCode::kInternal: return ExitCode::kSoftware;
+    case ErrorCode::kConflict: return ExitCode::kDataError;
   }
   return ExitCode::kSoftware;
 }

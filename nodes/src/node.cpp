@@ -84,6 +84,7 @@ Outcome invokeRawHandler(strata_handler_fn handler, void* context, const Incomin
   raw.deadline_ms = millisLeft(request.deadline);
   strata_reply reply;
   reply.partial = partial;
+  reply.request = &request;
   handler(context, &raw, &reply);
   return std::move(reply.outcome);
 }

@@ -24,6 +24,7 @@ static_assert(STRATA_ERROR_TOO_LARGE == static_cast<int>(strata::codecs::ErrorCo
 static_assert(STRATA_ERROR_MALFORMED == static_cast<int>(strata::codecs::ErrorCode::kMalformed));
 static_assert(STRATA_ERROR_UNAVAILABLE == static_cast<int>(strata::codecs::ErrorCode::kUnavailable));
 static_assert(STRATA_ERROR_INTERNAL == static_cast<int>(strata::codecs::ErrorCode::kInternal));
+static_assert(STRATA_ERROR_CONFLICT == static_cast<int>(strata::codecs::ErrorCode::kConflict));
 
 // The ABI's opaque host handle: which plug-in is asking.
 struct strata_host {
@@ -148,9 +149,29 @@ int replyError(strata_reply* reply, std::uint16_t code, const char* text) {
 
 int replyPartial(strata_reply* reply) {
   if (reply == nullptr) return STRATA_ERROR_MALFORMED;
-  if (reply->partial != nullptr) (*reply->partial)(std::move(reply->outcome.body), std::move(reply->outcome.headers));
+  if (reply->later) {
+    reply->later->partial(std::move(reply->outcome.body), std::move(reply->outcome.headers));
+  } else if (reply->partial != nullptr) {
+    (*reply->partial)(std::move(reply->outcome.body), std::move(reply->outcome.headers));
+  }
   reply->outcome.body.clear();
   reply->outcome.headers.clear();
+  return STRATA_OK;
+}
+
+strata_reply* replyDetach(strata_reply* reply) {
+  if (reply == nullptr || reply->later || reply->request == nullptr || !reply->request->answerLater) return nullptr;
+  auto detached = std::make_unique<strata_reply>();
+  detached->later = reply->request->answerLater();
+  detached->outcome = std::move(reply->outcome);
+  reply->outcome = Outcome::answeredLater();
+  return detached.release();
+}
+
+int replyFinish(strata_reply* reply) {
+  if (reply == nullptr || !reply->later) return STRATA_ERROR_MALFORMED;
+  std::unique_ptr<strata_reply> owned(reply);
+  owned->later->finish(std::move(owned->outcome));
   return STRATA_OK;
 }
 
@@ -276,6 +297,8 @@ constexpr strata_host_api kHostApi{
     &Guarded<hostPublish>::call,
     &Guarded<hostSubscribe>::call,
     &Guarded<hostUnsubscribe>::call,
+    &Guarded<replyDetach>::call,
+    &Guarded<replyFinish>::call,
 };
 
 // The library's own ABI version, then its description; nullopt when both are sound.

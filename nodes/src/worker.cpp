@@ -49,10 +49,22 @@ Outcome runHandler(const Handler& handler, const IncomingRequest& request, const
 }
 
 struct Completion {
+  enum class Kind {
+    kAnswer,
+    kLaterBegins,  // a handler took its answer out (answerLater): give its credit back
+    kLaterFinal,   // the final answer of such a request
+  };
   Origin origin;
   std::vector<std::string> frames;
   bool final = true;
   core::MessageId id;  // of a final answer, for copies that waited on it
+  Kind kind = Kind::kAnswer;
+};
+
+// What answers given later reach the worker through: they may outlive it.
+struct LaterHub {
+  std::mutex mutex;
+  std::function<void(Completion)> push;  // empty once the worker has stopped
 };
 
 }  // namespace
@@ -67,6 +79,10 @@ struct Worker::Impl {
     BrokerLink state;
     std::uint64_t generation = 0;
     bool silent = false;  // lost the broker and not heard from it since
+    // Credit the broker gets back from answers given later (their final answers return
+    // credit the worker had already given back when the handler let go): spent before
+    // the next CREDIT is sent. Loop thread only.
+    std::uint32_t laterSurplus = 0;
   };
 
   explicit Impl(WorkerOptions o) : options(std::move(o)) {}
@@ -88,6 +104,7 @@ struct Worker::Impl {
   std::unique_ptr<ThreadPool> pool;
   std::mutex mutex;  // guards completions
   std::vector<Completion> completions;
+  std::shared_ptr<LaterHub> laterHub = std::make_shared<LaterHub>();
   std::thread loop;
   std::atomic<bool> stopping{false};
   std::size_t directInFlight = 0;  // loop thread only
@@ -116,12 +133,64 @@ struct Worker::Impl {
   void runInline(const Origin& origin, const codec::Request& request, core::Identity caller, const Handler& handler);
   void push(Completion completion);
   void flushCompletions();
-  // Sends a finished answer where its request came from. Loop thread only.
+  // Sends an answer where its request came from. Loop thread only.
+  void deliver(const Completion& completion, core::TimePoint now);
   void deliver(const Origin& origin, const std::vector<std::string>& frames, bool final, core::TimePoint now);
+  std::shared_ptr<LaterAnswer> answerLater(const Origin& origin, const MessageId& id);
 };
+
+namespace {
+
+// A request's answer held outside its handler (IncomingRequest::answerLater).
+class WorkerLaterAnswer final : public LaterAnswer {
+ public:
+  WorkerLaterAnswer(std::shared_ptr<LaterHub> hub, Origin origin, MessageId id)
+      : hub_(std::move(hub)), origin_(std::move(origin)), id_(id) {}
+  ~WorkerLaterAnswer() override { finish(Outcome::failure(ErrorCode::kUnavailable, "the answer was abandoned")); }
+
+  void partial(Body body, Headers headers) override {
+    codec::Partial partial{id_, detail::viewHeaders(headers), detail::viewBody(body)};
+    std::lock_guard lock(mutex_);
+    if (!finished_) send({origin_, codec::encode(partial), false, {}});
+  }
+
+  void finish(Outcome outcome) override {
+    std::vector<std::string> frames;
+    if (outcome.error) {
+      auto& [code, text] = *outcome.error;
+      frames = codec::encode(codec::Error{id_, code, std::string_view(text).substr(0, codec::kMaxErrorText)});
+    } else {
+      frames = codec::encode(codec::Reply{id_, detail::viewHeaders(outcome.headers), detail::viewBody(outcome.body)});
+    }
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    send({origin_, std::move(frames), true, id_, Completion::Kind::kLaterFinal});
+  }
+
+ private:
+  void send(Completion completion) {
+    std::lock_guard lock(hub_->mutex);
+    if (hub_->push) hub_->push(std::move(completion));
+  }
+
+  std::shared_ptr<LaterHub> hub_;
+  Origin origin_;
+  MessageId id_;
+  std::mutex mutex_;  // one answer at a time, partials before the final one
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<LaterAnswer> Worker::Impl::answerLater(const Origin& origin, const MessageId& id) {
+  push({origin, {}, false, {}, Completion::Kind::kLaterBegins});
+  return std::make_shared<WorkerLaterAnswer>(laterHub, origin, id);
+}
 
 Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   Impl& w = *impl_;
+  w.laterHub->push = [&w](Completion c) { w.push(std::move(c)); };
   w.inlinePartialSender = [&w](Body body, Headers headers) {
     codec::Partial partial{w.inlineIn.id, detail::viewHeaders(headers), detail::viewBody(body)};
     w.push({*w.inlineOrigin, codec::encode(partial), false, {}});
@@ -178,6 +247,8 @@ void Worker::stop() {
   w.wakeup.signal();
   w.loop.join();
   w.pool.reset();
+  std::lock_guard lock(w.laterHub->mutex);
+  w.laterHub->push = nullptr;
 }
 
 void Worker::Impl::connect(Link& link) {
@@ -192,6 +263,7 @@ void Worker::Impl::connect(Link& link) {
 }
 
 void Worker::Impl::sendReady(Link& link) {
+  link.laterSurplus = 0;  // READY sets the broker's credit afresh
   std::vector<std::string_view> names;
   for (const auto& [name, _] : services) names.push_back(name);
   codec::Ready ready{options.capacity, static_cast<std::uint32_t>(options.heartbeat.count()), names};
@@ -257,6 +329,9 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
   in->body = detail::ownBody(request.body);
   in->deadline = clock.now() + std::chrono::milliseconds(request.timeoutMs);
   const Handler* handler = &it->second.handler;
+  if (!in->store) {
+    in->answerLater = [this, origin, id = in->id] { return answerLater(origin, id); };
+  }
   auto job = [this, origin = std::move(origin), in, handler] {
     PartialSender sendPartial = [&](Body body, Headers headers) {
       codec::Partial partial{in->id, detail::viewHeaders(headers), detail::viewBody(body)};
@@ -279,6 +354,8 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
     } else {
       outcome = runHandler(*handler, *in, sendPartial);
     }
+    in->answerLater = nullptr;
+    if (outcome.later) return;
     if (in->store && !outcome.recorded) {
       try {
         in->store->record(in->id, outcome);
@@ -416,7 +493,32 @@ void Worker::Impl::flushCompletions() {
     running.erase(it);
   }
   batch.insert(batch.end(), std::make_move_iterator(copies.begin()), std::make_move_iterator(copies.end()));
-  for (auto& c : batch) deliver(c.origin, c.frames, c.final, now);
+  for (auto& c : batch) deliver(c, now);
+}
+
+void Worker::Impl::deliver(const Completion& c, TimePoint now) {
+  using Kind = Completion::Kind;
+  if (c.kind == Kind::kAnswer) return deliver(c.origin, c.frames, c.final, now);
+  const Origin& origin = c.origin;
+  bool begins = c.kind == Kind::kLaterBegins;
+  if (origin.link == kDirectLink) {
+    // A request answered later stops counting against the allowance when its handler
+    // lets go, not when it is finally answered.
+    if (begins && directInFlight > 0) --directInFlight;
+    if (!begins) deliver(origin, c.frames, false, now);
+    return;
+  }
+  Link& link = *links[origin.link];
+  if (link.generation != origin.generation) return;
+  if (!begins) {
+    ++link.laterSurplus;  // its final answer gives the broker back the credit once more
+    return deliver(origin, c.frames, true, now);
+  }
+  if (link.laterSurplus > 0) {
+    --link.laterSurplus;
+    return;
+  }
+  deliver(origin, codec::encode(codec::Credit{1}), false, now);
 }
 
 void Worker::Impl::deliver(const Origin& origin, const std::vector<std::string>& frames, bool final, TimePoint now) {

@@ -104,10 +104,63 @@ class Reply {
   // Sends what was added so far as a partial reply.
   void partial() { api_.reply_partial(raw_); }
 
+  // Takes the answer out of the handler (see LaterReply); empty where the answer must
+  // come before the handler returns, or with a host too old to know.
+  std::optional<class LaterReply> detach();
+
  private:
   const strata_host_api& api_;
   strata_reply* raw_;
 };
+
+// A reply answered after its handler returned: partials from any thread, one at a time,
+// then finish(). Movable; one never finished is finished `unavailable` when it goes.
+class LaterReply {
+ public:
+  LaterReply(const strata_host_api& api, strata_reply* raw) : api_(&api), raw_(raw) {}
+  LaterReply(LaterReply&& other) noexcept : api_(other.api_), raw_(std::exchange(other.raw_, nullptr)) {}
+  LaterReply& operator=(LaterReply&& other) noexcept {
+    if (this != &other) {
+      abandon();
+      api_ = other.api_;
+      raw_ = std::exchange(other.raw_, nullptr);
+    }
+    return *this;
+  }
+  LaterReply(const LaterReply&) = delete;
+  LaterReply& operator=(const LaterReply&) = delete;
+  ~LaterReply() { abandon(); }
+
+  void frame(std::string_view data) { api_->reply_frame(raw_, data.data(), data.size()); }
+  void header(std::string_view key, std::string_view value) {
+    api_->reply_header(raw_, key.data(), key.size(), value.data(), value.size());
+  }
+  // Sends what was added so far as a partial reply.
+  void partial() { api_->reply_partial(raw_); }
+  // Sends the final answer: the frames added since the last partial.
+  void finish() { api_->reply_finish(std::exchange(raw_, nullptr)); }
+  void finish(strata_error code, const std::string& text) {
+    api_->reply_error(raw_, static_cast<std::uint16_t>(code), text.c_str());
+    finish();
+  }
+  bool finished() const { return raw_ == nullptr; }
+
+ private:
+  void abandon() noexcept {
+    if (raw_ == nullptr) return;
+    api_->reply_error(raw_, STRATA_ERROR_UNAVAILABLE, "the answer was abandoned");
+    api_->reply_finish(std::exchange(raw_, nullptr));
+  }
+  const strata_host_api* api_;
+  strata_reply* raw_;
+};
+
+inline std::optional<LaterReply> Reply::detach() {
+  if (api_.struct_size < offsetof(strata_host_api, reply_finish) + sizeof api_.reply_finish) return std::nullopt;
+  strata_reply* later = api_.reply_detach(raw_);
+  if (later == nullptr) return std::nullopt;
+  return LaterReply(api_, later);
+}
 
 // An owned copy of a strata_response.
 struct Response {

@@ -42,7 +42,8 @@ enum strata_error {
   STRATA_ERROR_TOO_LARGE = 4,
   STRATA_ERROR_MALFORMED = 5,
   STRATA_ERROR_UNAVAILABLE = 6,
-  STRATA_ERROR_INTERNAL = 7
+  STRATA_ERROR_INTERNAL = 7,
+  STRATA_ERROR_CONFLICT = 8
 };
 
 /* Log levels, as Poco's and syslog's. */
@@ -179,7 +180,8 @@ typedef struct strata_host_api {
   /* Registers a service. Only during start(). context is passed to every call of fn. */
   int (*add_service)(strata_host* host, const char* name, strata_handler_fn fn, void* context, uint32_t flags);
 
-  /* Building a reply (only while the handler that received it runs). */
+  /* Building a reply (only while the handler that received it runs, or, once detached,
+   * until reply_finish). */
   int (*reply_frame)(strata_reply* reply, const char* data, size_t size);
   int (*reply_header)(strata_reply* reply, const char* key, size_t key_size, const char* value, size_t value_size);
   int (*reply_error)(strata_reply* reply, uint16_t code, const char* text);
@@ -214,6 +216,18 @@ typedef struct strata_host_api {
    * a number for unsubscribe. */
   int (*subscribe)(strata_host* host, const char* pattern, strata_event_fn fn, void* context, uint64_t* subscription);
   int (*unsubscribe)(strata_host* host, uint64_t subscription);
+
+  /* Answers given later (present when struct_size reaches them): a stream that lasts,
+   * such as a watch, without holding a handler thread. reply_detach takes the reply out
+   * of the handler's hands and returns it; the handler then returns, and the plug-in
+   * goes on with reply_frame, reply_header, reply_partial and reply_error on the
+   * returned pointer, from any thread but one at a time, until reply_finish sends the
+   * final answer (the frames added since the last partial, or the error set) and frees
+   * it. Returns NULL where the answer must come before the handler returns (an inline
+   * handler, a call from inside this process): answer at once then. A detached request
+   * holds none of the node's credit. */
+  strata_reply* (*reply_detach)(strata_reply* reply);
+  int (*reply_finish)(strata_reply* reply);
 } strata_host_api;
 
 /* What a plug-in says about itself. Static storage. */

@@ -18,6 +18,7 @@ int httpStatusFor(codecs::ErrorCode code) {
     case codecs::ErrorCode::kMalformed: return HTTPResponse::HTTP_BAD_REQUEST;
     case codecs::ErrorCode::kUnavailable: return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
     case codecs::ErrorCode::kInternal: return HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
+    case codecs::ErrorCode::kConflict: return HTTPResponse::HTTP_CONFLICT;
   }
   return HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
 }

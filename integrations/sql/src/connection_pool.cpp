@@ -1,4 +1,4 @@
-#include "connection_pool.h"
+#include <strata/integrations/sql/connection_pool.h>
 
 #include <mutex>
 
@@ -120,6 +120,31 @@ void ConnectionPool::giveBack(std::unique_ptr<Poco::Data::Session> session, bool
 
 void ConnectionPool::Lease::release() noexcept {
   if (session_) pool_->giveBack(std::move(session_), discard_);
+}
+
+void beginTransaction(Poco::Data::Session& session, Dialect dialect, bool writes) {
+  if (dialect == Dialect::kSqlite) {
+    session << (writes ? "BEGIN IMMEDIATE" : "BEGIN"), Poco::Data::Keywords::now;
+    return;
+  }
+  session.begin();
+  if (!writes) session << "SET TRANSACTION READ ONLY", Poco::Data::Keywords::now;
+}
+
+void commitTransaction(Poco::Data::Session& session, Dialect dialect) {
+  if (dialect == Dialect::kSqlite) {
+    session << "COMMIT", Poco::Data::Keywords::now;
+  } else {
+    session.commit();
+  }
+}
+
+void rollbackTransaction(Poco::Data::Session& session, Dialect dialect) {
+  if (dialect == Dialect::kSqlite) {
+    session << "ROLLBACK", Poco::Data::Keywords::now;
+  } else {
+    session.rollback();
+  }
 }
 
 }  // namespace strata::integrations::sql

@@ -1,4 +1,4 @@
-#include "request_log.h"
+#include <strata/integrations/sql/request_log.h>
 
 #include <vector>
 

@@ -17,8 +17,8 @@
 #include <strata/codecs/payload.h>
 #include <strata/core/errors.h>
 
-#include "connection_pool.h"
-#include "request_log.h"
+#include <strata/integrations/sql/connection_pool.h>
+#include <strata/integrations/sql/request_log.h>
 #include "sql_scanner.h"
 #include "value_mapping.h"
 
@@ -72,36 +72,6 @@ std::optional<ServiceResult> decodeBody(std::string_view body, std::size_t maxBy
   if (!decoded.ok()) return malformed("the body is not JSON: " + decoded.error);
   value = std::move(decoded.value);
   return std::nullopt;
-}
-
-// Opens a transaction for a request that writes (and is recorded) or not. On SQLite,
-// IMMEDIATE takes the write lock now, so that two writers queue on the busy timeout
-// instead of one failing when its read lock cannot be upgraded. On PostgreSQL a request
-// that is not recorded runs READ ONLY: a SELECT with an effect (nextval, a function that
-// writes, FOR UPDATE) is refused there with SQLSTATE 25006 instead of done unrecorded.
-void begin(Poco::Data::Session& session, Dialect dialect, bool writes) {
-  if (dialect == Dialect::kSqlite) {
-    session << (writes ? "BEGIN IMMEDIATE" : "BEGIN"), Poco::Data::Keywords::now;
-    return;
-  }
-  session.begin();
-  if (!writes) session << "SET TRANSACTION READ ONLY", Poco::Data::Keywords::now;
-}
-
-void commit(Poco::Data::Session& session, Dialect dialect) {
-  if (dialect == Dialect::kSqlite) {
-    session << "COMMIT", Poco::Data::Keywords::now;
-  } else {
-    session.commit();
-  }
-}
-
-void rollback(Poco::Data::Session& session, Dialect dialect) {
-  if (dialect == Dialect::kSqlite) {
-    session << "ROLLBACK", Poco::Data::Keywords::now;
-  } else {
-    session.rollback();
-  }
 }
 
 // PostgreSQL's SQLSTATE for a write attempted in a read-only transaction.
@@ -359,7 +329,7 @@ ServiceResult SqlService::run(const RequestId& id, const std::vector<Step>& step
     if (!open) return true;
     open = false;
     try {
-      rollback(session, dialect);
+      rollbackTransaction(session, dialect);
       return true;
     } catch (...) {
       lease->discard();  // its state is unknown: never reuse it
@@ -373,7 +343,7 @@ ServiceResult SqlService::run(const RequestId& id, const std::vector<Step>& step
         if (auto stored = log_->find(session, key)) return ServiceResult::success(*stored);
       }
       if (record || steps.size() > 1 || dialect == Dialect::kPostgresql) {
-        begin(session, dialect, record);
+        beginTransaction(session, dialect, record);
         open = true;
       }
       if (record) {
@@ -406,7 +376,7 @@ ServiceResult SqlService::run(const RequestId& id, const std::vector<Step>& step
       std::string body = codecs::jsonCodec().encode(reply);
       if (record) log_->complete(session, key, body);
       if (open) {
-        commit(session, dialect);
+        commitTransaction(session, dialect);
         open = false;
       }
       return ServiceResult::success(std::move(body));

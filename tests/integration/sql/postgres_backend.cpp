@@ -3,7 +3,7 @@
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/Session.h>
 
-#include "connection_pool.h"
+#include <strata/integrations/sql/connection_pool.h>
 #include "postgres_server.h"
 #include "sql_backend.h"
 #include "temp_dir.h"

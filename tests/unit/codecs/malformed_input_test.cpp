@@ -297,7 +297,7 @@ std::vector<MalformedCase> malformedCases() {
 
       // ERROR.
       {"ErrorCodeZero", with(error(), kErrorCode, u16(0)), E::kBadCode},
-      {"ErrorCodeAfterLast", with(error(), kErrorCode, u16(8)), E::kBadCode},
+      {"ErrorCodeAfterLast", with(error(), kErrorCode, u16(9)), E::kBadCode},
       {"ErrorCodeFFFF", with(error(), kErrorCode, u16(0xffff)), E::kBadCode},
       {"ErrorTextOver1024", with(error(), kErrorText, std::string(kMaxErrorText + 1, 't')), E::kBadText},
 

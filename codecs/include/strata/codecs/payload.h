@@ -66,4 +66,8 @@ const PayloadCodec& mailCodec();
 // both XML), or nullptr when none handles it.
 const PayloadCodec* findPayloadCodec(std::string_view contentType);
 
+// Appends text to out as a JSON string, quotes included; UTF-8 stays as it is, control
+// characters are escaped. Throws std::invalid_argument when text is not valid UTF-8.
+void writeJsonString(std::string_view text, std::string& out);
+
 }  // namespace strata::codecs

@@ -118,6 +118,7 @@ enum class ErrorCode : std::uint16_t {
   kMalformed = 5,
   kUnavailable = 6,
   kInternal = 7,  // the handler failed
+  kConflict = 8,  // an expectation failed (a compare-and-set saw another revision); nothing changed
 };
 
 std::string_view errorCodeName(ErrorCode code);

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,6 +38,8 @@ struct OutgoingRequest {
 
 class IdempotencyStore;
 
+class LaterAnswer;
+
 // What a handler receives.
 struct IncomingRequest {
   core::MessageId id;
@@ -47,6 +51,9 @@ struct IncomingRequest {
   // The worker's store when it has one: a handler that changes this database applies its
   // change and records the id in one transaction, store->transaction(id, ...).
   IdempotencyStore* store = nullptr;
+  // Takes the answer out of the handler's hands (then return Outcome::answeredLater()); empty
+  // where the answer must come before the handler returns (inline and in-process calls).
+  std::function<std::shared_ptr<LaterAnswer>()> answerLater;
 };
 
 // What a handler returns: a reply, or an error with a code and text.
@@ -55,6 +62,7 @@ struct Outcome {
   Body body;
   std::optional<std::pair<ErrorCode, std::string>> error;
   bool recorded = false;  // already in the idempotency store (IdempotencyStore::transaction)
+  bool later = false;     // answered through IncomingRequest::answerLater instead
 
   static Outcome reply(Body body, Headers headers = {}) {
     return {std::move(headers), std::move(body), std::nullopt, false};
@@ -62,6 +70,19 @@ struct Outcome {
   static Outcome failure(ErrorCode code, std::string text) {
     return {{}, {}, std::make_pair(code, std::move(text)), false};
   }
+  static Outcome answeredLater() { return {{}, {}, std::nullopt, false, true}; }
+};
+
+// The answer to a request whose handler returned Outcome::answeredLater(): any number of
+// partials, then one final answer, from any thread, after the handler has returned. A
+// stream that lasts (a watch) holds no handler thread and none of the worker's credit.
+// An answer never finished is finished `unavailable` when the last copy goes.
+class LaterAnswer {
+ public:
+  virtual ~LaterAnswer() = default;
+  virtual void partial(Body body, Headers headers) = 0;
+  // Sends the final answer; later calls do nothing.
+  virtual void finish(Outcome outcome) = 0;
 };
 
 // What a caller gets back: the final reply or an error. Errors made by the client itself

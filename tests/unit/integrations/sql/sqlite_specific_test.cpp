@@ -7,7 +7,7 @@
 #include <strata/core/errors.h>
 #include <strata/integrations/sql/sql_service.h>
 
-#include "connection_pool.h"
+#include <strata/integrations/sql/connection_pool.h>
 #include "temp_dir.h"
 
 namespace strata::integrations::sql {

@@ -90,4 +90,13 @@ class ConnectionPool {
   std::size_t open_ = 0;  // idle plus leased
 };
 
+// Opens a transaction for work that writes or not. On SQLite, IMMEDIATE takes the write
+// lock now, so that two writers queue on the busy timeout instead of one failing when its
+// read lock cannot be upgraded. On PostgreSQL work that does not write runs READ ONLY: a
+// SELECT with an effect (nextval, a function that writes, FOR UPDATE) is refused there
+// with SQLSTATE 25006 instead of done unnoticed.
+void beginTransaction(Poco::Data::Session& session, Dialect dialect, bool writes);
+void commitTransaction(Poco::Data::Session& session, Dialect dialect);
+void rollbackTransaction(Poco::Data::Session& session, Dialect dialect);
+
 }  // namespace strata::integrations::sql
