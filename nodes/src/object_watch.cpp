@@ -9,8 +9,8 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
+
+#include <strata/codecs/payload.h>
 
 namespace strata::nodes {
 
@@ -74,17 +74,13 @@ class Delays {
 Object::Ptr parseObject(const Body& body) {
   std::string text;
   for (const auto& frame : body) text += frame;
-  Poco::JSON::Parser parser;
-  auto value = parser.parse(text);
-  if (value.type() != typeid(Object::Ptr)) throw std::runtime_error("the store's answer is not a JSON object");
-  return value.extract<Object::Ptr>();
+  auto decoded = codecs::jsonCodec().decode(text);
+  if (!decoded.ok()) throw std::runtime_error("the store's answer is not JSON: " + decoded.error);
+  if (decoded.value.type() != typeid(Object::Ptr)) throw std::runtime_error("the store's answer is not a JSON object");
+  return decoded.value.extract<Object::Ptr>();
 }
 
-std::string jsonOf(const Poco::Dynamic::Var& value) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::stringify(value, out);
-  return out.str();
-}
+std::string jsonOf(const Poco::Dynamic::Var& value) { return codecs::jsonCodec().encode(value); }
 
 std::int64_t number(const Object::Ptr& object, const std::string& name) {
   return object->has(name) ? object->getValue<Poco::Int64>(name) : 0;

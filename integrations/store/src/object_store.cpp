@@ -106,21 +106,14 @@ class Transaction {
 void appendJsonString(std::string& out, std::string_view text) { codecs::writeJsonString(text, out); }
 
 Attributes parseAttributes(std::string_view json) {
-  Poco::JSON::Parser parser;
-  Poco::Dynamic::Var value;
-  try {
-    value = parser.parse(std::string(json));
-  } catch (const Poco::Exception& e) {
-    throw std::invalid_argument("is not JSON: " + e.displayText());
-  }
-  if (value.type() != typeid(Poco::JSON::Object::Ptr)) throw std::invalid_argument("is not a JSON object");
-  auto object = value.extract<Poco::JSON::Object::Ptr>();
+  codecs::PayloadLimits limits;
+  limits.maxBytes = std::max(limits.maxBytes, json.size());
+  auto decoded = codecs::jsonCodec().decode(json, limits);
+  if (!decoded.ok()) throw std::invalid_argument(decoded.error);
+  if (decoded.value.type() != typeid(Poco::JSON::Object::Ptr)) throw std::invalid_argument("is not a JSON object");
+  auto object = decoded.value.extract<Poco::JSON::Object::Ptr>();
   Attributes out;
-  for (const auto& [name, member] : *object) {
-    std::ostringstream text;
-    Poco::JSON::Stringifier::stringify(member, text);
-    out.emplace(name, text.str());
-  }
+  for (const auto& [name, member] : *object) out.emplace(name, codecs::jsonCodec().encode(member));
   return out;
 }
 

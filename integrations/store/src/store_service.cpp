@@ -8,6 +8,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include <strata/codecs/payload.h>
 #include <strata/core/errors.h>
 #include <strata/integrations/common/whole_number.h>
 #include <strata/integrations/sql/connection_pool.h>
@@ -48,13 +49,11 @@ Object::Ptr parseRequest(std::string_view body, std::size_t maxBytes, std::initi
     throw BadRequest("the body is " + std::to_string(body.size()) + " bytes, over max_body_bytes " +
                      std::to_string(maxBytes));
   }
-  Poco::Dynamic::Var value;
-  try {
-    Poco::JSON::Parser parser;
-    value = parser.parse(std::string(body));
-  } catch (const Poco::Exception& e) {
-    throw BadRequest("the body is not JSON: " + e.displayText());
-  }
+  codecs::PayloadLimits limits;
+  limits.maxBytes = maxBytes;
+  auto decoded = codecs::jsonCodec().decode(body, limits);
+  if (!decoded.ok()) throw BadRequest("the body is not JSON the store reads: " + decoded.error);
+  const auto& value = decoded.value;
   if (value.type() != typeid(Object::Ptr)) throw BadRequest("the body must be a JSON object");
   auto object = value.extract<Object::Ptr>();
   for (const auto& [name, member] : *object) {
@@ -105,11 +104,7 @@ std::optional<std::int64_t> revisionOf(const Object::Ptr& object, const std::str
   return value.convert<Poco::Int64>();
 }
 
-std::string stringify(const Poco::Dynamic::Var& value) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::stringify(value, out);
-  return out.str();
-}
+std::string stringify(const Poco::Dynamic::Var& value) { return codecs::jsonCodec().encode(value); }
 
 std::string describe(const Caller& caller) {
   return "layer " + std::to_string(caller.layer) + (caller.name.empty() ? "" : " (" + caller.name + ")");

@@ -15,7 +15,8 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
+
+#include <strata/codecs/payload.h>
 
 #include <strata/nodes/client.h>
 #include <strata/nodes/object_watch.h>
@@ -38,11 +39,7 @@ Object::Ptr parse(const std::string& text) {
   return parser.parse(text).extract<Object::Ptr>();
 }
 
-std::string jsonOf(const Poco::Dynamic::Var& value) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::stringify(value, out);
-  return out.str();
-}
+std::string jsonOf(const Poco::Dynamic::Var& value) { return codecs::jsonCodec().encode(value); }
 
 // key -> (revision, attributes as JSON)
 using State = std::map<std::string, std::pair<std::int64_t, std::string>>;
