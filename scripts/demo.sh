@@ -3,7 +3,8 @@
 # workers on loopback, calls them, shows the load shared between the workers and an
 # unknown key refused; then plug-ins: a layer-3 module in process; events through a pool of
 # two brokers, one of them killed while events flow; SQL on SQLite, mail to a local SMTP
-# sink, XML, and the HTTP gateway with curl and XML-RPC; then stops everything cleanly.
+# sink, XML, the store with live watches down to the attribute, and the HTTP gateway with
+# curl and XML-RPC; then stops everything cleanly.
 # Installs and builds what it needs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
@@ -50,6 +51,10 @@ cat > broker.properties <<CONF
 strata.broker.bind=tcp://127.0.0.1:*
 strata.key=broker.key
 strata.authorized_keys=authorized_keys
+# front ends (layer 4) may read and watch the layer-1 store (step 12)
+strata.policy.store.get=2,3,4
+strata.policy.store.list=2,3,4
+strata.policy.store.watch=2,3,4
 CONF
 show cat broker.properties
 strata-broker --config broker.properties >broker.log 2>&1 &
@@ -178,8 +183,9 @@ strata.brokers=$ENDPOINT
 strata.key=data.key
 strata.broker_key=broker.pub
 strata.node.name=data
-strata.plugins=sql, smtp, xml
+strata.plugins=sql, smtp, xml, store
 strata.data_dir=data
+strata.plugin.store.collection.accounts.attribute.secret.read=0-2
 strata.plugin.sql.init=schema.sql
 strata.plugin.sql.statement.add_note=INSERT INTO notes (title, body) VALUES (:title, :body)
 strata.plugin.sql.statement.get_note=SELECT title, body FROM notes WHERE title = :title
@@ -220,7 +226,38 @@ show "$STRATA" call --config logic.properties -H content-type=application/json m
 show "$STRATA" call --config logic.properties -H content-type=application/xml xml.to_json \
   '<order id="7"><item sku="apple">10</item><item sku="plum">4</item></order>'
 
-step "12. The HTTP gateway: curl and XML-RPC reach bus services"
+step "12. The store: objects watched live, down to the attribute"
+say "data also runs the store plug-in (layer 1). Two watchers of the collection 'accounts': echo-a"
+say "(layer 2) reads every attribute, front (layer 4) never 'secret' (strata.plugin.store...secret.read=0-2)."
+"$STRATA" watch --config logic.properties accounts >watch-logic.log 2>&1 &
+WATCH_LOGIC=$!
+pids+=($WATCH_LOGIC)
+"$STRATA" watch --config front.properties accounts >watch-front.log 2>&1 &
+WATCH_FRONT=$!
+pids+=($WATCH_FRONT)
+wait_for watch-logic.log "ready at revision"
+wait_for watch-front.log "ready at revision"
+show "$STRATA" call --config logic.properties store.put \
+  '{"collection": "accounts", "key": "acme", "attributes": {"name": "Acme", "balance": 10, "secret": "s3cr3t"}}'
+show "$STRATA" call --config logic.properties store.patch \
+  '{"collection": "accounts", "key": "acme", "attributes": {"balance": 12}, "expect": 1}'
+say "The same write again expects revision 1, which is gone: a compare-and-set conflict that changes nothing."
+show "$STRATA" call --config logic.properties store.patch \
+  '{"collection": "accounts", "key": "acme", "attributes": {"balance": 99}, "expect": 1}' ||
+  say "(exit code $?: conflict)"
+say "A change to 'secret' alone reaches echo-a's watcher and not front's:"
+show "$STRATA" call --config logic.properties store.patch \
+  '{"collection": "accounts", "key": "acme", "attributes": {"secret": "n3w"}}'
+wait_for watch-logic.log "n3w"
+show "$STRATA" call --config front.properties store.get '{"collection": "accounts", "key": "acme"}'
+kill -INT "$WATCH_LOGIC" "$WATCH_FRONT"
+wait "$WATCH_LOGIC" "$WATCH_FRONT" || true
+say "echo-a's watch (layer 2):"
+sed 's/^/  /' watch-logic.log
+say "front's watch (layer 4):"
+sed 's/^/  /' watch-front.log
+
+step "13. The HTTP gateway: curl and XML-RPC reach bus services"
 printf 'demo-token-%s front 4\n' "$RANDOM$RANDOM" > tokens
 chmod 600 tokens
 TOKEN=$(cut -d' ' -f1 tokens)
@@ -251,7 +288,7 @@ show curl -sS -o /dev/null -w '%{http_code} (unknown token)\n' -X POST -H "Autho
   "$URL/v1/services/echo"
 show /usr/bin/python3 -c "import xmlrpc.client; print(xmlrpc.client.ServerProxy('$URL/RPC2').echo('hi'))"
 
-step "13. Clean shutdown on SIGTERM"
+step "14. Clean shutdown on SIGTERM"
 for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
   kill -TERM "${pids[$i]}" 2>/dev/null || true  # the killed broker and finished clients are gone already
   wait "${pids[$i]}" || true
