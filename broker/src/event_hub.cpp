@@ -104,11 +104,8 @@ void EventHub::onSubscribe(const PeerId& peer, const core::Identity& who, const 
       logger().information("subscriber %s is back; %z batch(es) sent again, %z event(s) waiting, %Lu dropped", s->name,
                            s->unconfirmed.size(), s->queue.size(), static_cast<unsigned long long>(s->dropped));
     }
-    for (auto& [batch, frame] : s->unconfirmed) {
-      zmq::message_t again;
-      again.copy(frame);
-      if (!sendFrame(*s, again)) break;
-    }
+    s->unsent = s->unconfirmed.size();
+    sendUnsent(*s);
   }
   for (auto pattern : m.patterns) {
     if (std::find(s->patterns.begin(), s->patterns.end(), pattern) != s->patterns.end()) continue;
@@ -116,7 +113,7 @@ void EventHub::onSubscribe(const PeerId& peer, const core::Identity& who, const 
     table_.add(pattern, s);
   }
   reply(peer, m.id, "{\"subscriptions\":" + std::to_string(s->patterns.size()) + "}");
-  if (!s->queue.empty() && !s->pending) {
+  if ((!s->queue.empty() || s->unsent > 0) && !s->pending) {
     s->pending = true;
     toSend_.push_back(s);
   }
@@ -168,6 +165,11 @@ void EventHub::publishOne(const PeerId& peer, const core::Identity& who, const c
 }
 
 void EventHub::enqueue(Subscriber& s, const EventRecord& record) {
+  if (record->size() > settings_.queueBytes) {
+    ++s.dropped;  // larger than the whole queue: it can never be held, and takes nothing else with it
+    ++stats_.dropped;
+    return;
+  }
   auto fits = [&] {
     return s.queue.size() < settings_.queueEvents && s.queuedBytes + record->size() <= settings_.queueBytes;
   };
@@ -197,11 +199,6 @@ void EventHub::enqueue(Subscriber& s, const EventRecord& record) {
     ++s.dropped;
     ++stats_.dropped;
   }
-  if (record->size() > settings_.queueBytes) {
-    ++s.dropped;  // larger than the whole queue: it can never be held
-    ++stats_.dropped;
-    return;
-  }
   s.queue.push_back(record);
   s.queuedBytes += record->size();
   if (!s.pending) {
@@ -214,7 +211,7 @@ void EventHub::onReceived(const PeerId& peer, const codec::Received& m) {
   Subscriber* s = attached(peer);
   if (!s || s->session != m.session) return;
   while (!s->unconfirmed.empty() && s->unconfirmed.front().first <= m.batch) s->unconfirmed.pop_front();
-  if (!s->queue.empty() && !s->pending) {
+  if ((!s->queue.empty() || s->unsent > 0) && !s->pending) {
     s->pending = true;
     toSend_.push_back(s);
   }
@@ -236,7 +233,18 @@ void EventHub::flush() {
   accepts_.clear();
 }
 
+void EventHub::sendUnsent(Subscriber& s) {
+  while (s.unsent > 0 && !s.peer.empty()) {
+    zmq::message_t again;
+    again.copy(s.unconfirmed[s.unconfirmed.size() - s.unsent].second);
+    if (sendFrame(s, again) != SendResult::kSent) return;
+    --s.unsent;
+  }
+}
+
 void EventHub::sendBatches(Subscriber& s) {
+  sendUnsent(s);
+  if (s.unsent > 0) return;  // the connection is still full: batches keep their order
   while (!s.peer.empty() && !s.queue.empty() && s.unconfirmed.size() < codec::kEventWindow) {
     std::size_t count = 0;
     std::size_t size = codec::kEventsHeaderSize;
@@ -263,20 +271,24 @@ void EventHub::sendBatches(Subscriber& s) {
     zmq::message_t kept;
     kept.copy(frame);  // shares the buffer
     s.unconfirmed.emplace_back(batch, std::move(kept));
-    if (!sendFrame(s, frame)) return;
+    if (auto result = sendFrame(s, frame); result != SendResult::kSent) {
+      if (result == SendResult::kFull) s.unsent = 1;  // kept in unconfirmed: goes out first next time
+      return;
+    }
   }
 }
 
-bool EventHub::sendFrame(Subscriber& s, zmq::message_t& frame) {
+SendResult EventHub::sendFrame(Subscriber& s, zmq::message_t& frame) {
   out_.clear();
   out_.push_back(std::move(frame));
-  if (send_(s.peer, out_) == SendResult::kGone) {
-    // Its connection is gone; the session waits for it to come back, or for its linger.
+  auto result = send_(s.peer, out_);
+  if (result == SendResult::kGone) {
+    // Its connection is gone; the session waits for it to come back, or for its linger,
+    // and then gets every unconfirmed batch again.
     byPeer_.erase(s.peer);
     s.peer.clear();
-    return false;
   }
-  return true;
+  return result;
 }
 
 void EventHub::accept(const PeerId& peer, const core::MessageId& id) {

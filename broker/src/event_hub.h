@@ -45,6 +45,9 @@ struct Subscriber {
   // Sent batches it has not yet confirmed (RECEIVED): sent again when it reconnects, so a
   // batch lost with a connection is not lost to it.
   std::deque<std::pair<std::uint64_t, zmq::message_t>> unconfirmed;
+  // How many of the newest unconfirmed batches have not gone out yet (the connection's
+  // queue was full): sent first, in order, the next time there is something to send.
+  std::size_t unsent = 0;
   bool pending = false;        // in EventHub's list of subscribers with something to send
   std::uint64_t matchStamp = 0;  // SubscriptionTable's mark while matching
 };
@@ -104,7 +107,8 @@ class EventHub {
   void publishOne(const PeerId& peer, const core::Identity& who, const codecs::Event& event);
   void enqueue(Subscriber& subscriber, const EventRecord& record);
   void sendBatches(Subscriber& subscriber);
-  bool sendFrame(Subscriber& subscriber, zmq::message_t& frame);
+  SendResult sendFrame(Subscriber& subscriber, zmq::message_t& frame);
+  void sendUnsent(Subscriber& subscriber);
   void accept(const PeerId& peer, const core::MessageId& id);
   void flushAccepts(const PeerId& peer, Accepts& accepts);
   void end(Subscriber& subscriber);

@@ -165,6 +165,55 @@ TEST_F(SlowSubscriber, DropsItsOldestEventsAndSaysHowManyWithoutTouchingOthers) 
   EXPECT_EQ(harness.broker.events().stats().dropped, 15u);
 }
 
+class TinyQueue : public BrokerEvents {
+ protected:
+  static EventSettings tiny() {
+    EventSettings e;
+    e.queueBytes = 64;
+    return e;
+  }
+  TinyQueue() : BrokerEvents(tiny()) {}
+};
+
+TEST_F(TinyQueue, AnEventLargerThanTheWholeQueueIsDroppedAloneAndCounted) {
+  subscribed(kFront, {"x"});
+  // Fill the window so that events wait in the queue.
+  std::uint64_t sequence = 1;
+  for (std::size_t i = 0; i < codecs::kEventWindow; ++i) {
+    harness.send(kLogicA, publish({"x"}, sequence++, "s"));
+    harness.broker.flushEvents();
+  }
+  harness.take();
+  harness.send(kLogicA, publish({"x"}, sequence++, "s"));                   // waits
+  harness.send(kLogicA, publish({"x"}, sequence++, std::string(200, 'b')));  // can never fit
+  harness.broker.flushEvents();
+  harness.send(kFront, codecs::Received{kSession, codecs::kEventWindow});
+  harness.broker.flushEvents();
+  std::vector<Sent> keep;
+  auto batches = batchesFor(kFront, keep);
+  ASSERT_EQ(batches.size(), 1u);
+  ASSERT_EQ(batches[0].events.size(), 1u);  // the small one it held is still there
+  EXPECT_EQ(batches[0].events[0].body, "s");
+  EXPECT_EQ(batches[0].dropped, 1u);
+}
+
+TEST_F(BrokerEvents, ABatchRefusedByAFullConnectionGoesOutFirstOnceItDrains) {
+  subscribed(kFront, {"x"});
+  harness.outbox.full.insert(peerOf(kFront));
+  harness.send(kLogicA, publish({"x"}, 1));
+  harness.broker.flushEvents();
+  harness.outbox.full.clear();
+  harness.send(kLogicA, publish({"x"}, 2));
+  harness.broker.flushEvents();
+  std::vector<Sent> keep;
+  auto batches = batchesFor(kFront, keep);
+  ASSERT_EQ(batches.size(), 2u);  // the refused batch, then the new one: nothing lost, in order
+  EXPECT_EQ(batches[0].batch, 1u);
+  EXPECT_EQ(codecs::eventSequence(batches[0].events[0].id), 1u);
+  EXPECT_EQ(batches[1].batch, 2u);
+  EXPECT_EQ(codecs::eventSequence(batches[1].events[0].id), 2u);
+}
+
 class DisconnectingSlow : public BrokerEvents {
  protected:
   static EventSettings disconnecting() {

@@ -142,6 +142,18 @@ TEST(EventDedup, LetsEachEventOfAPublisherThroughOnceAndInOrder) {
   EXPECT_EQ(dedup.copies(), 2u);
 }
 
+TEST(EventDedup, AnEventOneBrokerRelaysLateIsDeliveredNotTakenForACopy) {
+  EventDedup dedup;
+  EXPECT_TRUE(dedup.firstSight(eventId(1, 4)));
+  EXPECT_TRUE(dedup.firstSight(eventId(1, 5)));   // through a broker that never had 3
+  EXPECT_TRUE(dedup.firstSight(eventId(1, 3)));   // sent again later: seen for the first time
+  EXPECT_FALSE(dedup.firstSight(eventId(1, 3)));  // its copy
+  EXPECT_FALSE(dedup.firstSight(eventId(1, 4)));
+  EXPECT_TRUE(dedup.firstSight(eventId(1, 5 + EventDedup::kWindow)));
+  EXPECT_FALSE(dedup.firstSight(eventId(1, 2)));  // further back than the window remembers
+  EXPECT_EQ(dedup.copies(), 3u);
+}
+
 TEST(EventDedup, ForgetsTheOldestPublishersPastItsBound) {
   EventDedup dedup(2);
   EXPECT_TRUE(dedup.firstSight(eventId(1, 3)));

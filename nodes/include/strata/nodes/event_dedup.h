@@ -1,5 +1,6 @@
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <deque>
 #include <unordered_map>
@@ -10,13 +11,17 @@ namespace strata::nodes {
 
 // Which events a subscriber's application has seen. Every broker of a pool relays each
 // event, and a broker that comes back sends again what it had not had confirmed; this
-// keeps, per publisher session, the highest sequence number seen, so each event reaches
-// the application once. Each broker relays one publisher's events in the order
-// published, so an event at or below that mark is a copy. Remembers the latest
-// maxPublishers sessions; a session older than those is forgotten. Not thread-safe.
+// keeps, per publisher session, the highest sequence number seen and which of the
+// kWindow numbers below it were seen, so each event reaches the application once. Each
+// broker relays one publisher's events in the order published, but one broker may hold
+// an event another never got (the publisher sent it again later): such an event, below
+// the highest yet unseen, is delivered late rather than taken for a copy. One more than
+// kWindow below the highest counts as a copy. Remembers the latest maxPublishers
+// sessions; a session older than those is forgotten. Not thread-safe.
 class EventDedup {
  public:
   static constexpr std::size_t kDefaultMaxPublishers = 65'536;
+  static constexpr std::size_t kWindow = 256;
 
   explicit EventDedup(std::size_t maxPublishers = kDefaultMaxPublishers) : maxPublishers_(maxPublishers) {}
 
@@ -27,7 +32,11 @@ class EventDedup {
 
  private:
   std::size_t maxPublishers_;
-  std::unordered_map<std::uint64_t, std::uint64_t> highest_;  // by publisher session
+  struct Seen {
+    std::uint64_t highest = 0;
+    std::bitset<kWindow> below;  // bit d: highest - d was seen
+  };
+  std::unordered_map<std::uint64_t, Seen> seen_;  // by publisher session
   std::deque<std::uint64_t> order_;                           // sessions, first seen first
   std::uint64_t copies_ = 0;
 };
