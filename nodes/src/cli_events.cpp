@@ -276,17 +276,11 @@ int runSubscribe(const CommonOptions& common, const SubscribeOptions& o) {
     std::string list;
     for (const auto& p : o.patterns) list += (list.empty() ? "" : ", ") + p;
     std::cerr << "subscribed to " << list << std::endl;
-    auto idleSince = std::chrono::steady_clock::now();
-    std::uint64_t countAtIdle = 0;
+    IdleClock idle;
     while (true) {
       if (o.count > 0 && seen.events.load() >= o.count) break;
       if (stopSignalled(stopSignals, kSignalPoll)) break;
-      auto now = std::chrono::steady_clock::now();
-      if (seen.events.load() != countAtIdle) {
-        countAtIdle = seen.events.load();
-        idleSince = now;
-      }
-      if (o.idleMs > 0 && now - idleSince >= std::chrono::milliseconds(o.idleMs)) {
+      if (idle.idleFor(seen.events.load(), std::chrono::milliseconds(o.idleMs))) {
         if (o.count > 0) code = static_cast<int>(ExitCode::kTempFail);  // fewer than asked for
         break;
       }

@@ -3,6 +3,7 @@
 // Private to the `strata` tool: what its commands share, and the event commands
 // (publish, subscribe), which live in cli_events.cpp, and watch (cli_watch.cpp).
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -25,6 +26,31 @@ constexpr std::chrono::milliseconds kSignalPoll{100};
 sigset_t blockStopSignals();
 // Whether one came within wait.
 bool stopSignalled(const sigset_t& set, std::chrono::milliseconds wait);
+
+// How long a command's poll loop has gone with nothing new (the --timeout of subscribe
+// and watch). Each poll adds at most two poll periods, so the time a stopped process
+// (SIGSTOP) spends does not count: it finds its backlog when it goes on.
+class IdleClock {
+ public:
+  // Call once per poll with how many things have been seen so far; true once idle for limit.
+  bool idleFor(std::uint64_t seen, std::chrono::milliseconds limit) {
+    auto now = std::chrono::steady_clock::now();
+    auto step = std::min<std::chrono::steady_clock::duration>(now - lastPoll_, 2 * kSignalPoll);
+    lastPoll_ = now;
+    if (seen != lastSeen_) {
+      lastSeen_ = seen;
+      idle_ = {};
+      return false;
+    }
+    idle_ += step;
+    return limit.count() > 0 && idle_ >= limit;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point lastPoll_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration idle_{};
+  std::uint64_t lastSeen_ = 0;
+};
 
 struct CommonOptions {
   std::string configFile;

@@ -97,18 +97,14 @@ int runWatch(const CommonOptions& common, const WatchOptions& o) {
   };
   Client client(std::move(clientOptions));
   ObjectWatch watch(client, collection, prefix, handlers);
-  auto idleSince = std::chrono::steady_clock::now();
-  std::uint64_t seenAtIdle = 0;
+  IdleClock idle;
   while (!failed) {
     if (o.snapshotOnly && ready) break;
     if (o.count > 0 && changes.load() >= o.count) break;
     if (stopSignalled(stopSignals, kSignalPoll)) break;
-    auto now = std::chrono::steady_clock::now();
-    if (changes.load() != seenAtIdle || !ready) {
-      seenAtIdle = changes.load();
-      idleSince = now;
-    }
-    if (o.idleMs > 0 && now - idleSince >= std::chrono::milliseconds(o.idleMs)) {
+    // Idle counts from the snapshot's end: until then the marker is what is awaited.
+    auto limit = ready ? std::chrono::milliseconds(o.idleMs) : std::chrono::milliseconds(0);
+    if (idle.idleFor(ready ? changes.load() + 1 : 0, limit)) {
       if (o.count > 0) exitCode = static_cast<int>(ExitCode::kTempFail);  // fewer than asked for
       break;
     }
