@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <strata/integrations/sql/request_log.h>
 #include <strata/integrations/store/store_service.h>
 #include <strata/plugin.h>
 
@@ -18,15 +19,6 @@ using strata::integrations::store::WatchSink;
 
 constexpr std::string_view kJson = "application/json";
 
-std::string hex(const strata::plugin::Id& id) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (auto byte : id) {
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 0xF];
-  }
-  return out;
-}
 
 // A watch stream: the partial replies of a detached store.watch request.
 class StreamSink final : public WatchSink {
@@ -55,7 +47,7 @@ class StorePlugin : public strata::plugin::Plugin {
     service_ = std::make_unique<StoreService>(StoreConfig::fromKeys(keys, host.dataDir()));
     for (auto name : {StoreService::kPut, StoreService::kPatch, StoreService::kDelete}) {
       host.addService(std::string(name), [this, name](const auto& request, auto& reply) {
-        answer(reply, service_->write(name, hex(request.id()), callerOf(request), request.body()));
+        answer(reply, service_->write(name, strata::integrations::sql::RequestLog::keyOf(request.id()), callerOf(request), request.body()));
       });
     }
     host.addService(std::string(StoreService::kGet), [this](const auto& request, auto& reply) {

@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include <Poco/JSON/Array.h>
@@ -60,7 +59,11 @@ class Delays {
       auto fn = std::move(first->second);
       due_.erase(first);
       lock.unlock();
-      fn();
+      try {
+        fn();
+      } catch (const std::exception&) {
+        // The client is closing: the watch it served is over.
+      }
       lock.lock();
     }
   }

@@ -165,6 +165,7 @@ strata_reply* replyDetach(strata_reply* reply) {
   detached->later = reply->request->answerLater();
   detached->outcome = std::move(reply->outcome);
   reply->outcome = Outcome::answeredLater();
+  reply->request = nullptr;  // detached once: a second reply_detach gets NULL
   return detached.release();
 }
 

@@ -81,7 +81,9 @@ struct Worker::Impl {
     bool silent = false;  // lost the broker and not heard from it since
     // Credit the broker gets back from answers given later (their final answers return
     // credit the worker had already given back when the handler let go): spent before
-    // the next CREDIT is sent. Loop thread only.
+    // the next CREDIT is sent. The protocol cannot take credit back, so between streams
+    // the broker may hold up to (capacity + the most streams open at once) credit; what
+    // it sends past capacity waits in the pool's queue. Loop thread only.
     std::uint32_t laterSurplus = 0;
   };
 
@@ -329,10 +331,14 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
   in->body = detail::ownBody(request.body);
   in->deadline = clock.now() + std::chrono::milliseconds(request.timeoutMs);
   const Handler* handler = &it->second.handler;
+  auto detached = std::make_shared<bool>(false);
   if (!in->store) {
-    in->answerLater = [this, origin, id = in->id] { return answerLater(origin, id); };
+    in->answerLater = [this, origin, id = in->id, detached] {
+      *detached = true;
+      return answerLater(origin, id);
+    };
   }
-  auto job = [this, origin = std::move(origin), in, handler] {
+  auto job = [this, origin = std::move(origin), in, handler, detached] {
     PartialSender sendPartial = [&](Body body, Headers headers) {
       codec::Partial partial{in->id, detail::viewHeaders(headers), detail::viewBody(body)};
       push({origin, codec::encode(partial), false, {}});
@@ -355,7 +361,8 @@ void Worker::Impl::startJob(Origin origin, const codec::Request& request, core::
       outcome = runHandler(*handler, *in, sendPartial);
     }
     in->answerLater = nullptr;
-    if (outcome.later) return;
+    // A handler that took its answer out gives it there, whatever it then returned.
+    if (outcome.later || *detached) return;
     if (in->store && !outcome.recorded) {
       try {
         in->store->record(in->id, outcome);

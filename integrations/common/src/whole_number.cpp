@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <strata/core/errors.h>
+
 namespace strata::integrations {
 
 std::optional<long long> parseWholeNumber(std::string_view text, long long min, long long max) {
@@ -12,6 +14,17 @@ std::optional<long long> parseWholeNumber(std::string_view text, long long min, 
     return std::nullopt;
   }
   return value;
+}
+
+long long wholeNumberSetting(const std::optional<std::string>& text, const std::string& key, long long fallback,
+                             long long min, long long max) {
+  if (!text) return fallback;
+  auto value = parseWholeNumber(*text, min, max);
+  if (!value) {
+    throw ConfigError(key + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+                      ", not '" + *text + "'");
+  }
+  return *value;
 }
 
 }  // namespace strata::integrations

@@ -104,14 +104,7 @@ GatewayOptions parseGatewayOptions(const ConfigLookup& config) {
 
 long long configInt(const ConfigLookup& config, const std::string& key, long long fallback, long long min,
                     long long max) {
-  auto text = config(key);
-  if (!text) return fallback;
-  auto value = parseWholeNumber(*text, min, max);
-  if (!value) {
-    throw ConfigError("strata.plugin.http." + key + " must be a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max) + ", not '" + *text + "'");
-  }
-  return *value;
+  return wholeNumberSetting(config(key), "strata.plugin.http." + key, fallback, min, max);
 }
 
 }  // namespace strata::integrations::http

@@ -25,14 +25,7 @@ std::string keyName(const std::string& key) { return kKeyPrefix + key; }
 
 long long readInt(const SmtpConfig::Lookup& lookup, const std::string& key, long long fallback, long long min,
                   long long max) {
-  auto text = lookup(key);
-  if (!text) return fallback;
-  auto value = parseWholeNumber(*text, min, max);
-  if (!value) {
-    throw ConfigError(keyName(key) + " must be a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max) + ", not '" + *text + "'");
-  }
-  return *value;
+  return wholeNumberSetting(lookup(key), keyName(key), fallback, min, max);
 }
 
 // A host name for EHLO and Message-IDs: LDH labels, as isAddrSpec's domain.

@@ -1,6 +1,9 @@
 #include <strata/integrations/sql/request_log.h>
 
+#include <chrono>
 #include <vector>
+
+#include <strata/core/message_id.h>
 
 #include <Poco/Data/Statement.h>
 
@@ -9,6 +12,13 @@ namespace strata::integrations::sql {
 using Poco::Data::Keywords::bind;
 using Poco::Data::Keywords::into;
 using Poco::Data::Keywords::now;
+
+long long RequestLog::nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string RequestLog::keyOf(const std::array<std::uint8_t, 16>& id) { return core::MessageId(id).hex(); }
 
 std::string RequestLog::placeholder(int position) const {
   return (dialect_ == Dialect::kSqlite ? "?" : "$") + std::to_string(position);

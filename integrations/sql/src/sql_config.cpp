@@ -4,6 +4,7 @@
 #include <string>
 
 #include <strata/core/errors.h>
+#include <strata/integrations/common/whole_number.h>
 #include <strata/integrations/sql/named_statement.h>
 
 namespace strata::integrations::sql {
@@ -15,19 +16,8 @@ std::string fullKey(std::string_view key) { return std::string(SqlConfig::kKeyPr
 long long wholeNumber(const std::map<std::string, std::string>& keys, const std::string& key, long long fallback,
                       long long min, long long max) {
   auto it = keys.find(key);
-  if (it == keys.end()) return fallback;
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(it->second, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != it->second.size() || value < min || value > max) {
-    throw ConfigError(fullKey(key) + " must be a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max) + ", not '" + it->second + "'");
-  }
-  return value;
+  return wholeNumberSetting(it == keys.end() ? std::nullopt : std::optional<std::string>(it->second), fullKey(key),
+                            fallback, min, max);
 }
 
 std::vector<std::string> splitList(const std::string& text) {

@@ -38,21 +38,7 @@ std::string quote(std::string_view text) {
   return "'" + out + "'";
 }
 
-std::string hexId(const RequestId& id) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(id.size() * 2);
-  for (auto byte : id) {
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 0x0f]);
-  }
-  return out;
-}
 
-long long unixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool isObject(const Poco::Dynamic::Var& value) { return value.type() == typeid(Object::Ptr); }
 
@@ -249,7 +235,7 @@ SqlService::SqlService(const SqlConfig& config) : config_(config), log_(std::mak
   }
   try {
     log_->createTable(session);
-    log_->prune(session, unixMs() - config_.retentionSeconds * 1000);
+    log_->prune(session, RequestLog::nowMs() - config_.retentionSeconds * 1000);
   } catch (const Poco::Exception& e) {
     throw ConfigError("cannot create or prune the table " + std::string(RequestLog::kTable) + ": " + e.displayText());
   }
@@ -321,7 +307,7 @@ ServiceResult SqlService::run(const RequestId& id, const std::vector<Step>& step
     return ServiceResult::failure(STRATA_ERROR_UNAVAILABLE, "cannot open a database session: " + e.displayText());
   }
   Poco::Data::Session& session = lease->session();
-  const std::string key = hexId(id);
+  const std::string key = RequestLog::keyOf(id);
   bool open = false;        // a transaction is open on session
   std::size_t current = 0;  // the step running, for error texts; 0 before the first
   // Rolls back what is open; false when the session's state is unknown (then discarded).
@@ -348,7 +334,7 @@ ServiceResult SqlService::run(const RequestId& id, const std::vector<Step>& step
       }
       if (record) {
         try {
-          log_->claim(session, key, unixMs());
+          log_->claim(session, key, RequestLog::nowMs());
         } catch (const Poco::Exception&) {
           // Most likely a copy of this request committed first: answer as it did.
           abandon();

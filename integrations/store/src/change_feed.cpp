@@ -3,6 +3,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
+#include <strata/codecs/payload.h>
+
 namespace strata::integrations::store {
 
 namespace {
@@ -11,6 +13,11 @@ Poco::Logger& logger() { return Poco::Logger::get("strata.store"); }
 
 // How many changes one read of the database returns at most.
 constexpr std::size_t kReadBatch = 1000;
+
+std::string describe(const std::exception& e) {
+  if (const auto* poco = dynamic_cast<const Poco::Exception*>(&e)) return poco->displayText();
+  return e.what();
+}
 
 std::string endJson(const char* type, std::int64_t from, std::int64_t to) {
   return std::string("{\"type\":\"") + type + "\",\"from\":" + std::to_string(from) + ",\"to\":" + std::to_string(to) +
@@ -37,17 +44,26 @@ ChangeFeed::~ChangeFeed() {
   }
 }
 
-bool ChangeFeed::add(WatchSpec spec, std::unique_ptr<WatchSink> sink) {
+bool ChangeFeed::reserve() {
+  std::lock_guard lock(mutex_);
+  if (count_ >= settings_.maxWatches) return false;
+  ++count_;
+  return true;
+}
+
+void ChangeFeed::release() {
+  std::lock_guard lock(mutex_);
+  --count_;
+}
+
+void ChangeFeed::add(WatchSpec spec, std::unique_ptr<WatchSink> sink) {
   {
     std::lock_guard lock(mutex_);
-    if (count_ >= settings_.maxWatches) return false;
-    ++count_;
     Watch w{std::move(spec), std::move(sink)};
     w.cursor = w.sentTo = w.spec.after;
     added_.push_back(std::move(w));
   }
   wake_.notify_all();
-  return true;
 }
 
 void ChangeFeed::poke() {
@@ -78,10 +94,9 @@ void ChangeFeed::run() {
     behind = false;
     try {
       follow();
-    } catch (const Poco::Exception& e) {
-      logger().warning("store: cannot read the change log: %s", e.displayText());
     } catch (const std::exception& e) {
-      logger().warning("store: cannot read the change log: %s", std::string(e.what()));
+      logger().warning("store: cannot read the change log: %s", describe(e));
+      continue;  // tried again after one poll, not at once
     }
     auto now = std::chrono::steady_clock::now();
     std::size_t ended = 0;
@@ -91,8 +106,8 @@ void ChangeFeed::run() {
         try {
           state = serve(*it);
         } catch (const std::exception& e) {
-          logger().warning("store: a watch of '%s' could not be served: %s", it->spec.collection, std::string(e.what()));
-          state = State::kBehind;  // tried again on the next turn
+          logger().warning("store: a watch of '%s' could not be served: %s", it->spec.collection, describe(e));
+          state = State::kCaughtUp;  // tried again after one poll
         }
       }
       if (state == State::kEnded) it->sink->finish(endJson("end", it->sentTo, it->cursor));
@@ -112,8 +127,17 @@ void ChangeFeed::run() {
 }
 
 void ChangeFeed::follow() {
+  if (watches_.empty()) {
+    // Nobody to send to: keep only the head, not the changes.
+    recent_.clear();
+    head_ = store_.head().revision;
+    return;
+  }
   while (true) {
     auto batch = store_.changes(head_, kReadBatch);
+    // Memory holds consecutive revisions; if the log was pruned past what memory has,
+    // start memory afresh (watches behind it read the database, and hear of the prune).
+    if (!batch.empty() && batch.front().revision != head_ + 1) recent_.clear();
     for (auto& change : batch) {
       head_ = change.revision;
       recent_.push_back(std::make_shared<const Change>(std::move(change)));
@@ -147,13 +171,14 @@ ChangeFeed::State ChangeFeed::serve(Watch& w) {
   };
   std::int64_t memoryFrom = recent_.empty() ? head_ + 1 : recent_.front()->revision;
   if (w.cursor + 1 < memoryFrom) {
-    // Older than memory: from the database, while the log still reaches back that far.
+    // Older than memory: from the database, while the log still reaches back that far
+    // (asked after the read, so a prune between the two cannot hide a gap).
+    auto batch = store_.changes(w.cursor, kReadBatch, spec.collection, memoryFrom - 1);
     if (w.cursor < store_.head().pruned) {
       w.sink->finish("{\"type\":\"reset\",\"reason\":\"the change log no longer holds revision " +
                      std::to_string(w.cursor + 1) + "\",\"from\":" + std::to_string(w.sentTo) + "}");
       return State::kDone;
     }
-    auto batch = store_.changes(w.cursor, kReadBatch, spec.collection, memoryFrom - 1);
     for (const auto& c : batch) {
       if (!consider(c)) break;
     }
@@ -178,20 +203,20 @@ std::string ChangeFeed::changeJson(const Change& change, const Caller& caller, b
   if (change.op == Change::Op::kDelete) {
     visible = true;
     out += "\"delete\",\"key\":";
-    appendJsonString(out, change.key);
+    codecs::writeJsonString(change.key, out);
     return out + "}";
   }
   std::string changed;
   for (const auto& name : change.changed) {
     if (!rules_.mayRead(change.collection, name, caller)) continue;
     if (!changed.empty()) changed += ',';
-    appendJsonString(changed, name);
+    codecs::writeJsonString(name, changed);
   }
   // A change that touches only attributes the caller may not read is not sent at all.
   visible = change.op == Change::Op::kCreate || !changed.empty();
   if (!visible) return {};
   out += change.op == Change::Op::kCreate ? "\"create\",\"key\":" : "\"update\",\"key\":";
-  appendJsonString(out, change.key);
+  codecs::writeJsonString(change.key, out);
   out += ",\"attributes\":";
   out += attributesJson(change.attributes,
                         [&](const std::string& name) { return rules_.mayRead(change.collection, name, caller); });

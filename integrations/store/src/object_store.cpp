@@ -1,14 +1,12 @@
 #include <strata/integrations/store/object_store.h>
 
 #include <chrono>
-#include <sstream>
 #include <stdexcept>
 
 #include <Poco/Data/Statement.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
 
 #include <strata/codecs/payload.h>
 
@@ -49,7 +47,7 @@ std::string namesJson(const std::vector<std::string>& names) {
   std::string out = "[";
   for (const auto& name : names) {
     if (out.size() > 1) out += ',';
-    appendJsonString(out, name);
+    codecs::writeJsonString(name, out);
   }
   return out + "]";
 }
@@ -62,48 +60,45 @@ std::vector<std::string> parseNames(const std::string& json) {
   return out;
 }
 
-long long unixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
-// A read or write transaction on a leased session that rolls back unless committed.
+// A read or write transaction on a leased session that rolls back unless committed; a
+// session whose rollback fails is discarded rather than handed to the next caller.
 class Transaction {
  public:
-  Transaction(Poco::Data::Session& session, Dialect dialect, bool writes, bool repeatable = false)
-      : session_(session), dialect_(dialect) {
+  Transaction(sql::ConnectionPool::Lease& lease, Dialect dialect, bool writes, bool repeatable = false)
+      : lease_(lease), dialect_(dialect) {
     if (dialect == Dialect::kPostgresql && repeatable) {
-      session.begin();
-      session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", now;
+      lease.session().begin();
+      lease.session() << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", now;
     } else {
-      sql::beginTransaction(session, dialect, writes);
+      sql::beginTransaction(lease.session(), dialect, writes);
     }
     open_ = true;
   }
-  ~Transaction() {
-    if (!open_) return;
-    try {
-      sql::rollbackTransaction(session_, dialect_);
-    } catch (...) {
-      // The lease is discarded by the caller's error path; nothing more to do here.
-    }
-  }
+  ~Transaction() { rollback(); }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   void commit() {
-    sql::commitTransaction(session_, dialect_);
+    sql::commitTransaction(lease_.session(), dialect_);
     open_ = false;
+  }
+  void rollback() noexcept {
+    if (!open_) return;
+    open_ = false;
+    try {
+      sql::rollbackTransaction(lease_.session(), dialect_);
+    } catch (...) {
+      lease_.discard();
+    }
   }
 
  private:
-  Poco::Data::Session& session_;
+  sql::ConnectionPool::Lease& lease_;
   Dialect dialect_;
   bool open_ = false;
 };
 
 }  // namespace
-
-void appendJsonString(std::string& out, std::string_view text) { codecs::writeJsonString(text, out); }
 
 Attributes parseAttributes(std::string_view json) {
   codecs::PayloadLimits limits;
@@ -122,7 +117,7 @@ std::string attributesJson(const Attributes& attributes, const std::function<boo
   for (const auto& [name, value] : attributes) {
     if (keep && !keep(name)) continue;
     if (out.size() > 1) out += ',';
-    appendJsonString(out, name);
+    codecs::writeJsonString(name, out);
     out += ':';
     out += value;
   }
@@ -141,7 +136,7 @@ ObjectStore::ObjectStore(Settings settings)
   } catch (const Poco::Exception&) {
     createTables(lease.session());
   }
-  requests_.prune(lease.session(), unixMs() - settings_.requestRetentionMs);
+  requests_.prune(lease.session(), sql::RequestLog::nowMs() - settings_.requestRetentionMs);
 }
 
 std::string ObjectStore::ph(int position) const {
@@ -180,20 +175,22 @@ WriteResult ObjectStore::write(const std::string& requestId, const Write& w, con
   auto& session = lease.session();
   try {
     if (auto stored = requests_.find(session, requestId)) return {WriteResult::Status::kApplied, *stored, {}};
-    Transaction tx(session, settings_.dialect, true);
+    Transaction tx(lease, settings_.dialect, true);
     try {
-      requests_.claim(session, requestId, unixMs());
+      requests_.claim(session, requestId, sql::RequestLog::nowMs());
     } catch (const Poco::Exception&) {
-      // Most likely a copy of this request committed first: answer as it did.
+      // Most likely a copy of this request committed first: answer as it did (after the
+      // rollback, which PostgreSQL needs before the failed transaction reads again).
+      tx.rollback();
       if (auto stored = requests_.find(session, requestId)) return {WriteResult::Status::kApplied, *stored, {}};
       throw;
     }
     // The head row is locked first, so writes commit in the order of their revisions and
     // a reader of the log never sees a later revision before an earlier one.
-    Poco::Int64 head = 0, pruned = 0;
-    session << "SELECT revision, pruned FROM strata_store_meta WHERE id = 1" +
+    Poco::Int64 head = 0;
+    session << "SELECT revision FROM strata_store_meta WHERE id = 1" +
                    std::string(settings_.dialect == Dialect::kPostgresql ? " FOR UPDATE" : ""),
-        into(head), into(pruned), now;
+        into(head), now;
 
     std::vector<Poco::Int64> revisions;
     std::vector<std::string> texts;
@@ -270,7 +267,6 @@ WriteResult ObjectStore::write(const std::string& requestId, const Write& w, con
                    ph(1) + ", " + ph(2) + ", " + ph(3) + ", " + ph(4) + ", " + ph(5) + ", " + ph(6) + ")",
         bind(revision), bind(collection), bind(key), bind(op), bind(attributes), bind(changed), now;
     prune(session, change.revision);
-    (void)pruned;
     std::string body = reply(change, true);
     requests_.complete(session, requestId, body);
     tx.commit();
@@ -288,7 +284,7 @@ void ObjectStore::prune(Poco::Data::Session& session, std::int64_t revision) {
   Poco::Int64 cutoff = revision - settings_.retention;
   session << "DELETE FROM strata_store_changes WHERE revision <= " + ph(1), bind(cutoff), now;
   session << "UPDATE strata_store_meta SET pruned = " + ph(1) + " WHERE id = 1", bind(cutoff), now;
-  requests_.prune(session, unixMs() - settings_.requestRetentionMs);
+  requests_.prune(session, sql::RequestLog::nowMs() - settings_.requestRetentionMs);
 }
 
 std::optional<StoredObject> ObjectStore::get(const std::string& collection, const std::string& key) {
@@ -308,66 +304,63 @@ std::optional<StoredObject> ObjectStore::get(const std::string& collection, cons
   return StoredObject{key, revisions.front(), parseAttributes(texts.front())};
 }
 
+std::vector<StoredObject> ObjectStore::readPage(Poco::Data::Session& session, const std::string& collection,
+                                                const std::string& prefix, const std::string& afterKey,
+                                                std::size_t limit) const {
+  std::vector<std::string> keys, texts;
+  std::vector<Poco::Int64> revisions;
+  std::string c = collection, p = prefix, after = afterKey;
+  Poco::Int64 length = static_cast<Poco::Int64>(characters(prefix));
+  std::string prefixClause = prefix.empty() ? "" : " AND substr(key, 1, " + ph(3) + ") = " + ph(4);
+  Poco::Data::Statement select(session);
+  select << "SELECT key, revision, attributes FROM strata_store_objects WHERE collection = " + ph(1) +
+                " AND key > " + ph(2) + prefixClause + " ORDER BY key LIMIT " + std::to_string(limit),
+      bind(c), bind(after), into(keys), into(revisions), into(texts);
+  if (!prefix.empty()) select, bind(length), bind(p);
+  select.execute();
+  std::vector<StoredObject> objects;
+  for (std::size_t i = 0; i < keys.size(); ++i) objects.push_back({keys[i], revisions[i], parseAttributes(texts[i])});
+  return objects;
+}
+
+Poco::Int64 ObjectStore::headIn(Poco::Data::Session& session) {
+  Poco::Int64 head = 0;
+  session << "SELECT revision FROM strata_store_meta WHERE id = 1", into(head), now;
+  return head;
+}
+
 ObjectStore::Page ObjectStore::list(const std::string& collection, const std::string& prefix,
                                     const std::string& afterKey, std::size_t limit) {
   auto lease = pool_.acquire();
-  auto& session = lease.session();
   Page page;
   try {
-    Transaction tx(session, settings_.dialect, false, true);
-    Poco::Int64 head = 0;
-    session << "SELECT revision FROM strata_store_meta WHERE id = 1", into(head), now;
-    page.revision = head;
-    std::vector<std::string> keys, texts;
-    std::vector<Poco::Int64> revisions;
-    std::string c = collection, p = prefix, after = afterKey;
-    Poco::Int64 length = static_cast<Poco::Int64>(characters(prefix));
-    std::string prefixClause = prefix.empty() ? "" : " AND substr(key, 1, " + ph(3) + ") = " + ph(4);
-    Poco::Data::Statement select(session);
-    select << "SELECT key, revision, attributes FROM strata_store_objects WHERE collection = " + ph(1) +
-                  " AND key > " + ph(2) + prefixClause + " ORDER BY key LIMIT " + std::to_string(limit + 1),
-        bind(c), bind(after), into(keys), into(revisions), into(texts);
-    if (!prefix.empty()) select, bind(length), bind(p);
-    select.execute();
+    Transaction tx(lease, settings_.dialect, false, true);
+    page.revision = headIn(lease.session());
+    page.objects = readPage(lease.session(), collection, prefix, afterKey, limit + 1);
     tx.commit();
-    page.more = keys.size() > limit;
-    for (std::size_t i = 0; i < keys.size() && i < limit; ++i) {
-      page.objects.push_back({keys[i], revisions[i], parseAttributes(texts[i])});
-    }
   } catch (...) {
     lease.discard();
     throw;
   }
+  page.more = page.objects.size() > limit;
+  if (page.more) page.objects.pop_back();
   return page;
 }
 
 std::int64_t ObjectStore::snapshot(const std::string& collection, const std::string& prefix, std::size_t pageSize,
                                    const std::function<void(std::int64_t head, std::vector<StoredObject>& page)>& onPage) {
   auto lease = pool_.acquire();
-  auto& session = lease.session();
   try {
     // One read transaction: every page and the head revision are of the same moment.
-    Transaction tx(session, settings_.dialect, false, true);
-    Poco::Int64 head = 0;
-    session << "SELECT revision FROM strata_store_meta WHERE id = 1", into(head), now;
+    Transaction tx(lease, settings_.dialect, false, true);
+    auto head = headIn(lease.session());
     std::string after;
-    std::string c = collection, p = prefix;
-    Poco::Int64 length = static_cast<Poco::Int64>(characters(prefix));
     while (true) {
-      std::vector<std::string> keys, texts;
-      std::vector<Poco::Int64> revisions;
-      std::string prefixClause = prefix.empty() ? "" : " AND substr(key, 1, " + ph(3) + ") = " + ph(4);
-      Poco::Data::Statement select(session);
-      select << "SELECT key, revision, attributes FROM strata_store_objects WHERE collection = " + ph(1) +
-                    " AND key > " + ph(2) + prefixClause + " ORDER BY key LIMIT " + std::to_string(pageSize),
-          bind(c), bind(after), into(keys), into(revisions), into(texts);
-      if (!prefix.empty()) select, bind(length), bind(p);
-      select.execute();
-      std::vector<StoredObject> objects;
-      for (std::size_t i = 0; i < keys.size(); ++i) objects.push_back({keys[i], revisions[i], parseAttributes(texts[i])});
+      auto objects = readPage(lease.session(), collection, prefix, after, pageSize);
+      bool last = objects.size() < pageSize;
+      if (!last) after = objects.back().key;
       if (!objects.empty()) onPage(head, objects);
-      if (keys.size() < pageSize) break;
-      after = keys.back();
+      if (last) break;
     }
     tx.commit();
     return head;

@@ -1,12 +1,10 @@
 #include <strata/integrations/store/store_service.h>
 
-#include <set>
-#include <sstream>
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
+
+#include <limits>
 
 #include <strata/codecs/payload.h>
 #include <strata/core/errors.h>
@@ -29,9 +27,12 @@ constexpr std::chrono::milliseconds kStreamMargin{500};  // a stream ends this m
 
 std::string fullKey(std::string_view key) { return std::string(StoreConfig::kKeyPrefix) + std::string(key); }
 
-// A request that cannot be served as it is: answered `malformed` with this text.
+// A request that cannot be served as it is: answered with code (`malformed` unless said)
+// and this text.
 struct BadRequest : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit BadRequest(const std::string& text, strata_error c = STRATA_ERROR_MALFORMED)
+      : std::runtime_error(text), code(c) {}
+  strata_error code;
 };
 
 bool printable(std::string_view text) {
@@ -41,13 +42,18 @@ bool printable(std::string_view text) {
   return true;
 }
 
-std::string quote(std::string_view text) { return "'" + std::string(text) + "'"; }
+// Text quoted for an error, cut at 64 bytes: a caller's key is not echoed whole.
+std::string quote(std::string_view text) {
+  constexpr std::size_t kMaxQuoted = 64;
+  return "'" + std::string(text.substr(0, kMaxQuoted)) + (text.size() > kMaxQuoted ? "...'" : "'");
+}
 
 // The request body as a JSON object whose members are all among `allowed`.
 Object::Ptr parseRequest(std::string_view body, std::size_t maxBytes, std::initializer_list<std::string_view> allowed) {
   if (body.size() > maxBytes) {
     throw BadRequest("the body is " + std::to_string(body.size()) + " bytes, over max_body_bytes " +
-                     std::to_string(maxBytes));
+                         std::to_string(maxBytes),
+                     STRATA_ERROR_TOO_LARGE);
   }
   codecs::PayloadLimits limits;
   limits.maxBytes = maxBytes;
@@ -95,13 +101,25 @@ std::string keyOf(const Object::Ptr& object) {
   return key;
 }
 
-std::optional<std::int64_t> revisionOf(const Object::Ptr& object, const std::string& name) {
+// A member that must be a whole number in [min, max] (an unsigned value past Int64 too).
+std::optional<std::int64_t> wholeMember(const Object::Ptr& object, const std::string& name, std::int64_t min,
+                                        std::int64_t max, const std::string& what) {
   if (!object->has(name)) return std::nullopt;
   auto value = object->get(name);
-  if (!value.isInteger() || value.convert<Poco::Int64>() < 0) {
-    throw BadRequest(quote(name) + " must be a revision: a whole number, 0 or more");
+  std::optional<std::int64_t> number;
+  if (value.isInteger()) {
+    try {
+      number = value.convert<Poco::Int64>();
+    } catch (const Poco::Exception&) {
+      // past the largest Int64: refused below
+    }
   }
-  return value.convert<Poco::Int64>();
+  if (!number || *number < min || *number > max) throw BadRequest(quote(name) + " must be " + what);
+  return number;
+}
+
+std::optional<std::int64_t> revisionOf(const Object::Ptr& object, const std::string& name) {
+  return wholeMember(object, name, 0, std::numeric_limits<std::int64_t>::max(), "a revision: a whole number, 0 or more");
 }
 
 std::string stringify(const Poco::Dynamic::Var& value) { return codecs::jsonCodec().encode(value); }
@@ -113,7 +131,7 @@ std::string describe(const Caller& caller) {
 void appendObject(std::string& out, const StoredObject& object, const std::string& collection,
                   const AccessRules& rules, const Caller& caller) {
   out += "{\"key\":";
-  appendJsonString(out, object.key);
+  codecs::writeJsonString(object.key, out);
   out += ",\"revision\":" + std::to_string(object.revision) + ",\"attributes\":";
   out += attributesJson(object.attributes,
                         [&](const std::string& name) { return rules.mayRead(collection, name, caller); });
@@ -131,13 +149,8 @@ Who whoOf(const std::map<std::string, std::string>& keys, const std::string& key
 long long number(const std::map<std::string, std::string>& keys, const std::string& key, long long fallback,
                  long long min, long long max) {
   auto it = keys.find(key);
-  if (it == keys.end()) return fallback;
-  auto value = parseWholeNumber(it->second, min, max);
-  if (!value) {
-    throw ConfigError(fullKey(key) + " must be a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max) + ", not '" + it->second + "'");
-  }
-  return *value;
+  return wholeNumberSetting(it == keys.end() ? std::nullopt : std::optional<std::string>(it->second), fullKey(key),
+                            fallback, min, max);
 }
 
 // The ".read"/".write" suffix of a rule key, as a member of AccessRules::Rule.
@@ -210,7 +223,7 @@ StoreService::StoreService(StoreConfig config) : config_(std::move(config)) {
   feed_ = std::make_unique<ChangeFeed>(*store_, config_.rules, config_.feed);
 }
 
-StoreService::~StoreService() { feed_.reset(); }
+StoreService::~StoreService() = default;
 
 StoreResult StoreService::write(std::string_view service, const std::string& requestId, const Caller& caller,
                                 std::string_view body) {
@@ -258,9 +271,9 @@ StoreResult StoreService::write(std::string_view service, const std::string& req
     };
     auto reply = [&](const Change& change, bool changed) {
       std::string out = "{\"collection\":";
-      appendJsonString(out, change.collection);
+      codecs::writeJsonString(change.collection, out);
       out += ",\"key\":";
-      appendJsonString(out, change.key);
+      codecs::writeJsonString(change.key, out);
       out += ",\"revision\":" + std::to_string(change.revision);
       out += std::string(",\"changed\":") + (changed ? "true" : "false");
       out += std::string(",\"exists\":") + (change.op == Change::Op::kDelete ? "false" : "true") + "}";
@@ -275,7 +288,7 @@ StoreResult StoreService::write(std::string_view service, const std::string& req
     }
     return StoreResult::success(std::move(result.reply));
   } catch (const BadRequest& e) {
-    return StoreResult::failure(STRATA_ERROR_MALFORMED, e.what());
+    return StoreResult::failure(e.code, e.what());
   } catch (const sql::PoolExhausted& e) {
     return StoreResult::failure(STRATA_ERROR_UNAVAILABLE, e.what());
   } catch (const Poco::Exception& e) {
@@ -291,10 +304,10 @@ StoreResult StoreService::get(const Caller& caller, std::string_view body) {
     auto key = keyOf(request);
     auto object = store_->get(collection, key);
     std::string out = "{\"collection\":";
-    appendJsonString(out, collection);
+    codecs::writeJsonString(collection, out);
     if (!object) {
       out += ",\"key\":";
-      appendJsonString(out, key);
+      codecs::writeJsonString(key, out);
       return StoreResult::success(out + ",\"exists\":false}");
     }
     out += ",\"exists\":true,";
@@ -302,7 +315,7 @@ StoreResult StoreService::get(const Caller& caller, std::string_view body) {
     appendObject(item, *object, collection, config_.rules, caller);
     return StoreResult::success(out + item.substr(1));
   } catch (const BadRequest& e) {
-    return StoreResult::failure(STRATA_ERROR_MALFORMED, e.what());
+    return StoreResult::failure(e.code, e.what());
   } catch (const Poco::Exception& e) {
     return StoreResult::failure(STRATA_ERROR_UNAVAILABLE, "the store's database failed: " + e.displayText());
   }
@@ -314,18 +327,12 @@ StoreResult StoreService::list(const Caller& caller, std::string_view body) {
     auto collection = collectionOf(request);
     auto prefix = text(request, "prefix", false, kMaxKey);
     auto afterKey = text(request, "after_key", false, kMaxKey);
-    std::size_t limit = kDefaultListLimit;
-    if (request->has("limit")) {
-      auto value = request->get("limit");
-      if (!value.isInteger() || value.convert<Poco::Int64>() < 1 ||
-          value.convert<Poco::Int64>() > static_cast<Poco::Int64>(kMaxListLimit)) {
-        throw BadRequest("'limit' must be a whole number from 1 to " + std::to_string(kMaxListLimit));
-      }
-      limit = value.convert<std::size_t>();
-    }
+    auto limit = static_cast<std::size_t>(
+        wholeMember(request, "limit", 1, kMaxListLimit, "a whole number from 1 to " + std::to_string(kMaxListLimit))
+            .value_or(kDefaultListLimit));
     auto page = store_->list(collection, prefix, afterKey, limit);
     std::string out = "{\"collection\":";
-    appendJsonString(out, collection);
+    codecs::writeJsonString(collection, out);
     out += ",\"revision\":" + std::to_string(page.revision) + ",\"objects\":[";
     for (std::size_t i = 0; i < page.objects.size(); ++i) {
       if (i > 0) out += ',';
@@ -334,11 +341,11 @@ StoreResult StoreService::list(const Caller& caller, std::string_view body) {
     out += std::string("],\"more\":") + (page.more ? "true" : "false");
     if (page.more) {
       out += ",\"next\":";
-      appendJsonString(out, page.objects.back().key);
+      codecs::writeJsonString(page.objects.back().key, out);
     }
     return StoreResult::success(out + "}");
   } catch (const BadRequest& e) {
-    return StoreResult::failure(STRATA_ERROR_MALFORMED, e.what());
+    return StoreResult::failure(e.code, e.what());
   } catch (const Poco::Exception& e) {
     return StoreResult::failure(STRATA_ERROR_UNAVAILABLE, "the store's database failed: " + e.displayText());
   }
@@ -375,24 +382,24 @@ StoreResult StoreService::watch(const Caller& caller, std::string_view body, std
       return StoreResult::success("{\"type\":\"reset\",\"reason\":\"" + why + "\",\"from\":" + std::to_string(*after) +
                                   "}");
     }
-    if (feed_->watches() >= config_.feed.maxWatches) {
+    if (!feed_->reserve()) {
       return StoreResult::failure(STRATA_ERROR_UNAVAILABLE, "the store holds " +
                                                                 std::to_string(config_.feed.maxWatches) +
                                                                 " watches already (max_watches)");
     }
     auto sink = reply.detach ? reply.detach() : nullptr;
     if (!sink) {
+      feed_->release();
       return StoreResult::failure(STRATA_ERROR_MALFORMED,
                                   "store.watch streams only to callers through a broker or a direct connection");
     }
     auto length = std::min(config_.watchStream, timeLeft - kStreamMargin);
     WatchSpec spec{collection, prefix, caller, *after,
                    std::chrono::steady_clock::now() + std::max(length, std::chrono::milliseconds(100))};
-    // Refused only when watches arrived meanwhile: the sink then ends the stream unavailable.
     feed_->add(std::move(spec), std::move(sink));
     return StoreResult::success({});
   } catch (const BadRequest& e) {
-    return StoreResult::failure(STRATA_ERROR_MALFORMED, e.what());
+    return StoreResult::failure(e.code, e.what());
   } catch (const Poco::Exception& e) {
     return StoreResult::failure(STRATA_ERROR_UNAVAILABLE, "the store's database failed: " + e.displayText());
   }

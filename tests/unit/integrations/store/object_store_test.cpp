@@ -98,14 +98,15 @@ TEST_F(ObjectStoreTest, ASnapshotIsOfOneRevisionAndAListPagesByKey) {
   std::size_t pages = 0, objects = 0;
   auto head = store_->snapshot("c", "key", 3, [&](std::int64_t at, std::vector<StoredObject>& page) {
     EXPECT_EQ(at, 8);
-    ++pages;
+    if (pages++ == 0) put("during", "key9", "{}");  // another session writes meanwhile
     objects += page.size();
   });
   EXPECT_EQ(head, 8);
   EXPECT_EQ(pages, 3u);
-  EXPECT_EQ(objects, 7u);
+  EXPECT_EQ(objects, 7u);  // of revision 8: not the object written while it was read
+  EXPECT_TRUE(store_->get("c", "key9").has_value());
   auto page = store_->list("c", "key", "key4", 10);
-  ASSERT_EQ(page.objects.size(), 2u);
+  ASSERT_EQ(page.objects.size(), 3u);  // key5, key6 and key9
   EXPECT_EQ(page.objects[0].key, "key5");
   EXPECT_FALSE(page.more);
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -25,6 +27,11 @@ class RequestLog {
   static constexpr std::string_view kTable = "strata_sql_requests";
 
   explicit RequestLog(Dialect dialect) : dialect_(dialect) {}
+
+  // The time claim() and prune() speak of: Unix time in milliseconds.
+  static long long nowMs();
+  // The key of a 16-byte request id: its 32 hex digits.
+  static std::string keyOf(const std::array<std::uint8_t, 16>& id);
 
   // Creates the table and its index if missing.
   void createTable(Poco::Data::Session& session) const;

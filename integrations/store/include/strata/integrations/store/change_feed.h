@@ -58,8 +58,12 @@ class ChangeFeed {
   ChangeFeed(const ChangeFeed&) = delete;
   ChangeFeed& operator=(const ChangeFeed&) = delete;
 
-  // Starts streaming to sink. False (and sink untouched) when the store holds maxWatches.
-  bool add(WatchSpec spec, std::unique_ptr<WatchSink> sink);
+  // Takes one of the maxWatches places, before the caller detaches its answer: false
+  // when none is free. release() gives back a place that add() never used.
+  bool reserve();
+  void release();
+  // Starts streaming to sink, in a place reserve() took.
+  void add(WatchSpec spec, std::unique_ptr<WatchSink> sink);
   // A write of this node committed: look now.
   void poke();
   std::size_t watches() const;

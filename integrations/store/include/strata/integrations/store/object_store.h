@@ -116,6 +116,10 @@ class ObjectStore {
 
  private:
   std::string ph(int position) const;
+  // One page of objects in key order after afterKey, at most limit, on session.
+  std::vector<StoredObject> readPage(Poco::Data::Session& session, const std::string& collection,
+                                     const std::string& prefix, const std::string& afterKey, std::size_t limit) const;
+  static Poco::Int64 headIn(Poco::Data::Session& session);
   void createTables(Poco::Data::Session& session);
   void prune(Poco::Data::Session& session, std::int64_t revision);
 
@@ -125,8 +129,6 @@ class ObjectStore {
 };
 
 // JSON helpers shared by the store's parts.
-// Appends text as a JSON string (quotes included). Text is UTF-8 and kept as it is.
-void appendJsonString(std::string& out, std::string_view text);
 // A JSON object's members as Attributes. Throws std::invalid_argument when it is not one.
 Attributes parseAttributes(std::string_view json);
 // Attributes as a JSON object, only those keep(name) accepts when keep is given.
