@@ -77,7 +77,6 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
     if (badInputLog_.allow("anonymous", now)) logger().warning("dropped a message from an unauthenticated peer");
     return;
   }
-  events_->onSeen(peer, now);
   // By role first, then by command: what a registered worker may send differs from what
   // any other peer may (a worker's node may publish and subscribe too).
   if (Worker* worker = table_->worker(peer)) {
@@ -132,7 +131,7 @@ void BrokerCore::handleFromPeer(const PeerId& peer, const core::Identity& who, F
         } else if constexpr (std::is_same_v<T, codec::Publish>) {
           events_->onPublish(peer, who, m);
         } else if constexpr (std::is_same_v<T, codec::Received>) {
-          events_->onReceived(peer, m);
+          events_->onReceived(peer, m, now);
         } else if constexpr (std::is_same_v<T, codec::Accepted> || std::is_same_v<T, codec::Events>) {
           // What only a broker sends: a peer that sends it is broken or hostile.
           handleMalformed(peer, who.name, frames, codec::DecodeError::kUnknownCommand, now);
@@ -192,6 +191,7 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
                                codec::Request& request, TimePoint now) {
   ++stats_.requests;
   if (request.service.starts_with(codec::kReservedPrefix)) {
+    events_->onSeen(peer, now);  // a subscriber's client pings (strata.ping) while it waits
     handleReserved(peer, request);
     return;
   }

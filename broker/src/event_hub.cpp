@@ -113,10 +113,7 @@ void EventHub::onSubscribe(const PeerId& peer, const core::Identity& who, const 
     table_.add(pattern, s);
   }
   reply(peer, m.id, "{\"subscriptions\":" + std::to_string(s->patterns.size()) + "}");
-  if ((!s->queue.empty() || s->unsent > 0) && !s->pending) {
-    s->pending = true;
-    toSend_.push_back(s);
-  }
+  markPending(*s);
 }
 
 void EventHub::onUnsubscribe(const PeerId& peer, const core::Identity& who, const codec::Unsubscribe& m) {
@@ -201,20 +198,21 @@ void EventHub::enqueue(Subscriber& s, const EventRecord& record) {
   }
   s.queue.push_back(record);
   s.queuedBytes += record->size();
-  if (!s.pending) {
-    s.pending = true;
-    toSend_.push_back(&s);
-  }
+  markPending(s);
 }
 
-void EventHub::onReceived(const PeerId& peer, const codec::Received& m) {
+void EventHub::onReceived(const PeerId& peer, const codec::Received& m, TimePoint now) {
   Subscriber* s = attached(peer);
   if (!s || s->session != m.session) return;
+  s->lastSeen = now;
   while (!s->unconfirmed.empty() && s->unconfirmed.front().first <= m.batch) s->unconfirmed.pop_front();
-  if ((!s->queue.empty() || s->unsent > 0) && !s->pending) {
-    s->pending = true;
-    toSend_.push_back(s);
-  }
+  markPending(*s);
+}
+
+void EventHub::markPending(Subscriber& s) {
+  if (s.pending || (s.queue.empty() && s.unsent == 0)) return;
+  s.pending = true;
+  toSend_.push_back(&s);
 }
 
 void EventHub::onSeen(const PeerId& peer, TimePoint now) {
@@ -267,7 +265,6 @@ void EventHub::sendBatches(Subscriber& s) {
     }
     s.delivered += count;
     stats_.delivered += count;
-    ++stats_.batches;
     zmq::message_t kept;
     kept.copy(frame);  // shares the buffer
     s.unconfirmed.emplace_back(batch, std::move(kept));

@@ -59,7 +59,6 @@ struct EventStats {
   std::uint64_t dropped = 0;     // event copies dropped from full subscriber queues
   std::uint64_t subscriptionsRefused = 0;
   std::uint64_t disconnectedSlow = 0;  // subscribers sent away for being slow (SlowPolicy::kDisconnect)
-  std::uint64_t batches = 0;
 };
 
 struct PatternInfo {
@@ -80,8 +79,9 @@ class EventHub {
                    core::TimePoint now);
   void onUnsubscribe(const PeerId& peer, const core::Identity& who, const codecs::Unsubscribe& message);
   void onPublish(const PeerId& peer, const core::Identity& who, const codecs::Publish& message);
-  void onReceived(const PeerId& peer, const codecs::Received& message);
-  // Any message from peer: its subscriber session, if any, is alive.
+  void onReceived(const PeerId& peer, const codecs::Received& message, core::TimePoint now);
+  // A ping (strata.ping) from peer: its subscriber session, if any, is alive. Not called
+  // per message: the loop pays for it only on pings, SUBSCRIBE and RECEIVED.
   void onSeen(const PeerId& peer, core::TimePoint now);
   // Sends what the messages handled since the last call produced: batches to the
   // subscribers that can take them, ACCEPTED to the publishers. Once per loop turn, so
@@ -109,6 +109,8 @@ class EventHub {
   void sendBatches(Subscriber& subscriber);
   SendResult sendFrame(Subscriber& subscriber, zmq::message_t& frame);
   void sendUnsent(Subscriber& subscriber);
+  // Puts subscriber on the list flush() sends to, once, when it has something to send.
+  void markPending(Subscriber& subscriber);
   void accept(const PeerId& peer, const core::MessageId& id);
   void flushAccepts(const PeerId& peer, Accepts& accepts);
   void end(Subscriber& subscriber);

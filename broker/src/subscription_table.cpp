@@ -2,22 +2,14 @@
 
 #include <algorithm>
 
+#include <strata/core/subject.h>
+
 #include "event_hub.h"
 
 namespace strata::broker {
 
 namespace {
 
-void split(std::string_view text, std::vector<std::string_view>& tokens) {
-  tokens.clear();
-  std::size_t start = 0;
-  while (true) {
-    auto dot = text.find('.', start);
-    tokens.push_back(text.substr(start, dot - start));
-    if (dot == std::string_view::npos) return;
-    start = dot + 1;
-  }
-}
 
 bool addOnce(std::vector<Subscriber*>& list, Subscriber* subscriber) {
   if (std::find(list.begin(), list.end(), subscriber) != list.end()) return false;
@@ -40,7 +32,7 @@ SubscriptionTable::SubscriptionTable() : root_(std::make_unique<Node>()) {}
 SubscriptionTable::~SubscriptionTable() = default;
 
 void SubscriptionTable::add(std::string_view pattern, Subscriber* subscriber) {
-  split(pattern, tokens_);
+  core::splitTokens(pattern, tokens_);
   Node* node = root_.get();
   for (std::size_t i = 0; i < tokens_.size(); ++i) {
     auto token = tokens_[i];
@@ -61,7 +53,7 @@ void SubscriptionTable::add(std::string_view pattern, Subscriber* subscriber) {
 }
 
 void SubscriptionTable::remove(std::string_view pattern, Subscriber* subscriber) {
-  split(pattern, tokens_);
+  core::splitTokens(pattern, tokens_);
   bool removed = false;
   removeBelow(*root_, 0, subscriber, removed);
   if (removed) --size_;
@@ -85,7 +77,7 @@ void SubscriptionTable::match(std::string_view subject, std::vector<Subscriber*>
   out.clear();
   if (size_ == 0) return;
   ++matchStamp_;
-  split(subject, tokens_);
+  core::splitTokens(subject, tokens_);
   matchFrom(*root_, 0, out);
 }
 

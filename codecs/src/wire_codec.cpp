@@ -1,7 +1,6 @@
 #include <strata/codecs/wire_codec.h>
 
 #include <cstring>
-#include <random>
 
 #include <strata/core/subject.h>
 
@@ -198,21 +197,24 @@ DecodeError decodeHeaderBlock(std::string_view block, std::vector<Header>& out) 
   return walkHeaderBlock(block, [&](std::string_view key, std::string_view value) { out.push_back({key, value}); });
 }
 
-// A headers block kept as it is (PUBLISH, EVENTS), checked but not taken apart.
-DecodeError decodeHeaderField(Reader& in, std::string_view& block) {
+// The headers field: its u32 size, then that many bytes.
+DecodeError takeHeaderBlock(Reader& in, std::string_view& block) {
   std::uint32_t size = 0;
   if (!in.u32(size)) return DecodeError::kTruncated;
   if (size > kMaxHeadersSize) return DecodeError::kBadHeaders;
   if (!in.take(size, block)) return DecodeError::kTruncated;
+  return DecodeError::kNone;
+}
+
+// A headers block kept as it is (PUBLISH, EVENTS), checked but not taken apart.
+DecodeError decodeHeaderField(Reader& in, std::string_view& block) {
+  if (auto error = takeHeaderBlock(in, block); error != DecodeError::kNone) return error;
   return walkHeaderBlock(block, [](std::string_view, std::string_view) {});
 }
 
 DecodeError decodeHeaders(Reader& in, std::vector<Header>& out) {
-  std::uint32_t size = 0;
-  if (!in.u32(size)) return DecodeError::kTruncated;
-  if (size > kMaxHeadersSize) return DecodeError::kBadHeaders;
   std::string_view block;
-  if (!in.take(size, block)) return DecodeError::kTruncated;
+  if (auto error = takeHeaderBlock(in, block); error != DecodeError::kNone) return error;
   return decodeHeaderBlock(block, out);
 }
 
@@ -615,9 +617,8 @@ std::size_t callerSize(const Caller& c) { return 1 + (c.name.empty() ? 0 : 1 + c
 std::uint64_t eventSession(const core::MessageId& id) { return readU64(id.bytes().substr(0, kEventSessionSize)); }
 
 std::uint64_t newEventSession() {
-  std::random_device random;
   std::uint64_t session = 0;
-  while (session == 0) session = (static_cast<std::uint64_t>(random()) << 32) ^ random();
+  while (session == 0) session = core::randomWord();
   return session;
 }
 

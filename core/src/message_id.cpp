@@ -6,8 +6,6 @@
 
 namespace strata::core {
 
-namespace {
-
 std::uint64_t randomWord() {
   std::uint64_t word = 0;
   if (sodium_init() < 0) {
@@ -17,8 +15,6 @@ std::uint64_t randomWord() {
   randombytes_buf(&word, sizeof word);
   return word;
 }
-
-}  // namespace
 
 MessageId MessageId::generate() {
   thread_local const std::uint64_t prefix = randomWord();

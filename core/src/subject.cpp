@@ -55,6 +55,13 @@ const char* subjectProblem(std::string_view text, SubjectKind kind) {
   return nullptr;
 }
 
+void splitTokens(std::string_view text, std::vector<std::string_view>& tokens) {
+  tokens.clear();
+  Tokens all(text);
+  std::string_view token;
+  while (all.next(token)) tokens.push_back(token);
+}
+
 std::size_t tokenCount(std::string_view subject) {
   std::size_t count = 1;
   for (char c : subject) count += c == '.';

@@ -39,6 +39,10 @@ core::Config loadClientConfig(const CommonOptions& common) {
 // The exit code for a failed call, by the kind of failure (sysexits).
 int exitCodeFor(ErrorCode code) { return static_cast<int>(exitCodeOf(code)); }
 
+std::string describeError(ErrorCode code, const std::string& text) {
+  return std::string(codecs::errorCodeName(code)) + " (" + std::to_string(static_cast<int>(code)) + "): " + text;
+}
+
 Headers parseHeaders(const std::vector<std::string>& texts) {
   Headers out;
   for (const auto& text : texts) {
@@ -65,11 +69,6 @@ using namespace cli;
 using codecs::kWorkerHeader;
 constexpr int kExitCallFailed = kExitFailed;
 
-std::string describe(const Response& r) {
-  return std::string(codecs::errorCodeName(r.errorCode)) + " (" + std::to_string(static_cast<int>(r.errorCode)) +
-         "): " + r.errorText;
-}
-
 int runKeygen(const std::string& path, bool force) {
   auto pair = core::generateKeyPair();
   core::writeKeyPair(path, pair, force);
@@ -93,7 +92,7 @@ struct CallOptions {
 int runSingleCall(Client& client, OutgoingRequest request, const CallOptions& opts) {
   auto response = client.call(std::move(request));
   if (!response.ok) {
-    std::cerr << "strata call: " << describe(response) << "\n";
+    std::cerr << "strata call: " << describeError(response.errorCode, response.errorText) << "\n";
     return exitCodeFor(response.errorCode);
   }
   if (opts.verbose) {
@@ -142,7 +141,7 @@ int runServices(const CommonOptions& common, bool json, long long timeoutMs) {
   Client client(clientOptionsFrom(config));
   auto response = client.call("strata.services", "", std::chrono::milliseconds(timeoutMs));
   if (!response.ok) {
-    std::cerr << "strata services: " << describe(response) << "\n";
+    std::cerr << "strata services: " << describeError(response.errorCode, response.errorText) << "\n";
     return exitCodeFor(response.errorCode);
   }
   // A broker older than events answers strata.subjects unknown_service: then no subjects.
@@ -225,7 +224,7 @@ LoadSummary runLoad(Client& client, const OutgoingRequest& prototype, std::uint6
           if (auto worker = findHeader(r.headers, kWorkerHeader)) ++summary.byWorker[*worker];
         } else {
           ++summary.errors;
-          if (summary.firstError.empty()) summary.firstError = describe(r);
+          if (summary.firstError.empty()) summary.firstError = describeError(r.errorCode, r.errorText);
         }
         if (sent < count) sendOne();  // under the lock: sent is shared with the starting thread
       }

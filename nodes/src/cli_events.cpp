@@ -50,15 +50,10 @@ std::uint64_t monotonicNs() {
   return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(now.tv_nsec);
 }
 
-std::string describe(const PublishResult& r) {
-  return std::string(codecs::errorCodeName(r.errorCode)) + " (" + std::to_string(static_cast<int>(r.errorCode)) +
-         "): " + r.errorText;
-}
-
 int publishOnce(Client& client, OutgoingEvent event) {
   auto result = client.publish(std::move(event));
   if (!result.ok) {
-    std::cerr << "strata publish: " << describe(result) << "\n";
+    std::cerr << "strata publish: " << describeError(result.errorCode, result.errorText) << "\n";
     return exitCodeFor(result.errorCode);
   }
   return 0;
@@ -79,7 +74,7 @@ struct Progress {
     if (r.ok) {
       ++ok;
     } else if (++errors == 1) {
-      firstError = describe(r);
+      firstError = describeError(r.errorCode, r.errorText);
     }
   }
 };

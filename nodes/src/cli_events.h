@@ -61,6 +61,8 @@ struct CommonOptions {
 core::Config loadClientConfig(const CommonOptions& common);
 // The exit code for a failed call or publish, by the kind of failure (sysexits).
 int exitCodeFor(ErrorCode code);
+// "name (code): text", how every command reports a failure.
+std::string describeError(ErrorCode code, const std::string& text);
 // key=value texts as headers; throws ConfigError for one without '='.
 Headers parseHeaders(const std::vector<std::string>& texts);
 void addCommonOptions(CLI::App& app, CommonOptions& common);

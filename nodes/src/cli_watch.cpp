@@ -90,8 +90,7 @@ int runWatch(const CommonOptions& common, const WatchOptions& o) {
   };
   handlers.onError = [&](ErrorCode code, const std::string& text) {
     std::lock_guard lock(out);
-    std::cerr << "strata watch: " << codecs::errorCodeName(code) << " (" << static_cast<int>(code) << "): " << text
-              << std::endl;
+    std::cerr << "strata watch: " << describeError(code, text) << std::endl;
     exitCode = exitCodeFor(code);
     failed = true;
   };

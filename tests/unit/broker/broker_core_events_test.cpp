@@ -273,7 +273,7 @@ TEST_F(BrokerEvents, ASessionWaitsForItsSubscriberToComeBackAndResendsWhatWasUnc
 TEST_F(BrokerEvents, ASilentSessionEndsAfterItsLinger) {
   subscribed(kFront, {"x"});
   harness.advanceAndTick(EventSettings::kDefaultLinger - 1s);
-  harness.send(kFront, codecs::Heartbeat{});  // anything keeps it alive
+  harness.send(kFront, request(core::MessageId::generate(), codecs::kPingService));  // its client's ping keeps it
   harness.advanceAndTick(EventSettings::kDefaultLinger - 1s);
   EXPECT_FALSE(harness.broker.events().empty());
   harness.advanceAndTick(2s);
@@ -284,9 +284,13 @@ TEST_F(BrokerEvents, UnsubscribingEverythingEndsTheSessionAtOnce) {
   subscribed(kFront, {"x", "y"});
   harness.send(kFront, codecs::Unsubscribe{core::MessageId::generate(), kSession, {"x"}});
   harness.take();
-  harness.send(kLogicA, publish({"y"}));
+  harness.send(kLogicA, publish({"x", "y"}));
   harness.broker.flushEvents();
-  EXPECT_FALSE(harness.takeFor(kFront).empty());
+  std::vector<Sent> keep;
+  auto batches = batchesFor(kFront, keep);
+  ASSERT_EQ(batches.size(), 1u);
+  ASSERT_EQ(batches[0].events.size(), 1u);  // y only: x was unsubscribed
+  EXPECT_EQ(batches[0].events[0].subject, "y");
   harness.send(kFront, codecs::Unsubscribe{core::MessageId::generate(), kSession, {}});
   EXPECT_TRUE(harness.broker.events().empty());
 }

@@ -14,6 +14,9 @@ namespace strata::core {
 
 // A 128-bit request id. It is chosen by the client, kept across retries and brokers,
 // and is the key under which replies, deadlines and idempotency records are filed.
+// 64 bits from libsodium's random source, unpredictable across processes.
+std::uint64_t randomWord();
+
 class MessageId {
  public:
   static constexpr std::size_t kSize = 16;

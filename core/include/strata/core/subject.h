@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <vector>
 
 namespace strata::core {
 
@@ -26,6 +27,8 @@ const char* subjectProblem(std::string_view text, SubjectKind kind);
 inline bool isValidSubject(std::string_view text) { return subjectProblem(text, SubjectKind::kSubject) == nullptr; }
 inline bool isValidPattern(std::string_view text) { return subjectProblem(text, SubjectKind::kPattern) == nullptr; }
 
+// The dot-separated tokens of text, into tokens (cleared first): views into text.
+void splitTokens(std::string_view text, std::vector<std::string_view>& tokens);
 std::size_t tokenCount(std::string_view subject);
 
 // Whether subject (no wildcards) is matched by pattern. Both must be valid.
