@@ -179,12 +179,7 @@ void EventHub::enqueue(Subscriber& s, const EventRecord& record) {
     ++stats_.disconnectedSlow;
     logger().warning("subscriber %s is too slow (%z events queued): disconnected, its session ended", s.name,
                      s.queue.size());
-    if (!s.peer.empty()) {
-      out_.clear();
-      auto bye = codec::encode(codec::Disconnect{"too slow: the broker's queue for this subscriber is full"});
-      out_.emplace_back(bye.front().data(), bye.front().size());
-      send_(s.peer, out_);
-    }
+    if (!s.peer.empty()) sendMessage(s.peer, codec::Disconnect{"too slow: the broker's queue for this subscriber is full"});
     end(s);
     return;
   }
@@ -304,11 +299,8 @@ void EventHub::accept(const PeerId& peer, const core::MessageId& id) {
 
 void EventHub::flushAccepts(const PeerId& peer, Accepts& a) {
   if (a.ranges.empty()) return;
-  auto frames = codec::encode(codec::Accepted{a.session, std::move(a.ranges)});
+  sendMessage(peer, codec::Accepted{a.session, std::move(a.ranges)});
   a.ranges.clear();
-  out_.clear();
-  out_.emplace_back(frames.front().data(), frames.front().size());
-  send_(peer, out_);
 }
 
 void EventHub::onTick(TimePoint now) {
@@ -332,10 +324,7 @@ void EventHub::end(Subscriber& s) {
 }
 
 void EventHub::reply(const PeerId& peer, const core::MessageId& id, std::string text) {
-  auto frames = codec::encode(codec::Reply{id, {{"content-type", "application/json"}}, {text}});
-  out_.clear();
-  out_.emplace_back(frames.front().data(), frames.front().size());
-  send_(peer, out_);
+  sendMessage(peer, codec::Reply{id, {{"content-type", "application/json"}}, {text}});
 }
 
 void EventHub::refuseSubscription(const PeerId& peer, const core::MessageId& id, ErrorCode code, std::string text) {
@@ -344,9 +333,12 @@ void EventHub::refuseSubscription(const PeerId& peer, const core::MessageId& id,
 }
 
 void EventHub::refuse(const PeerId& peer, const core::MessageId& id, ErrorCode code, std::string text) {
-  auto frames = codec::encode(codec::Error{id, code, text.substr(0, codec::kMaxErrorText)});
+  sendMessage(peer, codec::Error{id, code, text.substr(0, codec::kMaxErrorText)});
+}
+
+void EventHub::sendMessage(const PeerId& peer, const codec::Message& message) {
   out_.clear();
-  out_.emplace_back(frames.front().data(), frames.front().size());
+  for (auto& frame : codec::encode(message)) out_.emplace_back(frame.data(), frame.size());
   send_(peer, out_);
 }
 

@@ -111,6 +111,8 @@ class EventHub {
   void sendUnsent(Subscriber& subscriber);
   // Puts subscriber on the list flush() sends to, once, when it has something to send.
   void markPending(Subscriber& subscriber);
+  // Encodes message and sends it to peer (replies, refusals, ACCEPTED, DISCONNECT).
+  void sendMessage(const PeerId& peer, const codecs::Message& message);
   void accept(const PeerId& peer, const core::MessageId& id);
   void flushAccepts(const PeerId& peer, Accepts& accepts);
   void end(Subscriber& subscriber);
