@@ -40,7 +40,10 @@ class HttpPlugin : public plugin::Plugin {
     if (config("listen")) {
       gateway_ = std::make_unique<http::Gateway>(
           http::parseGatewayOptions(config), [this](const http::BusRequest& request) { return call(request); },
-          [&host](const std::string& text) { host.info(text); });
+          [&host](const std::string& text) { host.info(text); },
+          [this](const http::BusRequest& request, http::BusAnswer onPartial, http::BusAnswer onFinal) {
+            return stream(request, std::move(onPartial), std::move(onFinal));
+          });
     }
   }
 
@@ -52,7 +55,19 @@ class HttpPlugin : public plugin::Plugin {
   // Every gateway call is made for an outside client: through the brokers, never to a
   // process-only service (outside_call.h).
   http::BusReply call(const http::BusRequest& request) const {
-    auto response = host_.call(request.service, std::string_view(request.body), http::outsideCallOptions(request));
+    return busReplyOf(host_.call(request.service, std::string_view(request.body), http::outsideCallOptions(request)));
+  }
+
+  // A watch for an event stream: answered in parts, without a thread waiting.
+  bool stream(const http::BusRequest& request, http::BusAnswer onPartial, http::BusAnswer onFinal) const {
+    auto rc = host_.callStream(
+        request.service, request.body, http::outsideCallOptions(request),
+        [onPartial = std::move(onPartial)](plugin::Response&& r) { onPartial(busReplyOf(std::move(r))); },
+        [onFinal = std::move(onFinal)](plugin::Response&& r) { onFinal(busReplyOf(std::move(r))); });
+    return rc == STRATA_OK;
+  }
+
+  static http::BusReply busReplyOf(plugin::Response&& response) {
     http::BusReply reply;
     if (!response.ok()) {
       reply.error = http::errorCodeFromNumber(static_cast<std::uint16_t>(response.error));
@@ -75,4 +90,5 @@ STRATA_PLUGIN(HttpPlugin, "http", "1.0.0", "HTTP(S) gateway into the bus and the
               "tokens", "anonymous_layer", "policy", "service_layer.*", "tls_cert", "tls_key", "xmlrpc", "max_body",
               "timeout_ms", "max_timeout_ms", "request_timeout_ms", "keepalive_timeout_ms", "max_keepalive_requests",
               "max_threads", "max_queued", "max_connections", "max_header_bytes", "allow", "client_timeout_ms",
-              "client_max_body", "client_ca")
+              "client_max_body", "client_ca", "max_streams", "stream_queue_bytes", "stream_keepalive_ms",
+              "watch_service", "session_ttl_ms", "max_sessions", "ui_dir")

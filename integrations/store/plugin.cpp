@@ -1,10 +1,12 @@
 // The object store as a plug-in: reads strata.plugin.store.* through the host, builds a
 // StoreService and offers store.put, store.patch, store.delete, store.get, store.list and
 // store.watch. Everything else is in strata_store_core.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
 
+#include <strata/codecs/payload.h>
 #include <strata/integrations/sql/request_log.h>
 #include <strata/integrations/store/store_service.h>
 #include <strata/plugin.h>
@@ -80,8 +82,15 @@ class StorePlugin : public strata::plugin::Plugin {
   }
 
  private:
+  // The node that called, or the outside caller a gateway calls for: then only that
+  // caller's layer counts (never further in than the node's own), and no key name's
+  // rights pass through.
   static Caller callerOf(const strata::plugin::Request& request) {
-    return {std::string(request.callerName()), request.callerLayer()};
+    Caller caller{std::string(request.callerName()), request.callerLayer()};
+    auto layer = request.header(strata::codecs::kPrincipalLayerHeader);
+    if (!layer) return caller;
+    int outside = (layer->size() == 1 && (*layer)[0] >= '0' && (*layer)[0] <= '4') ? (*layer)[0] - '0' : 4;
+    return {std::string(), std::max(caller.layer, outside)};
   }
 
   static void answer(strata::plugin::Reply& reply, const StoreResult& result) {

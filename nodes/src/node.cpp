@@ -26,8 +26,8 @@ std::int64_t millisLeft(core::TimePoint deadline) {
 // How long close() waits, from the destructor, for calls still running.
 constexpr std::chrono::milliseconds kDestructorGrace{1000};
 
-// Hands an answer to a C caller as views of its own storage.
-int deliver(const core::MessageId& id, const Outcome& outcome, strata_response_fn onResponse, void* context) {
+// Shows an answer to a C caller as views of its own storage; returns its error code.
+int showRaw(const core::MessageId& id, const Outcome& outcome, const std::function<void(const strata_response&)>& show) {
   std::vector<strata_header> headers;
   headers.reserve(outcome.headers.size());
   for (const auto& [key, value] : outcome.headers) headers.push_back({bytesOf(key), bytesOf(value)});
@@ -44,8 +44,14 @@ int deliver(const core::MessageId& id, const Outcome& outcome, strata_response_f
   response.header_count = headers.size();
   response.frames = frames.data();
   response.frame_count = frames.size();
-  if (onResponse != nullptr) onResponse(context, &response);
+  show(response);
   return response.error;
+}
+
+int deliver(const core::MessageId& id, const Outcome& outcome, strata_response_fn onResponse, void* context) {
+  return showRaw(id, outcome, [&](const strata_response& response) {
+    if (onResponse != nullptr) onResponse(context, &response);
+  });
 }
 
 Outcome outcomeOf(Response&& response) {
@@ -453,6 +459,42 @@ int Node::callAdmitted(const strata_call& call, const core::MessageId& id, strat
   }
   for (std::size_t i = 0; i < call.frame_count; ++i) request.body.emplace_back(view(call.frames[i]));
   return deliver(id, outcomeOf(callAdmitted(std::move(request), fromOutside)), onResponse, context);
+}
+
+int Node::callStream(const strata_call& call, RawResponse onPartial, RawResponse onFinal) {
+  if (call.struct_size < sizeof(strata_call) || (call.frames == nullptr && call.frame_count > 0) ||
+      (call.headers == nullptr && call.header_count > 0) || call.service.data == nullptr || call.service.size == 0 ||
+      call.service.size > codecs::kMaxServiceName) {
+    return STRATA_ERROR_MALFORMED;
+  }
+  if (!client_) return STRATA_ERROR_UNAVAILABLE;
+  if (!enter()) return STRATA_ERROR_UNAVAILABLE;
+  OutgoingRequest request;
+  request.id = call.id != nullptr
+                   ? *core::MessageId::fromBytes({reinterpret_cast<const char*>(call.id), core::MessageId::kSize})
+                   : core::MessageId::generate();
+  request.service = std::string(view(call.service));
+  request.timeout = std::chrono::milliseconds(call.timeout_ms);
+  for (std::size_t i = 0; i < call.header_count; ++i) {
+    request.headers.emplace_back(view(call.headers[i].key), view(call.headers[i].value));
+  }
+  for (std::size_t i = 0; i < call.frame_count; ++i) request.body.emplace_back(view(call.frames[i]));
+  remoteCalls_.fetch_add(1, std::memory_order_relaxed);
+  Client::PartialHandler partial;
+  if (onPartial) {
+    partial = [onPartial = std::move(onPartial)](PartialResponse&& p) {
+      showRaw(p.id, Outcome::reply(std::move(p.body), std::move(p.headers)), onPartial);
+    };
+  }
+  client_->callAsync(
+      std::move(request),
+      [onFinal = std::move(onFinal)](Response&& response) {
+        auto id = response.id;
+        showRaw(id, outcomeOf(std::move(response)), onFinal);
+      },
+      std::move(partial));
+  leave();
+  return STRATA_OK;
 }
 
 }  // namespace strata::nodes

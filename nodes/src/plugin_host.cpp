@@ -7,6 +7,8 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <type_traits>
 
@@ -79,6 +81,13 @@ struct PluginHost::Plugin {
   std::vector<std::string> services;
   strata_host handle{this};
   Poco::Logger* logger = nullptr;
+  // Lets answers to call_start reach the plug-in until it stops; shared with the calls
+  // still in flight, which may outlive it.
+  struct CallbackGate {
+    std::mutex mutex;
+    bool open = true;
+  };
+  std::shared_ptr<CallbackGate> callbacks = std::make_shared<CallbackGate>();
 };
 
 namespace {
@@ -179,6 +188,20 @@ int replyFinish(strata_reply* reply) {
 int hostCall(strata_host* host, const strata_call* call, strata_response_fn onResponse, void* context) {
   if (host == nullptr || call == nullptr) return STRATA_ERROR_MALFORMED;
   return host->plugin->node->call(*call, onResponse, context);
+}
+
+int hostCallStart(strata_host* host, const strata_call* call, strata_response_fn onPartial,
+                  strata_response_fn onFinal, void* context) {
+  if (host == nullptr || call == nullptr || onFinal == nullptr) return STRATA_ERROR_MALFORMED;
+  auto gate = host->plugin->callbacks;
+  auto through = [gate, context](strata_response_fn fn) -> Node::RawResponse {
+    if (fn == nullptr) return nullptr;
+    return [gate, context, fn](const strata_response& response) {
+      std::lock_guard lock(gate->mutex);
+      if (gate->open) fn(context, &response);
+    };
+  };
+  return host->plugin->node->callStream(*call, through(onPartial), through(onFinal));
 }
 
 const char* hostDataDir(strata_host* host) { return host == nullptr ? "" : host->plugin->dataDir.c_str(); }
@@ -300,6 +323,7 @@ constexpr strata_host_api kHostApi{
     &Guarded<hostUnsubscribe>::call,
     &Guarded<replyDetach>::call,
     &Guarded<replyFinish>::call,
+    &Guarded<hostCallStart>::call,
 };
 
 // The library's own ABI version, then its description; nullopt when both are sound.
@@ -437,6 +461,11 @@ void PluginHost::stop() {
   for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) {
     Plugin& plugin = **it;
     if (plugin.instance == nullptr) continue;
+    {
+      // Waits for an answer being handed over; none is handed over afterwards.
+      std::lock_guard lock(plugin.callbacks->mutex);
+      plugin.callbacks->open = false;
+    }
     plugin.description->stop(plugin.instance);
     plugin.instance = nullptr;
   }

@@ -296,6 +296,36 @@ class Host {
     return call(service, std::vector<std::string_view>{body}, options);
   }
 
+  // Whether the node offers call_start (a node older than this header does not).
+  bool hasCallStart() const {
+    return api_.struct_size >= offsetof(strata_host_api, call_start) + sizeof api_.call_start;
+  }
+  using ResponseHandler = std::function<void(Response&&)>;
+  // Starts a call answered in parts (a store's watch) and returns at once; always
+  // through the brokers. onPartial gets each partial reply, onFinal the final answer
+  // once, both on the node's client thread: they must not block. Returns STRATA_OK once
+  // sent (onFinal will follow, unless the plug-in stops first), or the error.
+  strata_error callStream(std::string_view service, std::string_view body, const CallOptions& options,
+                          ResponseHandler onPartial, ResponseHandler onFinal) const {
+    if (!hasCallStart()) return STRATA_ERROR_UNAVAILABLE;
+    std::vector<strata_header> rawHeaders;
+    for (const auto& [key, value] : options.headers) rawHeaders.push_back({bytes(key), bytes(value)});
+    strata_bytes frame = bytes(body);
+    strata_call call{sizeof(strata_call),
+                     static_cast<std::uint32_t>(STRATA_CALL_FROM_OUTSIDE),
+                     bytes(service),
+                     rawHeaders.data(),
+                     rawHeaders.size(),
+                     &frame,
+                     1,
+                     static_cast<std::uint32_t>(options.timeout.count()),
+                     options.id ? options.id->data() : nullptr};
+    auto handlers = std::make_unique<StreamHandlers>(StreamHandlers{std::move(onPartial), std::move(onFinal)});
+    int rc = api_.call_start(raw_, &call, &Host::streamPartial, &Host::streamFinal, handlers.get());
+    if (rc == STRATA_OK) handlers.release();  // streamFinal frees it
+    return static_cast<strata_error>(rc);
+  }
+
   // Whether the node offers events (a node older than this header does not).
   bool hasEvents() const {
     return api_.struct_size >= offsetof(strata_host_api, unsubscribe) + sizeof api_.unsubscribe;
@@ -352,6 +382,32 @@ class Host {
       out.headers.emplace_back(view(raw->headers[i].key), view(raw->headers[i].value));
     }
     for (std::size_t i = 0; i < raw->frame_count; ++i) out.frames.emplace_back(view(raw->frames[i]));
+  }
+
+  struct StreamHandlers {
+    ResponseHandler onPartial;
+    ResponseHandler onFinal;
+  };
+  static void streamPartial(void* context, const strata_response* raw) noexcept {
+    try {
+      auto& handlers = *static_cast<StreamHandlers*>(context);
+      if (!handlers.onPartial) return;
+      Response out;
+      collectUnguarded(&out, raw);
+      handlers.onPartial(std::move(out));
+    } catch (...) {
+      // A partial's handler has nobody to answer: what it threw ends here.
+    }
+  }
+  static void streamFinal(void* context, const strata_response* raw) noexcept {
+    std::unique_ptr<StreamHandlers> handlers(static_cast<StreamHandlers*>(context));
+    try {
+      Response out;
+      collectUnguarded(&out, raw);
+      handlers->onFinal(std::move(out));
+    } catch (...) {
+      // As above.
+    }
   }
 
   static void eventTrampoline(void* context, const strata_event* raw) noexcept {

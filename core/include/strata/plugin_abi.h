@@ -228,6 +228,17 @@ typedef struct strata_host_api {
    * holds none of the node's credit. */
   strata_reply* (*reply_detach)(strata_reply* reply);
   int (*reply_finish)(strata_reply* reply);
+
+  /* Calls answered in parts (present when struct_size reaches it), such as a store's
+   * watch, without a thread waiting: call_start sends the call through the node's
+   * brokers (always, as STRATA_CALL_FROM_OUTSIDE does) and returns at once. on_partial
+   * (may be NULL) receives each partial reply and on_final the final answer, an error
+   * included (the deadline passing, the node closing), exactly once; both run on the
+   * node's client thread and must not block, though they may call call_start again.
+   * Returns 0 once the call is on its way (on_final will follow), or an error (no
+   * callback will). Once the plug-in's stop() is called no callback reaches it. */
+  int (*call_start)(strata_host* host, const strata_call* call, strata_response_fn on_partial,
+                    strata_response_fn on_final, void* context);
 } strata_host_api;
 
 /* What a plug-in says about itself. Static storage. */

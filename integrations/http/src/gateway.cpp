@@ -16,6 +16,8 @@
 #include "connection_watch.h"
 #include "gateway_request_handler.h"
 #include "guarded_connection.h"
+#include "session_table.h"
+#include "stream_hub.h"
 
 namespace strata::integrations::http {
 
@@ -49,6 +51,8 @@ Poco::Net::Context::Ptr serverContext(const GatewayOptions& options) {
 struct Gateway::State {
   GatewayContext context;
   ConnectionWatch watch;
+  StreamHub hub;
+  SessionTable sessions;
   GuardedConnection::Shared shared;
   Poco::ThreadPool pool;
   Poco::Net::TCPServerDispatcher* dispatcher = nullptr;  // reference counted by Poco
@@ -57,16 +61,28 @@ struct Gateway::State {
   std::string url;
   bool stopped = false;
 
-  State(GatewayOptions options, BusCall call, LogFunction log)
-      : context{std::move(options), std::move(call), std::move(log), nullptr},
+  State(GatewayOptions options, BusCall call, LogFunction log, BusStreamCall stream)
+      : context{std::move(options), std::move(call), std::move(log), nullptr, std::move(stream)},
         watch(context.options.keepAliveTimeout + context.options.requestTimeout),
+        hub(hubOptions(context.options)),
+        sessions(context.options.sessionTtl, context.options.maxSessions),
         pool(kMinThreads, context.options.maxThreads, kThreadIdleSeconds) {
     context.watch = &watch;
+    context.hub = &hub;
+    context.sessions = &sessions;
+  }
+
+  static StreamHub::Options hubOptions(const GatewayOptions& o) {
+    StreamHub::Options out;
+    out.maxStreams = o.maxStreams;
+    out.maxQueuedBytes = o.streamQueueBytes;
+    out.keepAlive = o.streamKeepAlive;
+    return out;
   }
 };
 
-Gateway::Gateway(GatewayOptions options, BusCall call, LogFunction log)
-    : state_(std::make_unique<State>(std::move(options), std::move(call), std::move(log))) {
+Gateway::Gateway(GatewayOptions options, BusCall call, LogFunction log, BusStreamCall stream)
+    : state_(std::make_unique<State>(std::move(options), std::move(call), std::move(log), std::move(stream))) {
   auto& s = *state_;
   const auto& o = s.context.options;
 
@@ -118,6 +134,7 @@ Gateway::~Gateway() { stop(); }
 
 Poco::Net::SocketAddress Gateway::address() const { return state_->address; }
 std::string Gateway::url() const { return state_->url; }
+std::size_t Gateway::streams() const { return state_->hub.size(); }
 
 void Gateway::stop() {
   auto& s = *state_;
@@ -126,6 +143,7 @@ void Gateway::stop() {
   s.gate->stop();
   s.dispatcher->stop();
   s.watch.shutdownAll();
+  s.hub.stop();
   // Handlers in a bus call finish within their call's timeout.
   s.pool.joinAll();
   s.dispatcher->release();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <strata/core/errors.h>
 
@@ -99,6 +100,24 @@ GatewayOptions parseGatewayOptions(const ConfigLookup& config) {
       configInt(config, "max_connections", GatewayOptions::kDefaultMaxConnections, 1, kMaxConnectionsLimit));
   options.maxHeaderBytes = static_cast<std::size_t>(
       configInt(config, "max_header_bytes", GatewayOptions::kDefaultMaxHeaderBytes, kMinHeaderBytes, kMaxHeaderLimit));
+  options.maxStreams = static_cast<std::size_t>(
+      configInt(config, "max_streams", GatewayOptions::kDefaultMaxStreams, 1, kMaxConnectionsLimit));
+  options.streamQueueBytes = static_cast<std::size_t>(configInt(
+      config, "stream_queue_bytes", GatewayOptions::kDefaultStreamQueueBytes, 4096, GatewayOptions::kMaxMaxBody));
+  options.streamKeepAlive = std::chrono::milliseconds(
+      configInt(config, "stream_keepalive_ms", GatewayOptions::kDefaultStreamKeepAlive.count(), 100, kMaxMillis));
+  if (auto service = config("watch_service")) {
+    if (!isServiceName(*service)) throw ConfigError("strata.plugin.http.watch_service is not a service name");
+    options.watchService = *service;
+  }
+  options.sessionTtl = std::chrono::milliseconds(
+      configInt(config, "session_ttl_ms", GatewayOptions::kDefaultSessionTtl.count(), 1000, 24 * kMaxMillis));
+  options.maxSessions = static_cast<std::size_t>(
+      configInt(config, "max_sessions", GatewayOptions::kDefaultMaxSessions, 1, 1'000'000));
+  options.uiDir = config("ui_dir").value_or("");
+  if (!options.uiDir.empty() && !std::filesystem::is_directory(options.uiDir)) {
+    throw ConfigError("strata.plugin.http.ui_dir " + options.uiDir + " is not a directory");
+  }
   return options;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,6 +16,8 @@
 #include <strata/integrations/http/token_table.h>
 
 #include "connection_watch.h"
+#include "session_table.h"
+#include "stream_hub.h"
 
 namespace strata::integrations::http {
 
@@ -23,6 +27,9 @@ struct GatewayContext {
   BusCall call;
   LogFunction log;
   ConnectionWatch* watch = nullptr;
+  BusStreamCall stream;  // null: no watch streams
+  StreamHub* hub = nullptr;
+  SessionTable* sessions = nullptr;
 };
 
 // One HTTP request: routing, framing checks, authentication, the layer policy, then the
@@ -32,9 +39,19 @@ class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
   static constexpr std::string_view kServicesPath = "/v1/services/";
   static constexpr std::string_view kXmlRpcPath = "/RPC2";
   static constexpr std::string_view kTimeoutHeader = "X-Strata-Timeout-Ms";
+  static constexpr std::string_view kWatchPath = "/v1/watch/";
+  static constexpr std::string_view kSessionPath = "/v1/session";
+  static constexpr std::string_view kUiPath = "/ui/";
 
   explicit GatewayRequestHandler(const GatewayContext& context) : context_(context) {}
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+
+  // True when the request opened an event stream: nothing was sent, and the connection
+  // goes to startStream() instead of serving another request.
+  bool streaming() const { return static_cast<bool>(stream_); }
+  // Hands the connection (its request read, nothing sent) to the stream hub, which
+  // answers it from then on. False when the hub is full or stopped: close it then.
+  bool startStream(const Poco::Net::StreamSocket& socket, bool tls);
 
  private:
   struct Answer {
@@ -46,9 +63,27 @@ class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
   };
   static Answer error(int status, std::string_view code, std::string_view message, bool close = false);
 
+  // What a stream route leaves for startStream: the response head and what to run once
+  // the hub has the connection.
+  struct StreamStart {
+    std::string head;
+    std::function<void(std::shared_ptr<Stream>)> begin;
+  };
+
   Answer route(Poco::Net::HTTPServerRequest& request);
   // Checks framing and headers and authenticates; sets principal or returns the refusal.
   std::optional<Answer> admit(Poco::Net::HTTPServerRequest& request, Principal& principal) const;
+  // No header may hold a forbidden byte, and exactly one way to find the body's end.
+  std::optional<Answer> checkFraming(Poco::Net::HTTPServerRequest& request, bool bodyAllowed) const;
+  // The bearer token, else (with sessionAllowed) the session cookie, else anonymous_layer.
+  std::optional<Answer> authenticate(Poco::Net::HTTPServerRequest& request, Principal& principal,
+                                     bool sessionAllowed) const;
+  Answer openSession(Poco::Net::HTTPServerRequest& request);
+  Answer closeSession(Poco::Net::HTTPServerRequest& request);
+  Answer watch(Poco::Net::HTTPServerRequest& request, std::string_view target);
+  Answer serveFile(Poco::Net::HTTPServerRequest& request, std::string_view name);
+  // Whether principal may call service by the gateway's policy: nullopt, or the refusal.
+  std::optional<BusReply> refusalFor(const Principal& principal, const std::string& service) const;
   // Reads the body within max_body and request_timeout_ms, or returns the refusal.
   std::optional<Answer> readBody(Poco::Net::HTTPServerRequest& request, std::string& body) const;
   Answer callService(Poco::Net::HTTPServerRequest& request, const std::string& service);
@@ -60,6 +95,7 @@ class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
   BusReply callAs(const Principal& principal, BusRequest request) const;
 
   const GatewayContext& context_;
+  std::optional<StreamStart> stream_;
 };
 
 class GatewayHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {

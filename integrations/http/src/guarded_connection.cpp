@@ -10,6 +10,8 @@
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Timestamp.h>
 
+#include "gateway_request_handler.h"
+
 namespace strata::integrations::http {
 
 namespace {
@@ -41,10 +43,26 @@ void GuardedConnection::run() {
     socket().setSendTimeout(shared_.params->getTimeout());
     auto* gate = shared_.gate.load();
     if (shared_.tls) {
-      auto secure = Poco::Net::SecureStreamSocket::attach(socket(), shared_.tls);
-      Poco::Net::HTTPServerConnection(secure, shared_.params, shared_.handlers).run();
+      // Keep-alive on this thread, bounded by the watchdog, until a request opens a stream.
+      Poco::Net::StreamSocket secure = Poco::Net::SecureStreamSocket::attach(socket(), shared_.tls);
+      for (int served = 0;; ++served) {
+        auto next = serveOne(secure, true, served, peer);
+        if (next == Next::kStream) handedBack = true;
+        if (next != Next::kAnother) break;
+      }
     } else if (gate != nullptr) {
-      handedBack = serveOne(*gate, peer);
+      int served = gate->takeServed(socket().impl()->sockfd());
+      Poco::Net::StreamSocket plain = socket();
+      switch (serveOne(plain, false, served, peer)) {
+        case Next::kAnother:
+          // The gate waits for its next header off the worker threads.
+          shared_.watch->remove(peer);  // before the gate may dispatch it again
+          gate->readmit(plain, served + 1);
+          handedBack = true;
+          break;
+        case Next::kStream: handedBack = true; break;
+        case Next::kClose: break;
+      }
     } else {
       Poco::Net::HTTPServerConnection(socket(), shared_.params, shared_.handlers).run();
     }
@@ -55,13 +73,19 @@ void GuardedConnection::run() {
   if (!handedBack) shared_.watch->remove(peer);
 }
 
-bool GuardedConnection::serveOne(ConnectionGate& gate, const std::string& peer) {
+GuardedConnection::Next GuardedConnection::serveOne(Poco::Net::StreamSocket& socket, bool tls, int served,
+                                                    const std::string& peer) {
   Poco::Net::HTTPServerParams::Ptr params = shared_.params;
   Poco::Net::HTTPRequestHandlerFactory::Ptr handlers = shared_.handlers;
-  int served = gate.takeServed(socket().impl()->sockfd());
   // Keep-alive is offered only while the connection has requests left after this one.
   bool mayContinue = params->getKeepAlive() && served + 1 < params->getMaxKeepAliveRequests();
-  ServerSession session(socket(), params);
+  // A kept-alive TLS connection waits keepalive_timeout_ms for its next request (the
+  // gate does this for plain ones); bytes TLS has decrypted already count as arrived.
+  if (tls && served > 0 && socket.available() == 0 &&
+      !socket.poll(params->getKeepAliveTimeout(), Poco::Net::Socket::SELECT_READ)) {
+    return Next::kClose;
+  }
+  ServerSession session(socket, params);
   bool continues = false;
   {
     Poco::Net::HTTPServerResponseImpl response(session);
@@ -75,21 +99,29 @@ bool GuardedConnection::serveOne(ConnectionGate& gate, const std::string& peer) 
         response.sendContinue();
       }
       handler->handleRequest(request, response);
+      auto* gateway = dynamic_cast<GatewayRequestHandler*>(handler.get());
+      if (gateway != nullptr && gateway->streaming()) {
+        // An event stream: from now on the hub writes to it, and nobody reads it. Bytes
+        // read ahead (a request pipelined behind it) would be lost: refused instead.
+        if (session.buffered() > 0) return Next::kClose;
+        auto held = session.detachSocket();
+        shared_.watch->remove(peer);
+        return gateway->startStream(held, tls) ? Next::kStream : Next::kClose;
+      }
       continues = mayContinue && response.getKeepAlive();
     } catch (const Poco::Net::NoMessageException&) {
-      return false;  // closed before sending a request
+      return Next::kClose;  // closed before sending a request
     } catch (const Poco::Net::MessageException&) {
       if (!response.sent()) sendBadRequest(session);
-      return false;
+      return Next::kClose;
     }
   }
   // Bytes already read past this request (a pipelined next request) live in the
-  // session's buffer, which the gate cannot see: such a connection is closed instead.
-  if (!continues || session.buffered() > 0) return false;
-  auto socket = session.detachSocket();  // the session's destructor must not close it
-  shared_.watch->remove(peer);           // before the gate may dispatch it again
-  gate.readmit(socket, served + 1);
-  return true;
+  // session's buffer, which the next request's session (or the gate) cannot see: such
+  // a connection is closed instead.
+  if (!continues || session.buffered() > 0) return Next::kClose;
+  socket = session.detachSocket();  // the session's destructor must not close it
+  return Next::kAnother;
 }
 
 void GuardedConnection::sendBadRequest(Poco::Net::HTTPServerSession& session) {

@@ -20,8 +20,9 @@ namespace strata::integrations::http {
 // that may stay open back to the gate (ConnectionGate::readmit), so every request on a
 // keep-alive connection, not only the first, waits for its whole header off the worker
 // threads. TLS (whose bytes the gate cannot read): TLS-wrapped, handshake included, then
-// served by Poco's HTTPServerConnection (keep-alive on this thread, bounded by the
-// watchdog). Malformed requests are answered 400, as Poco's loop does.
+// served request after request on this thread (keep-alive, bounded by the watchdog). A
+// request that opens an event stream hands its connection to the stream hub. Malformed
+// requests are answered 400, as Poco's loop does.
 class GuardedConnection : public Poco::Net::TCPServerConnection {
  public:
   struct Shared {
@@ -37,9 +38,13 @@ class GuardedConnection : public Poco::Net::TCPServerConnection {
   void run() override;
 
  private:
-  // Serves one request. Returns true when the connection went back to the gate (and
-  // left the watchdog), false when it is to be closed.
-  bool serveOne(ConnectionGate& gate, const std::string& peer);
+  enum class Next {
+    kClose,    // the connection ends
+    kAnother,  // it may carry another request
+    kStream,   // it left for the stream hub (and the watchdog)
+  };
+  // Serves one request on socket (plain, or TLS-wrapped), the served+1-th on it.
+  Next serveOne(Poco::Net::StreamSocket& socket, bool tls, int served, const std::string& peer);
   static void sendBadRequest(Poco::Net::HTTPServerSession& session);
 
   const Shared& shared_;

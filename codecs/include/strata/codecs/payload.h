@@ -16,6 +16,11 @@ inline constexpr std::string_view kContentTypeHeader = "content-type";
 inline constexpr std::string_view kJsonType = "application/json";
 inline constexpr std::string_view kXmlType = "application/xml";
 inline constexpr std::string_view kMailType = "message/rfc822";
+// Who a gateway calls for: the name and layer of its outside caller (an HTTP client).
+// A service that acts on a caller's rights (the store) takes the principal's layer when
+// it lies further out than the calling node's, never to gain rights.
+inline constexpr std::string_view kPrincipalHeader = "strata-principal";
+inline constexpr std::string_view kPrincipalLayerHeader = "strata-principal-layer";
 
 // Checked before and while parsing: a body over maxBytes is refused unread; the parse
 // stops at the first object or element past maxDepth or maxMembers.

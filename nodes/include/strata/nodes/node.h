@@ -67,6 +67,12 @@ class Node {
   // The same through the C ABI: on_response gets the answer before this returns; the
   // return value is its error code (STRATA_OK when it succeeded).
   int call(const strata_call& call, strata_response_fn onResponse, void* context);
+  // Starts a call through the client without waiting, partial replies included (a
+  // store's watch): onPartial for each, onFinal once with the answer, both on the
+  // client's loop thread. Always through the brokers, as a call from outside. Returns
+  // STRATA_OK once sent, or the error code when it could not be (then no callback runs).
+  using RawResponse = std::function<void(const strata_response&)>;
+  int callStream(const strata_call& call, RawResponse onPartial, RawResponse onFinal);
 
   // Publishes an event: to this process's subscribers of its subject first, by function
   // call on this thread, then through the client to the brokers (blocking until one

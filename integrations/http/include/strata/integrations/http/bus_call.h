@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <strata/codecs/payload.h>
 #include <strata/codecs/protocol.h>
 
 namespace strata::integrations::http {
@@ -19,8 +20,8 @@ namespace strata::integrations::http {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // Header keys the gateway puts on every call; a client's own strata-* never pass.
-inline constexpr std::string_view kPrincipalHeader = "strata-principal";
-inline constexpr std::string_view kPrincipalLayerHeader = "strata-principal-layer";
+using codecs::kPrincipalHeader;
+using codecs::kPrincipalLayerHeader;
 
 struct BusRequest {
   std::string service;
@@ -55,6 +56,14 @@ inline bool isServiceName(std::string_view name) {
 
 // Must be callable from several threads at once; blocks until the answer.
 using BusCall = std::function<BusReply(const BusRequest&)>;
+
+// A partial or the final answer of a call answered in parts.
+using BusAnswer = std::function<void(BusReply&&)>;
+// Starts a call answered in parts (a store's watch) and returns at once: onPartial for
+// each partial reply, then onFinal once, on a thread that must not block (either may
+// start another call). Returns false when the call could not be sent; then neither runs.
+// Callable from any thread.
+using BusStreamCall = std::function<bool(const BusRequest&, BusAnswer onPartial, BusAnswer onFinal)>;
 
 // Where a plug-in's settings come from: the value of a key (the part after
 // "strata.plugin.http."), or nullopt when unset.

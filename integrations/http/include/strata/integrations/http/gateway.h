@@ -11,7 +11,8 @@
 namespace strata::integrations::http {
 
 // The inbound HTTP(S) gateway: POST /v1/services/<name> calls a bus service with the
-// request body, and /RPC2 speaks XML-RPC when enabled. Connections are accepted by one
+// request body, /RPC2 speaks XML-RPC when enabled, GET /v1/watch/<collection> streams a
+// store's objects as Server-Sent Events, and /ui serves a directory's pages. Connections are accepted by one
 // thread that hands a plain-HTTP connection to the worker threads only once its whole
 // request header has arrived, so slow (slowloris) clients hold no worker; a watchdog
 // closes any connection that takes longer than requestTimeout to send a request.
@@ -19,7 +20,9 @@ class Gateway {
  public:
   // Throws ConfigError for a listen address that does not parse, SystemError when
   // it cannot bind, and ConfigError when the TLS certificate or key cannot be used.
-  Gateway(GatewayOptions options, BusCall call, LogFunction log);
+  // stream starts the watches behind GET /v1/watch/...; without it that route answers
+  // 501.
+  Gateway(GatewayOptions options, BusCall call, LogFunction log, BusStreamCall stream = nullptr);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -28,6 +31,9 @@ class Gateway {
   Poco::Net::SocketAddress address() const;
   // http://host:port or https://host:port, as logged at start.
   std::string url() const;
+
+  // Event streams open now.
+  std::size_t streams() const;
 
   // Stops accepting, closes every connection and waits for the worker threads.
   void stop();

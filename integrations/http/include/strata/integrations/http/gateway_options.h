@@ -28,6 +28,11 @@ struct GatewayOptions {
   static constexpr std::size_t kDefaultMaxConnections = 1024;
   static constexpr std::size_t kDefaultMaxHeaderBytes = 16 * 1024;
   static constexpr core::Layer kDefaultServiceLayer = 2;
+  static constexpr std::size_t kDefaultMaxStreams = 4096;
+  static constexpr std::size_t kDefaultStreamQueueBytes = 1024 * 1024;
+  static constexpr std::chrono::milliseconds kDefaultStreamKeepAlive{15'000};
+  static constexpr std::chrono::milliseconds kDefaultSessionTtl{3'600'000};
+  static constexpr std::size_t kDefaultMaxSessions = 10'000;
 
   std::string listen;                 // listen: host:port, port 0 for any free port
   std::optional<TokenTable> tokens;   // tokens: the bearer token file
@@ -53,6 +58,19 @@ struct GatewayOptions {
   int maxQueued = kDefaultMaxQueued;                                  // max_queued
   std::size_t maxConnections = kDefaultMaxConnections;                // max_connections
   std::size_t maxHeaderBytes = kDefaultMaxHeaderBytes;                // max_header_bytes
+
+  // Event streams (GET /v1/watch/...): at most max_streams open, each dropped when its
+  // client lets more than stream_queue_bytes wait; a comment every stream_keepalive_ms.
+  std::size_t maxStreams = kDefaultMaxStreams;                         // max_streams
+  std::size_t streamQueueBytes = kDefaultStreamQueueBytes;             // stream_queue_bytes
+  std::chrono::milliseconds streamKeepAlive = kDefaultStreamKeepAlive;  // stream_keepalive_ms
+  std::string watchService = "store.watch";                            // watch_service
+  // Browser sessions (POST /v1/session): how long one lasts, and how many are kept.
+  std::chrono::milliseconds sessionTtl = kDefaultSessionTtl;           // session_ttl_ms
+  std::size_t maxSessions = kDefaultMaxSessions;                       // max_sessions
+  // ui_dir: a directory whose files GET /ui/<name> serves (a page such as the live
+  // example); unset, /ui is not served.
+  std::string uiDir;
 
   bool tls() const { return !tlsCert.empty(); }
 };
