@@ -103,7 +103,7 @@ void GatewayRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     answer = error(HTTPResponse::HTTP_BAD_REQUEST, "malformed", "the request could not be read", true);
   }
   if (stream_) return;  // startStream answers, off this thread
-  response.setStatus(static_cast<HTTPResponse::HTTPStatus>(answer.status));
+  response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(answer.status));
   // Every value below is ours or was checked with isHeaderValue: Poco writes CR and LF
   // as they are (response splitting).
   response.setContentType(answer.contentType);
@@ -236,7 +236,7 @@ std::optional<GatewayRequestHandler::Answer> GatewayRequestHandler::authenticate
 }
 
 GatewayRequestHandler::Answer GatewayRequestHandler::openSession(Poco::Net::HTTPServerRequest& request) {
-  if (auto refusal = checkFraming(request, true)) return *refusal;
+  if (auto refusal = checkFraming(request, false)) return *refusal;
   if (!request.has(HTTPServerRequest::AUTHORIZATION)) {
     auto answer = error(HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "a session is opened with a bearer token", true);
     answer.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"strata\"");
@@ -244,8 +244,6 @@ GatewayRequestHandler::Answer GatewayRequestHandler::openSession(Poco::Net::HTTP
   }
   Principal principal;
   if (auto refusal = authenticate(request, principal, false)) return *refusal;
-  std::string ignored;
-  if (auto refusal = readBody(request, ignored)) return *refusal;
   auto id = context_.sessions->open(principal);
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(context_.sessions->ttl()).count();
   Answer answer;
