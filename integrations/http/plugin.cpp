@@ -41,9 +41,7 @@ class HttpPlugin : public plugin::Plugin {
       gateway_ = std::make_unique<http::Gateway>(
           http::parseGatewayOptions(config), [this](const http::BusRequest& request) { return call(request); },
           [&host](const std::string& text) { host.info(text); },
-          [this](const http::BusRequest& request, http::BusAnswer onPartial, http::BusAnswer onFinal) {
-            return stream(request, std::move(onPartial), std::move(onFinal));
-          });
+          busStreams());
     }
   }
 
@@ -65,6 +63,45 @@ class HttpPlugin : public plugin::Plugin {
         [onPartial = std::move(onPartial)](plugin::Response&& r) { onPartial(busReplyOf(std::move(r))); },
         [onFinal = std::move(onFinal)](plugin::Response&& r) { onFinal(busReplyOf(std::move(r))); });
     return rc == STRATA_OK;
+  }
+
+  http::BusStreams busStreams() {
+    http::BusStreams streams;
+    streams.watch = [this](const http::BusRequest& request, http::BusAnswer onPartial, http::BusAnswer onFinal) {
+      return stream(request, std::move(onPartial), std::move(onFinal));
+    };
+    if (!host_.hasEvents()) return streams;
+    streams.subscribe = [this](const std::string& pattern, http::BusEventHandler handler) {
+      http::BusSubscription out;
+      try {
+        out.number = host_.subscribe(pattern, [handler = std::move(handler)](const plugin::EventView& e) {
+          handler(busEventOf(e));
+        });
+      } catch (const std::invalid_argument&) {
+        out.refusal = http::BusReply::failure(strata::codecs::ErrorCode::kForbidden,
+                                              "the brokers refused the subscription to '" + pattern + "'");
+      }
+      return out;
+    };
+    streams.unsubscribe = [this](std::uint64_t number) { host_.unsubscribe(number); };
+    return streams;
+  }
+
+  static http::BusEvent busEventOf(const plugin::EventView& e) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    http::BusEvent out;
+    for (int i = 0; i < 16; ++i) {
+      out.id.push_back(kHex[e.id()[i] >> 4]);
+      out.id.push_back(kHex[e.id()[i] & 15]);
+    }
+    out.subject = e.subject();
+    out.publisherName = e.publisherName();
+    out.publisherLayer = e.publisherLayer();
+    out.body = e.body();
+    for (const auto& h : e.headers()) {
+      out.headers.emplace_back(std::string(h.key.data, h.key.size), std::string(h.value.data, h.value.size));
+    }
+    return out;
   }
 
   static http::BusReply busReplyOf(plugin::Response&& response) {
@@ -91,4 +128,4 @@ STRATA_PLUGIN(HttpPlugin, "http", "1.0.0", "HTTP(S) gateway into the bus and the
               "timeout_ms", "max_timeout_ms", "request_timeout_ms", "keepalive_timeout_ms", "max_keepalive_requests",
               "max_threads", "max_queued", "max_connections", "max_header_bytes", "allow", "client_timeout_ms",
               "client_max_body", "client_ca", "max_streams", "stream_queue_bytes", "stream_keepalive_ms",
-              "watch_service", "session_ttl_ms", "max_sessions", "ui_dir")
+              "watch_service", "session_ttl_ms", "max_sessions", "ui_dir", "subscribe.*")

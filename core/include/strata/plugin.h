@@ -204,6 +204,7 @@ class EventView {
     }
     return std::nullopt;
   }
+  std::span<const strata_header> headers() const { return {raw_.headers, raw_.header_count}; }
 
  private:
   const strata_event& raw_;

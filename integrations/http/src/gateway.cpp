@@ -14,6 +14,7 @@
 
 #include "connection_gate.h"
 #include "connection_watch.h"
+#include "event_fanout.h"
 #include "gateway_request_handler.h"
 #include "guarded_connection.h"
 #include "session_table.h"
@@ -53,6 +54,7 @@ struct Gateway::State {
   ConnectionWatch watch;
   StreamHub hub;
   SessionTable sessions;
+  EventFanout events;
   GuardedConnection::Shared shared;
   Poco::ThreadPool pool;
   Poco::Net::TCPServerDispatcher* dispatcher = nullptr;  // reference counted by Poco
@@ -61,15 +63,17 @@ struct Gateway::State {
   std::string url;
   bool stopped = false;
 
-  State(GatewayOptions options, BusCall call, LogFunction log, BusStreamCall stream)
-      : context{std::move(options), std::move(call), std::move(log), nullptr, std::move(stream)},
+  State(GatewayOptions options, BusCall call, LogFunction log, BusStreams streams)
+      : context{std::move(options), std::move(call), std::move(log), nullptr, std::move(streams.watch)},
         watch(context.options.keepAliveTimeout + context.options.requestTimeout),
         hub(hubOptions(context.options)),
         sessions(context.options.sessionTtl, context.options.maxSessions),
+        events(std::move(streams.subscribe), std::move(streams.unsubscribe), EventFanout::Options{}),
         pool(kMinThreads, context.options.maxThreads, kThreadIdleSeconds) {
     context.watch = &watch;
     context.hub = &hub;
     context.sessions = &sessions;
+    if (events.available()) context.events = &events;
   }
 
   static StreamHub::Options hubOptions(const GatewayOptions& o) {
@@ -81,8 +85,8 @@ struct Gateway::State {
   }
 };
 
-Gateway::Gateway(GatewayOptions options, BusCall call, LogFunction log, BusStreamCall stream)
-    : state_(std::make_unique<State>(std::move(options), std::move(call), std::move(log), std::move(stream))) {
+Gateway::Gateway(GatewayOptions options, BusCall call, LogFunction log, BusStreams streams)
+    : state_(std::make_unique<State>(std::move(options), std::move(call), std::move(log), std::move(streams))) {
   auto& s = *state_;
   const auto& o = s.context.options;
 
@@ -144,6 +148,7 @@ void Gateway::stop() {
   s.dispatcher->stop();
   s.watch.shutdownAll();
   s.hub.stop();
+  s.events.stop();
   // Handlers in a bus call finish within their call's timeout.
   s.pool.joinAll();
   s.dispatcher->release();

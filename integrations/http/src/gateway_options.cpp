@@ -66,6 +66,11 @@ GatewayOptions parseGatewayOptions(const ConfigLookup& config) {
                       "strata.plugin.http.anonymous_layer (the layer of callers without a token)");
   }
   if (auto policy = config("policy")) options.policy.setDefaultRules(*policy);
+  // subscribe.<layer>: the subject patterns HTTP callers of that layer may watch on
+  // /v1/events, as strata.policy.subscribe.<layer> on a broker.
+  for (int layer = core::kMinLayer; layer <= core::kMaxLayer; ++layer) {
+    if (auto patterns = config("subscribe." + std::to_string(layer))) options.policy.setSubscribeRights(layer, *patterns);
+  }
   options.serviceLayer = [config](const std::string& service) -> std::optional<core::Layer> {
     auto text = config("service_layer." + service);
     if (!text) return GatewayOptions::kDefaultServiceLayer;

@@ -1,6 +1,7 @@
 #include "gateway_request_handler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <Poco/URI.h>
 
 #include <strata/codecs/payload.h>
+#include <strata/core/subject.h>
 #include <strata/integrations/http/error_status.h>
 #include <strata/integrations/http/header_text.h>
 #include <strata/integrations/http/xmlrpc_bridge.h>
@@ -131,6 +133,10 @@ GatewayRequestHandler::Answer GatewayRequestHandler::route(Poco::Net::HTTPServer
   if (path.starts_with(kWatchPath)) {
     if (method != Poco::Net::HTTPRequest::HTTP_GET) return refuseMethod("GET");
     return watch(request, path.substr(kWatchPath.size()));
+  }
+  if (path == kEventsPath) {
+    if (method != Poco::Net::HTTPRequest::HTTP_GET) return refuseMethod("GET");
+    return events(request);
   }
   if (path == kSessionPath) {
     if (method == Poco::Net::HTTPRequest::HTTP_POST) return openSession(request);
@@ -325,10 +331,7 @@ GatewayRequestHandler::Answer GatewayRequestHandler::watch(Poco::Net::HTTPServer
   watched.headers.emplace_back(kPrincipalHeader, principal.name);
   watched.headers.emplace_back(kPrincipalLayerHeader, std::to_string(principal.layer));
   StreamStart start;
-  start.head = std::string("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                           "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-                           "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n") +
-               "retry: " + std::to_string(kStreamRetryMs) + "\n\n";
+  start.head = streamHead();
   start.begin = [call = context_.stream, watched = std::move(watched)](std::shared_ptr<Stream> out) {
     std::make_shared<WatchRelay>(call, std::move(out), watched, WatchRelay::Options{})->start();
   };
@@ -336,9 +339,58 @@ GatewayRequestHandler::Answer GatewayRequestHandler::watch(Poco::Net::HTTPServer
   return {};
 }
 
+std::string GatewayRequestHandler::streamHead() {
+  return std::string("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                     "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n") +
+         "retry: " + std::to_string(kStreamRetryMs) + "\n\n";
+}
+
+GatewayRequestHandler::Answer GatewayRequestHandler::events(Poco::Net::HTTPServerRequest& request) {
+  if (auto refusal = checkFraming(request, false)) return *refusal;
+  Principal principal;
+  if (auto refusal = authenticate(request, principal, true)) return *refusal;
+  if (context_.events == nullptr || context_.hub == nullptr) {
+    return error(HTTPResponse::HTTP_NOT_IMPLEMENTED, "unavailable", "this gateway serves no events", true);
+  }
+  std::string pattern;
+  std::size_t patterns = 0;
+  for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+    if (key != "subject") continue;
+    pattern = value;
+    ++patterns;
+  }
+  if (patterns != 1 || !core::isValidPattern(pattern)) {
+    return error(HTTPResponse::HTTP_BAD_REQUEST, "malformed",
+                 "give one subject pattern: /v1/events?subject=orders.* ('*' one token, a final '>' the rest)", true);
+  }
+  if (!context_.options.policy.maySubscribe(principal.layer, pattern)) {
+    return error(HTTPResponse::HTTP_FORBIDDEN, "forbidden",
+                 "layer " + std::to_string(principal.layer) + " may not subscribe to '" + pattern + "'", true);
+  }
+  if (context_.hub->size() >= context_.options.maxStreams) {
+    return error(HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "unavailable", "too many event streams are open", true);
+  }
+  // Subscribed on the bus before the answer, so a refusal by the brokers is a status.
+  if (auto refusal = context_.events->prepare(pattern)) {
+    return error(httpStatusFor(*refusal->error), codecs::errorCodeName(*refusal->error), refusal->errorText, true);
+  }
+  auto lastEventId = request.get("Last-Event-ID", "");
+  auto stream = std::make_shared<std::atomic<const Stream*>>(nullptr);
+  StreamStart start;
+  start.head = streamHead();
+  start.begin = [events = context_.events, pattern, lastEventId, stream](std::shared_ptr<Stream> out) {
+    *stream = out.get();
+    events->attach(pattern, out, lastEventId);
+  };
+  start.onClose = [events = context_.events, pattern, stream] { events->detach(pattern, *stream); };
+  stream_ = std::move(start);
+  return {};
+}
+
 bool GatewayRequestHandler::startStream(const Poco::Net::StreamSocket& socket, bool tls) {
   if (!stream_ || context_.hub == nullptr) return false;
-  auto out = context_.hub->adopt(socket, tls, std::move(stream_->head), nullptr);
+  auto out = context_.hub->adopt(socket, tls, std::move(stream_->head), std::move(stream_->onClose));
   if (!out) return false;
   stream_->begin(std::move(out));
   return true;

@@ -16,6 +16,7 @@
 #include <strata/integrations/http/token_table.h>
 
 #include "connection_watch.h"
+#include "event_fanout.h"
 #include "session_table.h"
 #include "stream_hub.h"
 
@@ -30,6 +31,7 @@ struct GatewayContext {
   BusStreamCall stream;  // null: no watch streams
   StreamHub* hub = nullptr;
   SessionTable* sessions = nullptr;
+  EventFanout* events = nullptr;  // null: no event streams
 };
 
 // One HTTP request: routing, framing checks, authentication, the layer policy, then the
@@ -41,6 +43,7 @@ class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
   static constexpr std::string_view kTimeoutHeader = "X-Strata-Timeout-Ms";
   static constexpr std::string_view kWatchPath = "/v1/watch/";
   static constexpr std::string_view kSessionPath = "/v1/session";
+  static constexpr std::string_view kEventsPath = "/v1/events";
   static constexpr std::string_view kUiPath = "/ui/";
 
   explicit GatewayRequestHandler(const GatewayContext& context) : context_(context) {}
@@ -48,7 +51,7 @@ class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
 
   // True when the request opened an event stream: nothing was sent, and the connection
   // goes to startStream() instead of serving another request.
-  bool streaming() const { return static_cast<bool>(stream_); }
+  bool streaming() const { return stream_.has_value(); }
   // Hands the connection (its request read, nothing sent) to the stream hub, which
   // answers it from then on. False when the hub is full or stopped: close it then.
   bool startStream(const Poco::Net::StreamSocket& socket, bool tls);
@@ -68,6 +71,7 @@ class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
   struct StreamStart {
     std::string head;
     std::function<void(std::shared_ptr<Stream>)> begin;
+    std::function<void()> onClose;  // on the hub's thread, when the stream ends
   };
 
   Answer route(Poco::Net::HTTPServerRequest& request);
@@ -81,6 +85,9 @@ class GatewayRequestHandler : public Poco::Net::HTTPRequestHandler {
   Answer openSession(Poco::Net::HTTPServerRequest& request);
   Answer closeSession(Poco::Net::HTTPServerRequest& request);
   Answer watch(Poco::Net::HTTPServerRequest& request, std::string_view target);
+  Answer events(Poco::Net::HTTPServerRequest& request);
+  // The response head every event stream starts with.
+  static std::string streamHead();
   Answer serveFile(Poco::Net::HTTPServerRequest& request, std::string_view name);
   // Whether principal may call service by the gateway's policy: nullopt, or the refusal.
   std::optional<BusReply> refusalFor(const Principal& principal, const std::string& service) const;

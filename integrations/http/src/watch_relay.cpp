@@ -45,7 +45,7 @@ bool isFinal(codecs::ErrorCode code) {
 std::string sseEvent(std::string_view type, std::string_view id, std::string_view data) {
   std::string out;
   out.reserve(data.size() + type.size() + id.size() + 32);
-  out.append("event: ").append(type).append("\n");
+  if (!type.empty()) out.append("event: ").append(type).append("\n");
   if (!id.empty()) out.append("id: ").append(id).append("\n");
   // A line break inside data would end the field: each line is a data line of its own.
   std::size_t start = 0;

@@ -13,7 +13,8 @@
 
 namespace strata::integrations::http {
 
-// One Server-Sent Event: "event:", "id:" when given, then the data line by line.
+// One Server-Sent Event: "event:" and "id:" when given (no type: a plain message), then
+// the data line by line.
 std::string sseEvent(std::string_view type, std::string_view id, std::string_view data);
 
 // Relays a store watch (store.watch, docs/integrations.md section 10) to one browser's

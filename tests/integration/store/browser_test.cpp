@@ -209,7 +209,9 @@ class GatewayWatch : public ::testing::Test {
             // The store's services are layer 1: front ends (4) and logic (2) may call them.
             {"strata.plugin.http.policy", "4:2,1;2:1,0;3:1,0;1:0"},
             {"strata.plugin.http.service_layer.store.watch", "1"},
-            {"strata.plugin.http.service_layer.store.get", "1"}};
+            {"strata.plugin.http.service_layer.store.get", "1"},
+            // Front ends watch orders and news only.
+            {"strata.plugin.http.subscribe.4", "orders.>, news.*"}};
   }
 
   static std::string gatewayUrl(const Process& node) {
@@ -420,6 +422,60 @@ TEST_F(GatewayWatch, AThousandStreamsLeaveCallsAnswering) {
     return n;
   };
   ASSERT_TRUE(waitUntil([&] { return changed() == kStreams; }, 60s)) << changed() << " of " << kStreams;
+}
+
+TEST_F(GatewayWatch, BusEventsReachABrowserAndWhatItMissedComesOnReturn) {
+  SseClient stream(address, "/v1/events?subject=orders.*", {bearer(kAliceToken)});
+  ASSERT_TRUE(stream.waitFor([&] { return stream.status() != 0; }, 10s)) << web->log();
+  ASSERT_EQ(stream.status(), 200) << stream.raw();
+  auto publish = [&](const std::string& subject, std::string body) {
+    nodes::OutgoingEvent event;
+    event.subject = subject;
+    event.body = std::move(body);
+    event.headers = {{"kind", "test"}};
+    auto r = app->publish(std::move(event));
+    ASSERT_TRUE(r.ok) << r.errorText;
+  };
+  publish("orders.new", R"({"order":1,"note":"Grüße 東京"})");
+  publish("audit.login", "not for this stream");
+  publish("orders.paid", std::string("\x00\xff binary", 9));
+  ASSERT_TRUE(stream.waitForEvents(2)) << stream.raw();
+  auto first = parse(stream.events()[0].data);
+  EXPECT_EQ(stream.events()[0].type, "");
+  EXPECT_EQ(first->getValue<std::string>("subject"), "orders.new");
+  EXPECT_EQ(first->getValue<std::string>("body"), R"({"order":1,"note":"Grüße 東京"})");
+  EXPECT_EQ(first->getObject("publisher")->getValue<std::string>("name"), "app");
+  EXPECT_EQ(first->getObject("headers")->getValue<std::string>("kind"), "test");
+  EXPECT_EQ(first->getValue<std::string>("id").size(), 32u);
+  auto second = parse(stream.events()[1].data);
+  EXPECT_EQ(second->getValue<std::string>("subject"), "orders.paid");
+  EXPECT_EQ(second->getValue<std::string>("body_base64"), "AP8gYmluYXJ5");
+  EXPECT_EQ(stream.raw().find("audit"), std::string::npos);
+  auto lastId = stream.events()[1].id;
+  stream.close();
+
+  // Away for two events; back with Last-Event-ID, it gets exactly those, then live ones.
+  publish("orders.new", R"({"order":2})");
+  publish("orders.new", R"({"order":3})");
+  SseClient back(address, "/v1/events?subject=orders.*", {bearer(kAliceToken), "Last-Event-ID: " + lastId});
+  ASSERT_TRUE(back.waitForEvents(2)) << back.raw();
+  publish("orders.new", R"({"order":4})");
+  ASSERT_TRUE(back.waitForEvents(3)) << back.raw();
+  std::vector<std::string> bodies;
+  for (const auto& e : back.events()) bodies.push_back(parse(e.data)->getValue<std::string>("body"));
+  EXPECT_EQ(bodies, (std::vector<std::string>{R"({"order":2})", R"({"order":3})", R"({"order":4})"}));
+
+  // An id it cannot resume from is said so, never silently.
+  SseClient stranger(address, "/v1/events?subject=orders.*", {bearer(kAliceToken), "Last-Event-ID: 0123-7"});
+  ASSERT_TRUE(stranger.waitForEvents(1)) << stranger.raw();
+  EXPECT_EQ(stranger.events()[0].type, "gap");
+
+  auto status = [&](const std::string& query, const char* token) {
+    return curl({"-o", "/dev/null", "-w", "%{http_code}", "-H", bearer(token), url + "/v1/events" + query}).out;
+  };
+  EXPECT_EQ(status("?subject=audit.login", kAliceToken), "403") << "layer 4 watches orders and news only";
+  EXPECT_EQ(status("?subject=orders..x", kAliceToken), "400");
+  EXPECT_EQ(status("", kAliceToken), "400");
 }
 
 // Chromium's DevTools protocol over a WebSocket: enough to evaluate script in a page and

@@ -5,6 +5,7 @@
 // to a real broker.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -64,6 +65,33 @@ using BusAnswer = std::function<void(BusReply&&)>;
 // start another call). Returns false when the call could not be sent; then neither runs.
 // Callable from any thread.
 using BusStreamCall = std::function<bool(const BusRequest&, BusAnswer onPartial, BusAnswer onFinal)>;
+
+// An event as a subscriber gets it.
+struct BusEvent {
+  std::string id;  // 32 hex digits: the publisher's session and sequence number
+  std::string subject;
+  std::string publisherName;
+  int publisherLayer = 0;
+  HeaderList headers;
+  std::string body;
+};
+using BusEventHandler = std::function<void(const BusEvent&)>;
+// A subscription's number for BusUnsubscribe, or why the brokers refused it.
+struct BusSubscription {
+  std::uint64_t number = 0;
+  std::optional<BusReply> refusal;
+};
+// Subscribes handler to a subject pattern; blocks until the brokers answer. handler runs
+// on a thread that must not block. Callable from any thread but handler's.
+using BusSubscribe = std::function<BusSubscription(const std::string& pattern, BusEventHandler handler)>;
+using BusUnsubscribe = std::function<void(std::uint64_t number)>;
+
+// What event streams need of the bus; an unset member turns its route off (501).
+struct BusStreams {
+  BusStreamCall watch;       // GET /v1/watch/...
+  BusSubscribe subscribe;    // GET /v1/events
+  BusUnsubscribe unsubscribe;
+};
 
 // Where a plug-in's settings come from: the value of a key (the part after
 // "strata.plugin.http."), or nullopt when unset.

@@ -11,8 +11,9 @@
 namespace strata::integrations::http {
 
 // The inbound HTTP(S) gateway: POST /v1/services/<name> calls a bus service with the
-// request body, /RPC2 speaks XML-RPC when enabled, GET /v1/watch/<collection> streams a
-// store's objects as Server-Sent Events, and /ui serves a directory's pages. Connections are accepted by one
+// request body, /RPC2 speaks XML-RPC when enabled, GET /v1/watch/<collection> and GET
+// /v1/events stream a store's objects and bus events as Server-Sent Events, and /ui
+// serves a directory's pages. Connections are accepted by one
 // thread that hands a plain-HTTP connection to the worker threads only once its whole
 // request header has arrived, so slow (slowloris) clients hold no worker; a watchdog
 // closes any connection that takes longer than requestTimeout to send a request.
@@ -20,9 +21,9 @@ class Gateway {
  public:
   // Throws ConfigError for a listen address that does not parse, SystemError when
   // it cannot bind, and ConfigError when the TLS certificate or key cannot be used.
-  // stream starts the watches behind GET /v1/watch/...; without it that route answers
-  // 501.
-  Gateway(GatewayOptions options, BusCall call, LogFunction log, BusStreamCall stream = nullptr);
+  // streams serves GET /v1/watch/... and GET /v1/events; a route whose part is unset
+  // answers 501.
+  Gateway(GatewayOptions options, BusCall call, LogFunction log, BusStreams streams = {});
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
