@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 
 #include <Poco/Net/StreamSocket.h>
 
@@ -17,6 +18,7 @@ namespace strata::test {
 namespace {
 
 using namespace std::chrono_literals;
+namespace http = integrations::http;
 
 class GatewayTls : public ::testing::Test {
  protected:
@@ -71,6 +73,41 @@ TEST_F(GatewayTls, RefusesClientsThatDoNotTrustTheCertificateOrSpeakOldTls) {
                                               "http://" + gateway->address().toString() + "/v1/services/echo"});
   EXPECT_NE(plain.status, 200);
   EXPECT_TRUE(fixture.calls().empty());
+}
+
+TEST_F(GatewayTls, AnEventStreamOverHttpsLeavesItsWorkerThread) {
+  // A store that answers a snapshot at once and then holds the stream open.
+  http::BusStreams streams;
+  streams.watch = [](const http::BusRequest& request, http::BusAnswer onPartial, http::BusAnswer onFinal) {
+    if (request.body.find("\"after\"") != std::string::npos) return true;  // held: no answer yet
+    http::BusReply part;
+    part.body = R"({"type":"snapshot","revision":3,"part":0,"objects":[{"key":"k","revision":3,"attributes":{}}]})";
+    onPartial(std::move(part));
+    http::BusReply ready;
+    ready.body = R"({"type":"ready","revision":3,"parts":1,"objects":1})";
+    onFinal(std::move(ready));
+    return true;
+  };
+  auto gateway = fixture.start({{"tls_cert", cert.string()}, {"tls_key", key.string()}, {"max_threads", "1"}},
+                               std::move(streams));
+  CurlResult stream;
+  std::thread reader([&] {
+    stream = curl(fixture.cluster().dir(), {"--cacert", ca.string(), "-N", "--max-time", "3", "-H",
+                                            std::string("Authorization: Bearer ") + kAliceToken,
+                                            gateway->url() + "/v1/watch/notes"});
+  });
+  ASSERT_TRUE(waitUntil([&] { return gateway->streams() == 1; }, 10s));
+  // With the one worker thread free again, a call answers while the stream stays open.
+  auto r = curl(fixture.cluster().dir(), {"--cacert", ca.string(), "--data-binary", "beside a stream", "-H",
+                                          std::string("Authorization: Bearer ") + kAliceToken,
+                                          gateway->url() + "/v1/services/echo"});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "beside a stream");
+  EXPECT_EQ(gateway->streams(), 1u);
+  reader.join();
+  EXPECT_EQ(stream.status, 200);
+  EXPECT_EQ(stream.header("Content-Type"), "text/event-stream; charset=utf-8");
+  EXPECT_NE(stream.body.find("event: ready\nid: 3\n"), std::string::npos) << stream.body;
 }
 
 TEST_F(GatewayTls, ClosesAConnectionThatNeverStartsItsHandshake) {

@@ -119,14 +119,16 @@ http::BusCall GatewayFixture::busCall() {
   };
 }
 
-std::unique_ptr<http::Gateway> GatewayFixture::start(const std::map<std::string, std::string>& extra) {
+std::unique_ptr<http::Gateway> GatewayFixture::start(const std::map<std::string, std::string>& extra,
+                                                     http::BusStreams streams) {
   std::map<std::string, std::string> keys{{"listen", "127.0.0.1:0"}, {"tokens", tokenFile().string()}};
   for (const auto& [k, v] : extra) keys[k] = v;
   return std::make_unique<http::Gateway>(http::parseGatewayOptions(lookupOf(keys)), busCall(),
                                          [this](const std::string& text) {
                                            std::lock_guard lock(mutex_);
                                            log_ += text + "\n";
-                                         });
+                                         },
+                                         std::move(streams));
 }
 
 std::vector<http::BusRequest> GatewayFixture::calls() {

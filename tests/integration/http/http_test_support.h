@@ -57,7 +57,8 @@ class GatewayFixture {
   std::filesystem::path tokenFile() const { return cluster_.dir() / "tokens"; }
 
   // A gateway on 127.0.0.1:0 with the token file and extra keys, calling through the client.
-  std::unique_ptr<integrations::http::Gateway> start(const std::map<std::string, std::string>& extra = {});
+  std::unique_ptr<integrations::http::Gateway> start(const std::map<std::string, std::string>& extra = {},
+                                                     integrations::http::BusStreams streams = {});
   integrations::http::BusCall busCall();
   // Every bus request the gateway made, as it made it.
   std::vector<integrations::http::BusRequest> calls();
