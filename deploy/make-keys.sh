@@ -9,7 +9,7 @@ if [ -f authorized_keys ]; then
   echo "keys already in $dir"
   exit 0
 fi
-for name in broker echo-1 echo-2 client orders integrations gateway logic; do
+for name in broker echo-1 echo-2 client orders integrations store gateway logic; do
   strata keygen "$name" >/dev/null
 done
 {
@@ -19,6 +19,7 @@ done
   echo "$(cat client.pub) client 4"
   echo "$(cat orders.pub) orders 2"
   echo "$(cat integrations.pub) integrations 1"
+  echo "$(cat store.pub) store 1"
   echo "$(cat gateway.pub) gateway 4"
   echo "# for calls a layer-2 service would make (sql.query, mail.send) from the client container"
   echo "$(cat logic.pub) logic 2"

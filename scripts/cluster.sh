@@ -5,8 +5,8 @@
 #   scripts/cluster.sh up | test | down
 # `test` brings the cluster up, puts load on the pool from the client container, kills
 # broker-a with `podman kill`, checks that no request was lost, calls each plug-in node
-# (orders with its layer-3 module, SQL, mail to the sink, the HTTP gateway with curl),
-# and brings it down.
+# (orders with its layer-3 module, SQL, mail to the sink, the HTTP gateway with curl, a
+# store watch streamed through the gateway and its live page), and brings it down.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
 
@@ -161,6 +161,23 @@ test_plugins() {
   answer=$(curl -sS -X POST -H "Authorization: Bearer $token" --data 'over http' "http://127.0.0.1:$HTTP_PORT/v1/services/echo")
   echo "HTTP gateway: $answer"
   [[ $answer == "over http" ]] || fail "the gateway answered '$answer'"
+
+  eventually logic store.put '{"collection": "accounts", "key": "acme", "attributes": {"name": "Acme", "secret": "s3cr3t"}}' ||
+    fail "the store never answered"
+  local stream=$WORK/watch.txt
+  curl -sS -N --max-time 20 -H "Authorization: Bearer $token" "http://127.0.0.1:$HTTP_PORT/v1/watch/accounts" >"$stream" &
+  local watcher=$!
+  eventually grep -q "event: ready" "$stream" || fail "the watch through the gateway never got its snapshot"
+  logic store.patch '{"collection": "accounts", "key": "acme", "attributes": {"name": "Acme Ltd"}}' >/dev/null
+  eventually grep -q '"name":"Acme Ltd"' "$stream" || fail "the change never reached the watch"
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
+  if grep -q "s3cr3t" "$stream"; then fail "a layer-4 watch through the gateway got a hidden attribute"; fi
+  echo "store watch through the gateway: snapshot, then the change; 'secret' never sent"
+  local page
+  page=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/ui/?collection=accounts")
+  [[ $page == 200 ]] || fail "the live page answered $page"
+  echo "live page: 200 at /ui/"
 }
 
 case "${1:-test}" in

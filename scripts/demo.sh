@@ -4,7 +4,7 @@
 # unknown key refused; then plug-ins: a layer-3 module in process; events through a pool of
 # two brokers, one of them killed while events flow; SQL on SQLite, mail to a local SMTP
 # sink, XML, the store with live watches down to the attribute, and the HTTP gateway with
-# curl and XML-RPC; then stops everything cleanly.
+# curl, XML-RPC and a store watch streamed to the web; then stops everything cleanly.
 # Installs and builds what it needs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
@@ -257,7 +257,7 @@ sed 's/^/  /' watch-logic.log
 say "front's watch (layer 4):"
 sed 's/^/  /' watch-front.log
 
-step "13. The HTTP gateway: curl and XML-RPC reach bus services"
+step "13. The HTTP gateway: curl and XML-RPC reach bus services, and a watch streams to the web"
 printf 'demo-token-%s front 4\n' "$RANDOM$RANDOM" > tokens
 chmod 600 tokens
 TOKEN=$(cut -d' ' -f1 tokens)
@@ -271,6 +271,9 @@ strata.plugin.http.listen=127.0.0.1:0
 strata.plugin.http.tokens=tokens
 strata.plugin.http.anonymous_layer=4
 strata.plugin.http.xmlrpc=true
+strata.plugin.http.service_layer.store.watch=1
+strata.plugin.http.policy.store.watch=4
+strata.plugin.http.ui_dir=$STRATA_ROOT/examples/live
 CONF
 show cat gateway.properties
 strata-node --config gateway.properties >gateway.log 2>&1 &
@@ -287,6 +290,21 @@ show curl -sS -o /dev/null -w '%{http_code} (unknown service)\n' -X POST -H "Aut
 show curl -sS -o /dev/null -w '%{http_code} (unknown token)\n' -X POST -H "Authorization: Bearer wrong" --data x \
   "$URL/v1/services/echo"
 show /usr/bin/python3 -c "import xmlrpc.client; print(xmlrpc.client.ServerProxy('$URL/RPC2').echo('hi'))"
+
+say ""
+say "A browser watches the store through the gateway: GET /v1/watch/accounts as Server-Sent Events."
+say "This one is anonymous (layer 4), so 'secret' never reaches it; a change shows as it happens."
+curl -sS -N --max-time 15 "$URL/v1/watch/accounts" >sse-accounts.log 2>&1 &
+SSE=$!
+pids+=($SSE)
+wait_for sse-accounts.log "event: ready"
+show "$STRATA" call --config logic.properties store.patch \
+  '{"collection": "accounts", "key": "acme", "attributes": {"balance": 20, "secret": "hidden again"}}'
+wait_for sse-accounts.log "event: changes"
+kill "$SSE" 2>/dev/null || true
+wait "$SSE" 2>/dev/null || true
+sed 's/^/  /' sse-accounts.log
+say "The same, live in a page: examples/live, served at /ui/ (docker compose up: http://127.0.0.1:8080/ui/?collection=accounts)."
 
 step "14. Clean shutdown on SIGTERM"
 for ((i = ${#pids[@]} - 1; i >= 0; i--)); do

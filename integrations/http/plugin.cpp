@@ -128,4 +128,4 @@ STRATA_PLUGIN(HttpPlugin, "http", "1.0.0", "HTTP(S) gateway into the bus and the
               "timeout_ms", "max_timeout_ms", "request_timeout_ms", "keepalive_timeout_ms", "max_keepalive_requests",
               "max_threads", "max_queued", "max_connections", "max_header_bytes", "allow", "client_timeout_ms",
               "client_max_body", "client_ca", "max_streams", "stream_queue_bytes", "stream_keepalive_ms",
-              "watch_service", "session_ttl_ms", "max_sessions", "ui_dir", "subscribe.*")
+              "watch_service", "session_ttl_ms", "max_sessions", "ui_dir", "subscribe.*", "policy.*")

@@ -77,6 +77,7 @@ GatewayOptions parseGatewayOptions(const ConfigLookup& config) {
     return parseLayer(*text);
   };
 
+  options.serviceCallers = [config](const std::string& service) { return config("policy." + service); };
   options.tlsCert = config("tls_cert").value_or("");
   options.tlsKey = config("tls_key").value_or("");
   if (options.tlsCert.empty() != options.tlsKey.empty()) {

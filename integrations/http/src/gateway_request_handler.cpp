@@ -471,7 +471,20 @@ std::optional<BusReply> GatewayRequestHandler::refusalFor(const Principal& princ
     if (context_.log) context_.log("strata.plugin.http.service_layer." + service + " is not a layer 0 to 4");
     return BusReply::failure(codecs::ErrorCode::kInternal, "the service's layer is misconfigured");
   }
-  if (!context_.options.policy.allows(principal.layer, *serviceLayer, service)) {
+  bool allowed = false;
+  if (auto callers = context_.options.serviceCallers(service)) {
+    try {
+      core::LayerPolicy own;
+      own.setServiceCallers(service, *callers);
+      allowed = own.allows(principal.layer, *serviceLayer, service);
+    } catch (const std::exception& e) {
+      if (context_.log) context_.log("strata.plugin.http.policy." + service + ": " + e.what());
+      return BusReply::failure(codecs::ErrorCode::kInternal, "the service's policy is misconfigured");
+    }
+  } else {
+    allowed = context_.options.policy.allows(principal.layer, *serviceLayer, service);
+  }
+  if (!allowed) {
     return BusReply::failure(codecs::ErrorCode::kForbidden,
                              "layer " + std::to_string(principal.layer) + " may not call '" + service + "'");
   }

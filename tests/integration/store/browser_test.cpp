@@ -206,9 +206,10 @@ class GatewayWatch : public ::testing::Test {
             {"strata.plugin.http.tokens", tokens.string()},
             {"strata.plugin.http.ui_dir", std::string(STRATA_SOURCE_DIR) + "/examples/live"},
             {"strata.plugin.http.max_threads", "4"},
-            // The store's services are layer 1: front ends (4) and logic (2) may call them.
-            {"strata.plugin.http.policy", "4:2,1;2:1,0;3:1,0;1:0"},
+            // The store's services are layer 1: logic (2) may call them by the default
+            // rules, and front ends (4) may watch.
             {"strata.plugin.http.service_layer.store.watch", "1"},
+            {"strata.plugin.http.policy.store.watch", "4,2"},
             {"strata.plugin.http.service_layer.store.get", "1"},
             // Front ends watch orders and news only.
             {"strata.plugin.http.subscribe.4", "orders.>, news.*"}};

@@ -42,6 +42,10 @@ struct GatewayOptions {
   // nullopt for a value that is not a layer.
   std::function<std::optional<core::Layer>(const std::string& service)> serviceLayer =
       [](const std::string&) { return std::optional<core::Layer>(kDefaultServiceLayer); };
+  // policy.<service>: the caller layers that service accepts instead of policy's rules
+  // ("4,2"), as strata.policy.<service> on a broker; nullopt when unset.
+  std::function<std::optional<std::string>(const std::string& service)> serviceCallers =
+      [](const std::string&) { return std::optional<std::string>(); };
   std::string tlsCert;                // tls_cert and tls_key: HTTPS when both are set
   std::string tlsKey;
   bool xmlrpc = false;                // xmlrpc: serve /RPC2
