@@ -1,7 +1,7 @@
 // strata-bench: request/reply throughput and latency over CURVE through Strata's own
 // topologies (broker, direct mode, a pool, durable requests, a broker killed under load),
 // plus the broker's memory with many idle clients; and its subcommands: e2e (end_to_end.h),
-// events (events_bench.h), soak (soak.h), plugins (plugin_bench.h). docs/performance.md
+// events (events_bench.h), watch (watch_bench.h), soak (soak.h), plugins (plugin_bench.h). docs/performance.md
 // explains the output.
 
 #include <fcntl.h>
@@ -29,6 +29,7 @@
 #include "proc_stats.h"
 #include "end_to_end.h"
 #include "events_bench.h"
+#include "watch_bench.h"
 #include "plugin_bench.h"
 #include "soak.h"
 
@@ -346,12 +347,20 @@ int main(int argc, char** argv) {
                                                         "subscribers)")
       ->check(CLI::Range(100, 10'000'000));
   events->add_option("--only", eventsOnly, "run one path alone (strata, bare or nats), e.g. to profile it");
+  auto* watch = app.add_subcommand("watch", "live objects: Strata's store (SQLite, PostgreSQL) against NATS "
+                                            "JetStream's key-value store, 1, 100 and 1,000 watches and writes per "
+                                            "second, each writer, middle and watcher its own process");
+  int watchRounds = 3;
+  std::string watchOnly;
+  watch->add_option("--rounds", watchRounds, "rounds per row, the median kept (default 3)")->check(CLI::Range(1, 11));
+  watch->add_option("--only", watchOnly, "run one path alone (strata-sqlite, strata-pg or nats-kv)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (*plugins) return strata::bench::runPluginBench(requests);
     if (*soak) return strata::bench::runSoak(std::chrono::seconds(soakSeconds), std::chrono::seconds(soakInterval));
     if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only);
     if (*events) return strata::bench::runEvents(eventCount, eventRate, latencyEvents, eventsOnly);
+    if (*watch) return strata::bench::runWatch(watchRounds, watchOnly);
     return strata::bench::runBench(requests, latencyRequests, idleClients);
   } catch (const std::exception& e) {
     std::cerr << "strata-bench: " << e.what() << "\n";
