@@ -7,6 +7,8 @@
 #include <strata/core/errors.h>
 #include <strata/core/socket_setup.h>
 
+#include "event_hub.h"
+
 namespace strata::broker {
 
 namespace {
@@ -88,8 +90,16 @@ void Broker::run() {
   for (const auto& e : endpoints_) logger().information("broker listening on %s (CURVE)", e);
   std::array<zmq::pollitem_t, 2> items{
       {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wakeup_.fd(), ZMQ_POLLIN, 0}}};
+  auto nextSnapshot = std::chrono::steady_clock::now();
   while (!stopping_) {
-    auto wait = core_->timeUntilNextTick(clock_.now());
+    auto turn = std::chrono::steady_clock::now();
+    lastTurnNs_.store(turn.time_since_epoch().count(), std::memory_order_relaxed);
+    if (turn >= nextSnapshot) {
+      publishSnapshot();
+      nextSnapshot = turn + kSnapshotEvery;
+    }
+    // At least once a second, so that /livez can tell a stuck loop from an idle one.
+    auto wait = std::min(core_->timeUntilNextTick(clock_.now()), std::chrono::milliseconds(kSnapshotEvery));
     zmq::poll(items.data(), items.size(), wait);
     if (items[1].revents & ZMQ_POLLIN) wakeup_.drain();
     if (items[0].revents & ZMQ_POLLIN) receiveAll();
@@ -101,6 +111,32 @@ void Broker::run() {
   logger().information("broker stopped: " + std::to_string(s.requests) + " requests, " + std::to_string(s.replies) +
                        " replies, " + std::to_string(s.errors) + " errors, " + std::to_string(s.malformed) +
                        " malformed, " + std::to_string(s.tooLarge) + " too large");
+}
+
+void Broker::publishSnapshot() {
+  auto snapshot = std::make_shared<BrokerSnapshot>();
+  snapshot->stats = core_->stats();
+  snapshot->events = core_->events().stats();
+  snapshot->services = core_->services(true);
+  snapshot->workersByLayer = core_->workersByLayer();
+  snapshot->held = core_->held();
+  snapshot->journaled = core_->journaled();
+  snapshot->taken = std::chrono::system_clock::now();
+  snapshot->started = started_;
+  std::lock_guard lock(snapshotMutex_);
+  snapshot_ = std::move(snapshot);
+}
+
+std::shared_ptr<const BrokerSnapshot> Broker::snapshot() const {
+  std::lock_guard lock(snapshotMutex_);
+  return snapshot_;
+}
+
+std::chrono::milliseconds Broker::sinceLastTurn() const {
+  auto last = lastTurnNs_.load(std::memory_order_relaxed);
+  if (last == 0) return std::chrono::milliseconds(0);
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(now - last));
 }
 
 void Broker::receiveAll() {

@@ -1,9 +1,23 @@
 #include <strata/broker/broker_app.h>
 
+#include <Poco/Logger.h>
+
+#include <strata/admin/version.h>
+
 #include <strata/core/errors.h>
 #include <strata/core/subject.h>
 
+#include "broker_admin.h"
+
 namespace strata::broker {
+
+namespace {
+
+// /livez turns 503 once the loop, which turns at least every Broker::kSnapshotEvery, has
+// been still this long.
+constexpr std::chrono::milliseconds kStuckAfter{5000};
+
+}  // namespace
 
 EventSettings eventSettingsFrom(const core::Config& config) {
   EventSettings e;
@@ -80,11 +94,38 @@ BrokerApp::BrokerApp()
                         core::brokerKeys()) {}
 
 void BrokerApp::start(core::Config& config) {
-  broker_ = std::make_unique<Broker>(brokerOptionsFrom(config), clock_);
+  auto options = brokerOptionsFrom(config);
+  auto adminOptions = admin::adminOptionsFrom(config);
+  auto name = options.name;
+  broker_ = std::make_unique<Broker>(std::move(options), clock_);
   loop_ = std::thread([this] { broker_->run(); });
+  if (!adminOptions) return;
+  admin::AdminSources sources;
+  sources.metrics = [this] {
+    auto snapshot = broker_->snapshot();
+    return snapshot ? metricsText(*snapshot) : std::string();
+  };
+  sources.stats = [this, name] {
+    auto snapshot = broker_->snapshot();
+    return snapshot ? statsJson(*snapshot, name) : std::string("{}");
+  };
+  sources.live = [this] {
+    auto quiet = broker_->sinceLastTurn();
+    if (quiet < kStuckAfter) return admin::Health{};
+    return admin::Health{false, "the event loop has not turned for " + std::to_string(quiet.count()) + " ms"};
+  };
+  sources.ready = [this] {
+    if (!broker_->snapshot()) return admin::Health{false, "starting: the event loop has not run yet"};
+    return admin::Health{};
+  };
+  sources.dashboard = admin::dashboardPage();
+  admin_ = std::make_unique<admin::AdminServer>(*adminOptions, std::move(sources), [](const std::string& text) {
+    Poco::Logger::get("strata.broker").information(text);
+  });
 }
 
 void BrokerApp::stop() {
+  if (admin_) admin_->stop();
   if (broker_) broker_->stop();
   if (loop_.joinable()) loop_.join();
   broker_.reset();

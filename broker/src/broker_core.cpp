@@ -248,8 +248,11 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
     journal_->append(entry);
     toAccept_.emplace_back(peer, request.id);
     ++stats_.durable;
+    ++durableHeld_;
   }
   Pending& p = pending_->create(request.id, *service);
+  p.arrived = now;
+  ++service->counters.requests;
   p.client = peer;
   p.clientName = who.name;
   p.callerLayer = who.layer;
@@ -328,7 +331,13 @@ void BrokerCore::handleWorkerAnswer(const PeerId& peer, FrameList& frames, const
   // Not ours (any more): answered by a timeout, or moved to another worker. Dropped.
   bool ours = p && p->worker == &worker;
   if (ours && p->state == Pending::State::kAtWorker) {
-    if (final) ++(std::holds_alternative<codec::Error>(decoded_) ? stats_.errors : stats_.replies);
+    if (final) {
+      bool error = std::holds_alternative<codec::Error>(decoded_);
+      ++(error ? stats_.errors : stats_.replies);
+      auto& counters = p->service->counters;
+      ++(error ? counters.errors : counters.replies);
+      counters.durations.observe(std::chrono::duration<double>(now_ - p->arrived).count());
+    }
     send(p->client, frames);
   }
   if (!final) return;
@@ -410,6 +419,11 @@ void BrokerCore::onTick(TimePoint now) {
   takeOverIfDue(now);
   while (Pending* due = pending_->popDue(now)) {
     ++stats_.timeouts;
+    if (due->state != Pending::State::kAnswered) {
+      auto& counters = due->service->counters;
+      ++counters.errors;
+      counters.durations.observe(std::chrono::duration<double>(now - due->arrived).count());
+    }
     sendError(due->client, due->id, ErrorCode::kTimeout, "deadline passed before a worker answered");
     if (due->durable) forget(due->id);
     pending_->apply(*due, {Move::kTimeOut});  // a queued one is gone; its queue entry is skipped
@@ -461,7 +475,9 @@ void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& reques
 }
 
 void BrokerCore::forget(const MessageId& id) {
-  if (journal_) journal_->remove(id);
+  if (!journal_) return;
+  journal_->remove(id);
+  if (durableHeld_ > 0) --durableHeld_;
 }
 
 void BrokerCore::setJournal(Journal* journal, TimePoint now) {
@@ -502,6 +518,8 @@ std::size_t BrokerCore::adopt(std::vector<JournalEntry> entries, TimePoint now) 
     Pending& p = pending_->create(entry.id, table_->named(entry.service));
     p.clientName = entry.clientName;  // its client may retry the id to hear the answer
     p.durable = true;
+    p.arrived = now;
+    ++durableHeld_;
     p.callerLayer = request->caller.name.empty() ? core::kMaxLayer : request->caller.layer;
     for (const auto& f : entry.frames) p.frames.emplace_back(f.data(), f.size());
     pending_->apply(p, {Move::kEnqueue, now, std::chrono::milliseconds(left)});
@@ -548,7 +566,18 @@ void BrokerCore::flushJournal() {
 
 void BrokerCore::flushEvents() { events_->flush(); }
 
-std::vector<ServiceInfo> BrokerCore::services() const { return table_->infos(); }
+std::vector<ServiceInfo> BrokerCore::services(bool everyCounted) const { return table_->infos(everyCounted); }
+
+std::array<std::size_t, core::kMaxLayer + 1> BrokerCore::workersByLayer() const {
+  std::array<std::size_t, core::kMaxLayer + 1> out{};
+  for (const auto& [peer, worker] : table_->workers()) {
+    if (worker->layer >= core::kMinLayer && worker->layer <= core::kMaxLayer) ++out[static_cast<std::size_t>(worker->layer)];
+  }
+  return out;
+}
+
+std::size_t BrokerCore::journaled() const { return durableHeld_; }
+std::size_t BrokerCore::held() const { return pending_->size(); }
 
 std::size_t BrokerCore::workerCount() const { return table_->workerCount(); }
 

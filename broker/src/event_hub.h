@@ -52,15 +52,6 @@ struct Subscriber {
   std::uint64_t matchStamp = 0;  // SubscriptionTable's mark while matching
 };
 
-struct EventStats {
-  std::uint64_t published = 0;   // events accepted
-  std::uint64_t refused = 0;     // publishes refused (policy, limits)
-  std::uint64_t delivered = 0;   // event copies sent to subscribers
-  std::uint64_t dropped = 0;     // event copies dropped from full subscriber queues
-  std::uint64_t subscriptionsRefused = 0;
-  std::uint64_t disconnectedSlow = 0;  // subscribers sent away for being slow (SlowPolicy::kDisconnect)
-};
-
 struct PatternInfo {
   std::string pattern;
   std::size_t subscribers = 0;

@@ -37,6 +37,7 @@ struct Pending : core::DeadlineLink<> {
   Worker* worker = nullptr;
   bool durable = false;
   int callerLayer = core::kMaxLayer;
+  core::TimePoint arrived{};  // when the broker took it in (or adopted it from the journal)
 };
 
 // Every held request by id, and their deadlines. Requests change state only through

@@ -92,11 +92,12 @@ void ServiceTable::addCredit(Worker& worker, std::uint32_t credit) {
   worker.credit = std::min<std::uint32_t>(worker.credit + credit, codecs::kMaxCredit);
 }
 
-std::vector<ServiceInfo> ServiceTable::infos() const {
+std::vector<ServiceInfo> ServiceTable::infos(bool everyCounted) const {
   std::vector<ServiceInfo> out;
   for (const auto& [name, s] : services_) {
-    if (s->workers.empty() && s->queued == 0) continue;
-    out.push_back({name, s->workers.size(), s->queued, s->inFlight});
+    bool idle = s->workers.empty() && s->queued == 0;
+    if (idle && !(everyCounted && s->counters.requests > 0)) continue;
+    out.push_back({name, s->workers.size(), s->queued, s->inFlight, s->counters});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;

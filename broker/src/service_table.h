@@ -31,6 +31,7 @@ struct Service {
   std::deque<core::MessageId> queue;    // may hold stale ids: PendingRequests decides
   std::size_t queued = 0;               // requests waiting (kept by PendingRequests)
   std::size_t inFlight = 0;             // requests at a worker (kept by PendingRequests)
+  ServiceCounters counters;             // kept by BrokerCore
 };
 
 struct Worker {
@@ -71,7 +72,7 @@ class ServiceTable {
   static void returnCredit(Worker& worker, const core::MessageId& id);
   static void addCredit(Worker& worker, std::uint32_t credit);
 
-  std::vector<ServiceInfo> infos() const;
+  std::vector<ServiceInfo> infos(bool everyCounted = false) const;
   std::size_t workerCount() const { return workers_.size(); }
   const std::unordered_map<PeerId, std::unique_ptr<Worker>>& workers() const { return workers_; }
   const auto& services() const { return services_; }

@@ -26,7 +26,8 @@ const std::vector<KeySpec> kCommonKeys = {
     {"strata.limits.max_frames", "most frames in one message"},
     {"strata.limits.max_message_size", "largest message accepted, bytes, all frames together"},
     {"strata.limits.handshake_ms", "time allowed for the CURVE handshake, ms"},
-    {"strata.admin.bind", "reserved for the admin HTTP endpoint"},
+    {"strata.admin.bind", "HOST:PORT of the admin HTTP endpoint (/metrics, /livez, /readyz, /api/stats, /); unset: none"},
+    {"strata.admin.token_file", "a file holding the bearer token /metrics and /api/stats then need (mode 0600)"},
     {"strata.heartbeat_ms", "heartbeat interval, ms"},
     {"strata.heartbeat_liveness", "missed heartbeats before a peer is taken for dead"},
 };

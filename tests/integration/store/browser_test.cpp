@@ -10,19 +10,14 @@
 #include <regex>
 #include <sstream>
 
-#include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/Net/WebSocket.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
 #include <strata/nodes/client.h>
 
+#include "chromium.h"
 #include "cluster.h"
 
 namespace strata::test {
@@ -34,7 +29,6 @@ using Poco::JSON::Object;
 constexpr const char* kAliceToken = "alice-token-0123456789abcdef";  // layer 4, a front end
 constexpr const char* kBobToken = "bob-token-0123456789abcdef";      // layer 2
 constexpr const char* kCurl = "/usr/bin/curl";
-constexpr const char* kChromium = "/usr/bin/chromium";
 
 Object::Ptr parse(const std::string& text) { return Poco::JSON::Parser().parse(text).extract<Object::Ptr>(); }
 
@@ -479,92 +473,14 @@ TEST_F(GatewayWatch, BusEventsReachABrowserAndWhatItMissedComesOnReturn) {
   EXPECT_EQ(status("", kAliceToken), "400");
 }
 
-// Chromium's DevTools protocol over a WebSocket: enough to evaluate script in a page and
-// take a screenshot.
-class DevTools {
- public:
-  explicit DevTools(const std::string& webSocketUrl) {
-    Poco::URI uri(webSocketUrl);
-    session_ = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
-    Poco::Net::HTTPResponse response;
-    socket_ = std::make_unique<Poco::Net::WebSocket>(*session_, request, response);
-    socket_->setMaxPayloadSize(64 * 1024 * 1024);
-    socket_->setReceiveTimeout(Poco::Timespan(30, 0));
-  }
-
-  // The command's "result" object.
-  Object::Ptr command(const std::string& method, Object::Ptr params) {
-    Object message;
-    message.set("id", ++next_);
-    message.set("method", method);
-    message.set("params", params ? params : Object::Ptr(new Object));
-    std::ostringstream out;
-    message.stringify(out);
-    auto text = out.str();
-    socket_->sendFrame(text.data(), static_cast<int>(text.size()), Poco::Net::WebSocket::FRAME_TEXT);
-    for (;;) {
-      Poco::Buffer<char> buffer(0);
-      int flags = 0;
-      socket_->receiveFrame(buffer, flags);
-      auto answer = parse(std::string(buffer.begin(), buffer.size()));
-      if (!answer->has("id") || answer->getValue<int>("id") != next_) continue;  // an event
-      if (answer->has("error")) throw std::runtime_error("DevTools " + method + ": " + std::string(buffer.begin(), buffer.size()));
-      return answer->getObject("result");
-    }
-  }
-  std::string evaluate(const std::string& expression) {
-    Object::Ptr params = new Object;
-    params->set("expression", expression);
-    params->set("returnByValue", true);
-    auto result = command("Runtime.evaluate", params)->getObject("result");
-    return result->has("value") ? result->get("value").toString() : "";
-  }
-
- private:
-  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
-  std::unique_ptr<Poco::Net::WebSocket> socket_;
-  int next_ = 0;
-};
-
 TEST_F(GatewayWatch, TheExamplePageInChromiumShowsEachChangeLive) {
   put("notes", "n1", R"({"title":"first","owner":"ops"})");
   put("notes", "n2", R"({"title":"second"})");
   put("accounts", "acme", R"({"name":"Acme","secret":"s3cr3t"})");
-  auto profile = cluster.dir() / "chromium-profile";
   // The token rides in the fragment, which the browser never sends; the page trades it
   // for a session cookie and drops it from the address bar.
-  auto& browser = cluster.startProcess(
-      kChromium,
-      {"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0",
-       "--user-data-dir=" + profile.string(), "--window-size=1000,700", url + "/ui/?collection=notes#token=" + kAliceToken},
-      "chromium.log");
-  ASSERT_TRUE(browser.waitForLog("DevTools listening on ws://", 60s)) << browser.log();
-  std::smatch match;
-  auto log = browser.log();
-  ASSERT_TRUE(std::regex_search(log, match, std::regex("DevTools listening on ws://127\\.0\\.0\\.1:([0-9]+)/")));
-  int port = std::stoi(match[1]);
-
-  // The page's target, from the browser's /json/list.
-  std::string pageSocket;
-  ASSERT_TRUE(waitUntil([&] {
-    try {
-      Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-      Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/json/list", Poco::Net::HTTPMessage::HTTP_1_1);
-      session.sendRequest(request);
-      Poco::Net::HTTPResponse response;
-      std::string body;
-      Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-      auto targets = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Array::Ptr>();
-      for (unsigned i = 0; i < targets->size(); ++i) {
-        auto t = targets->getObject(i);
-        if (t->getValue<std::string>("type") == "page") pageSocket = t->getValue<std::string>("webSocketDebuggerUrl");
-      }
-    } catch (const std::exception&) {
-    }
-    return !pageSocket.empty();
-  }, 30s)) << browser.log();
-  DevTools page(pageSocket);
+  auto opened = openInChromium(cluster, url + "/ui/?collection=notes#token=" + kAliceToken);
+  auto& page = *opened;
 
   auto cell = [&](const std::string& key, const std::string& attribute) {
     return page.evaluate("(document.querySelector('tr[data-key=\"" + key + "\"] td[data-attr=\"" + attribute +
@@ -590,16 +506,10 @@ TEST_F(GatewayWatch, TheExamplePageInChromiumShowsEachChangeLive) {
                         15s));
 
   // The page as a person sees it, in the test's output folder.
-  auto folder = std::filesystem::path(STRATA_BINARY_DIR) / "test-output" / "browser";
-  std::filesystem::create_directories(folder);
-  auto shot = page.command("Page.captureScreenshot", nullptr)->getValue<std::string>("data");
-  std::istringstream encoded(shot);
-  Poco::Base64Decoder decoder(encoded);
-  std::ofstream png(folder / "live-objects.png", std::ios::binary);
-  Poco::StreamCopier::copyStream(decoder, png);
-  png.close();
-  EXPECT_GT(std::filesystem::file_size(folder / "live-objects.png"), 1000u);
-  std::cout << "[ figures  ] screenshot: " << (folder / "live-objects.png").string() << "\n";
+  auto shot = testOutputFolder("browser") / "live-objects.png";
+  page.screenshot(shot);
+  EXPECT_GT(std::filesystem::file_size(shot), 1000u);
+  std::cout << "[ figures  ] screenshot: " << shot.string() << "\n";
 
   // The same page on a collection with a hidden attribute never shows it to this layer.
   page.evaluate("location.search = '?collection=accounts'");

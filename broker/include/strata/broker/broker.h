@@ -1,6 +1,9 @@
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +32,19 @@ struct BrokerOptions {
   std::string name;  // this broker instance, as the shared journal knows it
 };
 
+// The broker's figures as its loop last published them (every kSnapshotEvery), for
+// threads other than the loop's: the admin endpoint's.
+struct BrokerSnapshot {
+  BrokerStats stats;
+  EventStats events;
+  std::vector<ServiceInfo> services;  // every counted one
+  std::array<std::size_t, core::kMaxLayer + 1> workersByLayer{};
+  std::size_t held = 0;       // requests the broker holds (queued or at a worker)
+  std::size_t journaled = 0;  // durable requests in the journal
+  std::chrono::system_clock::time_point taken;
+  std::chrono::system_clock::time_point started;
+};
+
 // The broker's socket and event loop: one CURVE ROUTER socket (bound to every endpoint
 // in options.bind), its ZAP handler, and a poller that feeds BrokerCore. The constructor
 // installs ZAP and binds, so a broker that exists is already secure and reachable.
@@ -46,6 +62,12 @@ class Broker {
   // May be called from any thread, including a signal-waiting one.
   void stop();
 
+  static constexpr std::chrono::milliseconds kSnapshotEvery{250};
+  // The latest snapshot (null before the loop runs). Any thread.
+  std::shared_ptr<const BrokerSnapshot> snapshot() const;
+  // How long ago the loop last turned; it turns at least once a second. Any thread.
+  std::chrono::milliseconds sinceLastTurn() const;
+
  private:
   class SocketOutbox;
   void receiveAll();
@@ -61,6 +83,11 @@ class Broker {
   std::unique_ptr<BrokerCore> core_;
   core::Wakeup wakeup_;
   std::atomic<bool> stopping_{false};
+  void publishSnapshot();
+  mutable std::mutex snapshotMutex_;
+  std::shared_ptr<const BrokerSnapshot> snapshot_;
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
+  std::atomic<std::int64_t> lastTurnNs_{0};  // steady clock
 };
 
 }  // namespace strata::broker

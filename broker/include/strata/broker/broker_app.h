@@ -3,6 +3,7 @@
 #include <memory>
 #include <thread>
 
+#include <strata/admin/admin_server.h>
 #include <strata/broker/broker.h>
 #include <strata/core/daemon_application.h>
 
@@ -26,6 +27,7 @@ class BrokerApp : public core::DaemonApplication {
   core::SteadyClock clock_;
   std::unique_ptr<Broker> broker_;
   std::thread loop_;
+  std::unique_ptr<admin::AdminServer> admin_;  // when strata.admin.bind is set
 };
 
 }  // namespace strata::broker

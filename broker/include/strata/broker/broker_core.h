@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -72,6 +73,15 @@ struct BrokerSettings {
   EventSettings events;
 };
 
+struct EventStats {
+  std::uint64_t published = 0;   // events accepted
+  std::uint64_t refused = 0;     // publishes refused (policy, limits)
+  std::uint64_t delivered = 0;   // event copies sent to subscribers
+  std::uint64_t dropped = 0;     // event copies dropped from full subscriber queues
+  std::uint64_t subscriptionsRefused = 0;
+  std::uint64_t disconnectedSlow = 0;  // subscribers sent away for being slow (SlowPolicy::kDisconnect)
+};
+
 struct BrokerStats {
   std::uint64_t requests = 0;
   std::uint64_t replies = 0;
@@ -90,11 +100,36 @@ struct BrokerStats {
   std::uint64_t otherVersion = 0;  // messages of another protocol version, refused
 };
 
+// How long a service's requests took, broker in to final answer out, as a histogram
+// with fixed bounds in seconds (Prometheus's cumulative buckets are made from it).
+struct DurationHistogram {
+  static constexpr std::array<double, 14> kBounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                  0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
+  std::array<std::uint64_t, kBounds.size() + 1> counts{};  // the last: above every bound
+  double sumSeconds = 0;
+
+  void observe(double seconds) {
+    std::size_t i = 0;
+    while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+    ++counts[i];
+    sumSeconds += seconds;
+  }
+};
+
+// What a service has seen since the broker started.
+struct ServiceCounters {
+  std::uint64_t requests = 0;  // accepted into its queue
+  std::uint64_t replies = 0;   // answered by a worker
+  std::uint64_t errors = 0;    // answered with an error, by a worker or by its deadline
+  DurationHistogram durations;
+};
+
 struct ServiceInfo {
   std::string name;
   std::size_t workers = 0;
   std::size_t queued = 0;
   std::size_t inFlight = 0;
+  ServiceCounters counters;
 };
 
 class ServiceTable;
@@ -139,7 +174,13 @@ class BrokerCore {
   void flushEvents();
 
   const BrokerStats& stats() const { return stats_; }
-  std::vector<ServiceInfo> services() const;
+  // The services with workers or waiting requests; with everyCounted, also those that
+  // have none now but have counted requests (for metrics, whose counters must not vanish).
+  std::vector<ServiceInfo> services(bool everyCounted = false) const;
+  // Registered workers by layer, and durable requests in the journal not yet answered.
+  std::array<std::size_t, core::kMaxLayer + 1> workersByLayer() const;
+  std::size_t journaled() const;
+  std::size_t held() const;  // requests queued or at a worker
   std::size_t workerCount() const;
   const EventHub& events() const { return *events_; }
 
@@ -190,6 +231,7 @@ class BrokerCore {
   Journal* journal_ = nullptr;
   core::TimePoint nextTakeOver_{};
   std::vector<std::pair<PeerId, core::MessageId>> toAccept_;  // journaled, awaiting commit
+  std::size_t durableHeld_ = 0;  // durable requests in the journal, not yet finished
 
   std::unique_ptr<ServiceTable> table_;
   std::unique_ptr<PendingRequests> pending_;
