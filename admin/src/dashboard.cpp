@@ -34,7 +34,7 @@ const std::string& dashboardPage() {
 <div class="meta"><span id="status" data-state="up">connecting</span>
   up <span id="uptime">–</span> · version <span id="version">–</span> · <span id="requests">0</span> requests</div>
 <section><h2>Services</h2>
-<table><thead><tr><th>service</th><th>workers</th><th>queued</th><th>in flight</th><th>req/s</th><th>errors/s</th><th>p99 ms</th></tr></thead>
+<table><thead><tr><th>service</th><th>workers</th><th>queued</th><th>in flight</th><th>req/s</th><th>errors/s</th><th>p99 ms (bucket)</th></tr></thead>
 <tbody id="services"></tbody></table></section>
 <section><h2>Workers by layer</h2><div class="pills" id="layers"></div></section>
 <section><h2>Errors by code</h2><div class="pills" id="errors"></div></section>
@@ -76,6 +76,20 @@ function draw(stats) {
     const dt = last ? (stats.time_ms - last.time_ms) / 1000 : 0;
     const rate = before && dt > 0 ? (s.requests - before.requests) / dt : 0;
     const errors = before && dt > 0 ? (s.errors - before.errors) / dt : 0;
+    // p99 of the requests answered since the last read, from the histogram's buckets.
+    let p99 = s.p99_ms;
+    if (before && s.duration_counts && before.duration_counts) {
+      const delta = s.duration_counts.map((c, i) => c - (before.duration_counts[i] || 0));
+      const total = delta.reduce((a, b) => a + b, 0);
+      if (total > 0) {
+        let seen = 0;
+        const bounds = stats.duration_bounds_ms;
+        for (let i = 0; i < delta.length; ++i) {
+          seen += delta[i];
+          if (seen >= 0.99 * total) { p99 = bounds[Math.min(i, bounds.length - 1)]; break; }
+        }
+      }
+    }
     const row = document.createElement('tr');
     row.dataset.service = s.name;
     cell(row, 'name', s.name);
@@ -84,7 +98,7 @@ function draw(stats) {
     cell(row, 'in_flight', s.in_flight);
     cell(row, 'rate', rate.toFixed(0));
     cell(row, 'errors', errors.toFixed(1));
-    cell(row, 'p99', s.p99_ms.toFixed(1));
+    cell(row, 'p99', p99.toFixed(1));
     rows.push(row);
   }
   $('services').replaceChildren(...rows);

@@ -116,10 +116,16 @@ std::string statsJson(const BrokerSnapshot& snapshot, const std::string& name) {
     o->set("requests", s.counters.requests);
     o->set("replies", s.counters.replies);
     o->set("errors", s.counters.errors);
-    o->set("p99_ms", quantile(s.counters.durations, 0.99) * 1000);
+    o->set("p99_ms", quantile(s.counters.durations, 0.99) * 1000);  // since the start
+    Poco::JSON::Array::Ptr counts = new Poco::JSON::Array;
+    for (auto c : s.counters.durations.counts) counts->add(c);
+    o->set("duration_counts", counts);
     services->add(o);
   }
   out.set("services", services);
+  Poco::JSON::Array::Ptr bounds = new Poco::JSON::Array;
+  for (auto b : DurationHistogram::kBounds) bounds->add(b * 1000);
+  out.set("duration_bounds_ms", bounds);
   Poco::JSON::Object::Ptr layers = new Poco::JSON::Object;
   for (std::size_t layer = 0; layer < snapshot.workersByLayer.size(); ++layer) {
     layers->set(std::to_string(layer), snapshot.workersByLayer[layer]);

@@ -1,0 +1,186 @@
+// The broker's admin endpoint as an operator uses it: Prometheus's own promtool on
+// /metrics while real traffic moves the counters, the probes, the token, and the live
+// dashboard in headless Chromium while a load runs and a worker is killed.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <regex>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <strata/nodes/client.h>
+
+#include "chromium.h"
+#include "cluster.h"
+
+namespace strata::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kCurl = "/usr/bin/curl";
+constexpr const char* kPromtool = "/usr/bin/promtool";
+constexpr const char* kToken = "admin-token-0123456789abcdef";
+
+struct Http {
+  int status = 0;
+  std::string body;
+};
+
+Http get(const std::string& url, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"-sS", "--max-time", "10", "-w", "\n%{http_code}"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back(url);
+  auto r = runProgram(kCurl, args);
+  auto cut = r.out.rfind('\n');
+  if (cut == std::string::npos) return {};
+  return {std::atoi(r.out.c_str() + cut + 1), r.out.substr(0, cut)};
+}
+
+// The value of one sample line ("name{labels} value"), or -1 when it is not there.
+double sample(const std::string& metrics, const std::string& series) {
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+class Admin : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster.addIdentity("broker", std::nullopt);
+    cluster.addIdentity("w1", 2);
+    cluster.addIdentity("w2", 2);
+    cluster.addIdentity("front", 4);
+  }
+
+  // Starts the broker with the admin endpoint; returns its URL.
+  std::string startBroker(std::map<std::string, std::string> extra = {}) {
+    extra["strata.admin.bind"] = "127.0.0.1:0";
+    extra["strata.heartbeat_ms"] = "200";
+    cluster.startBroker(extra);
+    return adminUrl();
+  }
+
+  std::string adminUrl() {
+    if (!cluster.broker().waitForLog("admin listening on ", 10s)) return "";
+    std::smatch match;
+    auto log = cluster.broker().log();
+    if (!std::regex_search(log, match, std::regex("admin listening on (http://127\\.0\\.0\\.1:[0-9]+)"))) return "";
+    return match[1];
+  }
+
+  Cluster cluster;
+};
+
+TEST_F(Admin, MetricsPassPromtoolAndCountRealTraffic) {
+  auto url = startBroker();
+  ASSERT_FALSE(url.empty()) << cluster.broker().log();
+  cluster.startNode("w1", "echo");
+  nodes::Client client(cluster.clientOptions("front"));
+  constexpr int kCalls = 300;
+  for (int i = 0; i < kCalls; ++i) ASSERT_TRUE(client.call("echo", "x").ok);
+  EXPECT_FALSE(client.call("no.such.service", "x").ok);
+
+  // The loop publishes its figures every 250 ms: the scrape sees them soon after.
+  Http metrics;
+  ASSERT_TRUE(waitUntil([&] {
+    metrics = get(url + "/metrics");
+    return sample(metrics.body, "strata_replies_total{service=\"echo\"}") == kCalls;
+  }, 10s)) << metrics.body;
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(sample(metrics.body, "strata_requests_total{service=\"echo\"}"), kCalls);
+  EXPECT_EQ(sample(metrics.body, "strata_request_duration_seconds_count{service=\"echo\"}"), kCalls);
+  EXPECT_GT(sample(metrics.body, "strata_request_duration_seconds_sum{service=\"echo\"}"), 0);
+  EXPECT_EQ(sample(metrics.body, "strata_request_duration_seconds_bucket{service=\"echo\",le=\"+Inf\"}"), kCalls);
+  EXPECT_EQ(sample(metrics.body, "strata_broker_refusals_total{code=\"unknown_service\"}"), 1);
+  EXPECT_EQ(sample(metrics.body, "strata_workers{service=\"echo\"}"), 1);
+  EXPECT_EQ(sample(metrics.body, "strata_workers_connected{layer=\"2\"}"), 1);
+  EXPECT_GT(sample(metrics.body, "process_resident_memory_bytes"), 1e6);
+
+  // Prometheus's own linter on what we expose.
+  auto lint = runProgram(kPromtool, {"check", "metrics"}, metrics.body);
+  EXPECT_EQ(lint.exitCode, 0) << lint.out << lint.err;
+
+  auto stats = get(url + "/api/stats");
+  ASSERT_EQ(stats.status, 200);
+  auto json = Poco::JSON::Parser().parse(stats.body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(json->getValue<std::string>("role"), "broker");
+  auto echo = json->getArray("services")->getObject(0);
+  EXPECT_EQ(echo->getValue<std::string>("name"), "echo");
+  EXPECT_EQ(echo->getValue<int>("workers"), 1);
+  EXPECT_EQ(echo->getValue<int>("replies"), kCalls);
+
+  EXPECT_EQ(get(url + "/livez").body, "ok\n");
+  EXPECT_EQ(get(url + "/readyz").status, 200);
+  EXPECT_EQ(get(url + "/nothing").status, 404);
+  EXPECT_EQ(get(url + "/metrics", {"-X", "POST", "--data", "x"}).status, 405);
+  auto page = get(url + "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<title>Strata"), std::string::npos);
+}
+
+TEST_F(Admin, ATokenGuardsTheFiguresButNotTheProbes) {
+  auto file = cluster.dir() / "admin-token";
+  std::ofstream(file) << kToken << "\n";
+  ::chmod(file.c_str(), 0644);
+  // Readable by others: refused at start, with the fix in the log.
+  auto config = cluster.writeConfig("open-token.properties",
+                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                                     {"strata.key", cluster.keyFile("broker").string()},
+                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
+                                     {"strata.admin.bind", "127.0.0.1:0"},
+                                     {"strata.admin.token_file", file.string()}});
+  auto refused = runProgram(brokerBinary(), {"--config", config.string()}, "", 20s);
+  EXPECT_NE(refused.exitCode, 0);
+  EXPECT_NE((refused.out + refused.err).find("chmod 600"), std::string::npos) << refused.out << refused.err;
+
+  ::chmod(file.c_str(), 0600);
+  auto url = startBroker({{"strata.admin.token_file", file.string()}});
+  ASSERT_FALSE(url.empty()) << cluster.broker().log();
+  EXPECT_EQ(get(url + "/metrics").status, 401);
+  EXPECT_EQ(get(url + "/api/stats", {"-H", "Authorization: Bearer wrong-token-0123456789abc"}).status, 401);
+  EXPECT_EQ(get(url + "/metrics", {"-H", std::string("Authorization: Bearer ") + kToken}).status, 200);
+  EXPECT_EQ(get(url + "/livez").status, 200);
+  EXPECT_EQ(get(url + "/readyz").status, 200);
+  EXPECT_EQ(cluster.broker().log().find(kToken), std::string::npos) << "the log holds the token";
+}
+
+TEST_F(Admin, TheDashboardInChromiumFollowsALoadAndALostWorker) {
+  auto url = startBroker();
+  ASSERT_FALSE(url.empty()) << cluster.broker().log();
+  auto& w1 = cluster.startNode("w1", "echo");
+  cluster.startNode("w2", "echo");
+  cluster.startProcess(cliBinary(),
+                       {"call", "--config", cluster.clientConfig("front").string(), "--repeat", "100000000", "--window",
+                        "4", "--timeout", "10000", "echo", "load"},
+                       "load.log");
+  auto opened = openInChromium(cluster, url + "/");
+  auto& page = *opened;
+  auto column = [&](const std::string& col) {
+    return page.evaluate("(document.querySelector('tr[data-service=\"echo\"] td[data-col=\"" + col +
+                         "\"]') || {}).textContent || ''");
+  };
+  ASSERT_TRUE(waitUntil([&] { return column("workers") == "2" && std::atof(column("rate").c_str()) > 0; }, 30s))
+      << page.evaluate("document.body.innerText");
+  EXPECT_EQ(page.evaluate("document.getElementById('status').textContent"), "live");
+  auto shot = testOutputFolder("dashboard") / "broker-under-load.png";
+  page.screenshot(shot);
+  std::cout << "[ figures  ] echo at " << column("rate") << " req/s on the page; screenshot: " << shot.string() << "\n";
+
+  // A worker killed for real: the page shows one left, without being reloaded.
+  page.evaluate("window.notReloaded = true");
+  w1.signal(SIGKILL);
+  ASSERT_TRUE(waitUntil([&] { return column("workers") == "1"; }, 30s)) << page.evaluate("document.body.innerText");
+  EXPECT_EQ(page.evaluate("String(window.notReloaded)"), "true");
+  EXPECT_GT(std::atof(column("rate").c_str()), 0) << "the load goes on at the other worker";
+}
+
+}  // namespace
+}  // namespace strata::test
