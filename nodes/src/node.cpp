@@ -497,4 +497,9 @@ int Node::callStream(const strata_call& call, RawResponse onPartial, RawResponse
   return STRATA_OK;
 }
 
+std::optional<Worker::Status> Node::workerStatus() const {
+  if (!worker_) return std::nullopt;
+  return worker_->status();
+}
+
 }  // namespace strata::nodes

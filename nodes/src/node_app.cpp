@@ -2,7 +2,14 @@
 
 #include <sys/stat.h>
 
+#include <sstream>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
+
+#include <strata/admin/metrics_text.h>
+#include <strata/admin/version.h>
 
 #include <strata/core/errors.h>
 #include <strata/nodes/builtin_services.h>
@@ -15,6 +22,9 @@ namespace {
 constexpr const char* kDefaultDataDir = "data";
 // How long a stopping node waits for calls its plug-ins are still making or serving.
 constexpr std::chrono::milliseconds kStopGrace{5000};
+// /livez turns 503 once the worker's loop, which turns at least every second, has been
+// still this long.
+constexpr std::chrono::milliseconds kStuckAfter{5000};
 
 std::filesystem::path prepareDataDir(const core::Config& config) {
   std::filesystem::path dir = config.getString("strata.data_dir", kDefaultDataDir);
@@ -68,9 +78,66 @@ void NodeApp::start(core::Config& config) {
   }
   log.information("node %s serving %s", name, list);
   for (const auto& e : node_->endpoints()) log.information("direct mode: listening on %s (CURVE)", e);
+  if (auto adminOptions = admin::adminOptionsFrom(config)) startAdmin(*adminOptions);
+}
+
+void NodeApp::startAdmin(const admin::AdminOptions& options) {
+  admin::AdminSources sources;
+  sources.metrics = [this] {
+    admin::MetricsText m;
+    m.processMetrics(admin::version());
+    m.counter("strata_node_calls_total", "Calls this node's services and plug-ins made, by where they went.",
+              {{"to", "in_process"}}, static_cast<double>(node_->localCalls()));
+    m.counter("strata_node_calls_total", "Calls this node's services and plug-ins made, by where they went.",
+              {{"to", "brokers"}}, static_cast<double>(node_->remoteCalls()));
+    m.gauge("strata_node_plugins", "Plug-ins loaded and started.", {}, static_cast<double>(plugins_->loaded().size()));
+    if (auto status = node_->workerStatus()) {
+      m.gauge("strata_node_brokers", "Brokers this node is configured to register with.", {},
+              static_cast<double>(status->brokers));
+      m.gauge("strata_node_brokers_registered", "Brokers that have heard this node's registration.", {},
+              static_cast<double>(status->registered));
+    }
+    return m.text();
+  };
+  sources.stats = [this] {
+    Poco::JSON::Object out;
+    out.set("role", "node");
+    out.set("name", node_->name());
+    out.set("version", admin::version());
+    out.set("calls_in_process", node_->localCalls());
+    out.set("calls_to_brokers", node_->remoteCalls());
+    if (auto status = node_->workerStatus()) {
+      out.set("brokers", status->brokers);
+      out.set("brokers_registered", status->registered);
+    }
+    Poco::JSON::Array::Ptr plugins = new Poco::JSON::Array;
+    for (const auto& p : plugins_->loaded()) plugins->add(p.name);
+    out.set("plugins", plugins);
+    std::ostringstream text;
+    out.stringify(text);
+    return text.str();
+  };
+  sources.live = [this] {
+    auto status = node_->workerStatus();
+    if (!status || status->sinceLastTurn < kStuckAfter) return admin::Health{};
+    return admin::Health{false, "the worker's loop has not turned for " +
+                                    std::to_string(status->sinceLastTurn.count()) + " ms"};
+  };
+  sources.ready = [this] {
+    auto status = node_->workerStatus();
+    if (!status || status->brokers == 0) return admin::Health{};  // a gateway alone, or direct mode
+    if (status->registered == 0) {
+      return admin::Health{false, "registered with none of its " + std::to_string(status->brokers) + " broker(s)"};
+    }
+    return admin::Health{};
+  };
+  admin_ = std::make_unique<admin::AdminServer>(options, std::move(sources), [](const std::string& text) {
+    Poco::Logger::get("strata-node").information(text);
+  });
 }
 
 void NodeApp::stop() {
+  if (admin_) admin_->stop();
   if (!node_) return;
   // Brokers first (no new work arrives), then calls made in process (a gateway's threads)
   // drain, and only then do plug-ins stop: none of them may run code of a stopped one.

@@ -108,6 +108,8 @@ struct Worker::Impl {
   std::vector<Completion> completions;
   std::shared_ptr<LaterHub> laterHub = std::make_shared<LaterHub>();
   std::thread loop;
+  std::atomic<std::size_t> registered{0};
+  std::atomic<std::int64_t> lastTurnNs{0};  // steady clock
   std::atomic<bool> stopping{false};
   std::size_t directInFlight = 0;  // loop thread only
   // Ids being handled now, with the origins of copies that arrived meanwhile (loop thread only).
@@ -211,6 +213,20 @@ void Worker::addService(const std::string& name, Handler handler, Execution exec
 }
 
 std::vector<std::string> Worker::endpoints() const { return impl_->endpoints; }
+
+Worker::Status Worker::status() const {
+  const Impl& w = *impl_;
+  Status s;
+  s.running = w.lastTurnNs.load(std::memory_order_relaxed) != 0 && !w.stopping;
+  s.brokers = w.links.size();
+  s.registered = w.registered.load(std::memory_order_relaxed);
+  auto last = w.lastTurnNs.load(std::memory_order_relaxed);
+  if (last != 0) {
+    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    s.sinceLastTurn = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(now - last));
+  }
+  return s;
+}
 
 void Worker::start() {
   Impl& w = *impl_;
@@ -584,7 +600,13 @@ void Worker::Impl::run() {
     }
     flushCompletions();
     now = clock.now();
-    for (auto& link : links) apply(*link, link->state.onTick(now));
+    std::size_t active = 0;
+    for (auto& link : links) {
+      apply(*link, link->state.onTick(now));
+      if (link->state.state() == BrokerLink::State::kActive) ++active;
+    }
+    registered.store(active, std::memory_order_relaxed);
+    lastTurnNs.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   }
   for (auto& link : links) {
     try {

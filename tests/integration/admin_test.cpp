@@ -152,6 +152,33 @@ TEST_F(Admin, ATokenGuardsTheFiguresButNotTheProbes) {
   EXPECT_EQ(cluster.broker().log().find(kToken), std::string::npos) << "the log holds the token";
 }
 
+TEST_F(Admin, ANodesReadinessFollowsItsBroker) {
+  auto endpoint = cluster.startBroker({{"strata.heartbeat_ms", "200"}});
+  auto& node = cluster.startNode("w1", "echo", {{"strata.admin.bind", "127.0.0.1:0"}});
+  ASSERT_TRUE(node.waitForLog("admin listening on ", 10s)) << node.log();
+  std::smatch match;
+  auto log = node.log();
+  ASSERT_TRUE(std::regex_search(log, match, std::regex("admin listening on (http://127\\.0\\.0\\.1:[0-9]+)")));
+  std::string url = match[1];
+  ASSERT_TRUE(waitUntil([&] { return get(url + "/readyz").status == 200; }, 10s)) << get(url + "/readyz").body;
+  auto metrics = get(url + "/metrics");
+  EXPECT_EQ(sample(metrics.body, "strata_node_brokers_registered"), 1) << metrics.body;
+  auto lint = runProgram(kPromtool, {"check", "metrics"}, metrics.body);
+  EXPECT_EQ(lint.exitCode, 0) << lint.out << lint.err;
+
+  // Its only broker killed: not ready, and it says why; back on the same address: ready.
+  cluster.broker().signal(SIGKILL);
+  Http ready;
+  ASSERT_TRUE(waitUntil([&] {
+    ready = get(url + "/readyz");
+    return ready.status == 503;
+  }, 15s)) << ready.body;
+  EXPECT_NE(ready.body.find("registered with none of its 1 broker(s)"), std::string::npos) << ready.body;
+  EXPECT_EQ(get(url + "/livez").status, 200) << "the node itself is alive";
+  cluster.startBroker({{"strata.heartbeat_ms", "200"}, {"strata.broker.bind", endpoint}});
+  ASSERT_TRUE(waitUntil([&] { return get(url + "/readyz").status == 200; }, 15s)) << get(url + "/readyz").body;
+}
+
 TEST_F(Admin, TheDashboardInChromiumFollowsALoadAndALostWorker) {
   auto url = startBroker();
   ASSERT_FALSE(url.empty()) << cluster.broker().log();

@@ -94,6 +94,10 @@ class Node {
   std::uint64_t localCalls() const { return localCalls_.load(std::memory_order_relaxed); }
   std::uint64_t remoteCalls() const { return remoteCalls_.load(std::memory_order_relaxed); }
 
+  // The worker's status, or nullopt when the node serves nothing (a gateway alone). Call
+  // after start(); any thread.
+  std::optional<Worker::Status> workerStatus() const;
+
   const std::string& name() const { return workerOptions_.name; }
   core::Layer layer() const { return workerOptions_.layer; }
   // Direct mode: the endpoints bound.

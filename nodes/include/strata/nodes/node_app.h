@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include <strata/admin/admin_server.h>
 #include <strata/core/daemon_application.h>
 #include <strata/nodes/node.h>
 #include <strata/nodes/plugin_host.h>
@@ -19,8 +20,11 @@ class NodeApp : public core::DaemonApplication {
   void stop() override;
 
  private:
+  void startAdmin(const admin::AdminOptions& options);
+
   std::unique_ptr<Node> node_;
   std::unique_ptr<PluginHost> plugins_;
+  std::unique_ptr<admin::AdminServer> admin_;  // when strata.admin.bind is set
 };
 
 }  // namespace strata::nodes

@@ -75,6 +75,15 @@ class Worker {
   // Direct mode: the endpoints bound, ports filled in.
   std::vector<std::string> endpoints() const;
 
+  // How the worker stands, for health checks; any thread.
+  struct Status {
+    bool running = false;
+    std::size_t brokers = 0;     // configured
+    std::size_t registered = 0;  // that have answered since its last READY
+    std::chrono::milliseconds sinceLastTurn{0};  // of its loop, which turns at least every second
+  };
+  Status status() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
