@@ -1,7 +1,7 @@
 // strata-bench: request/reply throughput and latency over CURVE through Strata's own
 // topologies (broker, direct mode, a pool, durable requests, a broker killed under load),
 // plus the broker's memory with many idle clients; and its subcommands: e2e (end_to_end.h),
-// events (events_bench.h), watch (watch_bench.h), soak (soak.h), plugins (plugin_bench.h). docs/performance.md
+// events (events_bench.h), watch (watch_bench.h), admin (admin_bench.h), soak (soak.h), plugins (plugin_bench.h). docs/performance.md
 // explains the output.
 
 #include <fcntl.h>
@@ -28,6 +28,7 @@
 #include "cluster.h"
 #include "proc_stats.h"
 #include "end_to_end.h"
+#include "admin_bench.h"
 #include "events_bench.h"
 #include "watch_bench.h"
 #include "plugin_bench.h"
@@ -354,6 +355,13 @@ int main(int argc, char** argv) {
   std::string watchOnly;
   watch->add_option("--rounds", watchRounds, "rounds per row, the median kept (default 3)")->check(CLI::Range(1, 11));
   watch->add_option("--only", watchOnly, "run one path alone (strata-sqlite, strata-pg or nats-kv)");
+  auto* adminBench = app.add_subcommand("admin", "what the admin endpoint costs: the broker without and with it, "
+                                                 "scraped every second, under the same load");
+  std::uint64_t adminRequests = 200'000;
+  int adminRounds = 5;
+  adminBench->add_option("--requests", adminRequests, "requests per round (default 200000)")
+      ->check(CLI::Range(1000, 100'000'000));
+  adminBench->add_option("--rounds", adminRounds, "rounds per row, the median kept (default 5)")->check(CLI::Range(1, 21));
   CLI11_PARSE(app, argc, argv);
   try {
     if (*plugins) return strata::bench::runPluginBench(requests);
@@ -361,6 +369,7 @@ int main(int argc, char** argv) {
     if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only);
     if (*events) return strata::bench::runEvents(eventCount, eventRate, latencyEvents, eventsOnly);
     if (*watch) return strata::bench::runWatch(watchRounds, watchOnly);
+    if (*adminBench) return strata::bench::runAdminBench(adminRequests, adminRounds);
     return strata::bench::runBench(requests, latencyRequests, idleClients);
   } catch (const std::exception& e) {
     std::cerr << "strata-bench: " << e.what() << "\n";
