@@ -14,6 +14,7 @@ PROJECT=strata-cluster
 IMAGE=localhost/strata:cluster
 RUNTIME="libzmq5,libsodium23,libpocofoundation80,libpocoutil80,libpocojson80,libpocoxml80,libpoconet80,libpoconetssl80"
 RUNTIME+=",libpococrypto80,libpocodata80,libpocodatasqlite80,libpocodatapostgresql80,libsqlite3-0,libpq5,python3-aiosmtpd"
+RUNTIME+=",libprometheus-cpp-core1.0"
 # Named after its package list, so a new runtime dependency makes a new base image.
 BASE=localhost/strata-base:bookworm-$(printf '%s' "$RUNTIME" | md5sum | cut -c1-8)
 WORK=$STRATA_BUILD/cluster
