@@ -1,7 +1,5 @@
 #include <strata/admin/admin_server.h>
 
-#include <sys/stat.h>
-
 #include <fstream>
 
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -15,6 +13,7 @@
 #include <Poco/ThreadPool.h>
 
 #include <strata/core/errors.h>
+#include <strata/core/private_file.h>
 
 namespace strata::admin {
 
@@ -129,11 +128,7 @@ std::optional<AdminOptions> adminOptionsFrom(const core::Config& config) {
   if (options.bind.empty()) return std::nullopt;
   if (config.has("strata.admin.token_file")) {
     auto path = config.getString("strata.admin.token_file");
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw KeyError("cannot read strata.admin.token_file " + path, ExitCode::kNoInput);
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-      throw KeyError("strata.admin.token_file " + path + " may be read by group or others; chmod 600 it");
-    }
+    core::requirePrivateFile(path, "strata.admin.token_file");
     std::ifstream in(path);
     std::string token;
     std::getline(in, token);

@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include <strata/core/errors.h>
+#include <strata/core/private_file.h>
 
 namespace strata::core {
 
@@ -114,16 +115,7 @@ void writeKeyPair(const std::filesystem::path& basePath, const KeyPair& pair, bo
 }
 
 SecretKey loadSecretKey(const std::filesystem::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    throw KeyError("cannot read secret key file " + path.string() + ": " + std::strerror(errno), ExitCode::kNoInput);
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw KeyError("secret key file " + path.string() + " has mode " + mode +
-                   "; group and others must have no access (chmod 600)");
-  }
+  requirePrivateFile(path, "secret key file");
   std::string line = readKeyLine(path, "secret key");
   try {
     SecretKey key = SecretKey::fromZ85(line);

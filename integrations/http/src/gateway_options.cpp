@@ -1,14 +1,12 @@
 #include <strata/integrations/common/whole_number.h>
 #include <strata/integrations/http/gateway_options.h>
 
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include <strata/core/errors.h>
+#include <strata/core/private_file.h>
 
 namespace strata::integrations::http {
 
@@ -35,17 +33,6 @@ bool boolKey(const ConfigLookup& config, const std::string& key, bool fallback) 
 std::optional<core::Layer> parseLayer(std::string_view text) {
   if (text.size() != 1 || text[0] < '0' + core::kMinLayer || text[0] > '0' + core::kMaxLayer) return std::nullopt;
   return text[0] - '0';
-}
-
-// Private key material must not be readable by group or others (as CURVE secret keys).
-void checkPrivateFile(const std::string& path, const std::string& what) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    throw KeyError("cannot read " + what + " " + path + ": " + std::strerror(errno), ExitCode::kNoInput);
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    throw KeyError(what + " " + path + " may be read by group or others; chmod 600 it");
-  }
 }
 
 }  // namespace
@@ -83,7 +70,7 @@ GatewayOptions parseGatewayOptions(const ConfigLookup& config) {
   if (options.tlsCert.empty() != options.tlsKey.empty()) {
     throw ConfigError("strata.plugin.http.tls_cert and tls_key must be set together");
   }
-  if (!options.tlsKey.empty()) checkPrivateFile(options.tlsKey, "TLS key file");
+  if (!options.tlsKey.empty()) core::requirePrivateFile(options.tlsKey, "TLS key file");
   options.xmlrpc = boolKey(config, "xmlrpc", false);
 
   options.maxBody = static_cast<std::size_t>(configInt(config, "max_body", GatewayOptions::kDefaultMaxBody, 1,

@@ -1,9 +1,7 @@
 #include <strata/integrations/http/token_table.h>
 
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -12,6 +10,7 @@
 #include <Poco/SHA2Engine.h>
 
 #include <strata/core/errors.h>
+#include <strata/core/private_file.h>
 
 namespace strata::integrations::http {
 
@@ -83,17 +82,7 @@ TokenTable TokenTable::parse(std::string_view text, const std::string& origin) {
 }
 
 TokenTable TokenTable::load(const std::filesystem::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    throw KeyError("cannot read token file " + path.string() + ": " + std::strerror(errno),
-                         ExitCode::kNoInput);
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw KeyError("token file " + path.string() + " has mode " + mode +
-                         "; group and others must have no access (chmod 600)");
-  }
+  core::requirePrivateFile(path, "token file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw KeyError("cannot read token file " + path.string(), ExitCode::kNoInput);
   std::ostringstream text;

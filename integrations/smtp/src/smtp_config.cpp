@@ -1,9 +1,7 @@
 #include <strata/integrations/common/whole_number.h>
 #include <strata/integrations/smtp/smtp_config.h>
 
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -13,6 +11,7 @@
 
 #include <strata/codecs/mail_message.h>
 #include <strata/core/errors.h>
+#include <strata/core/private_file.h>
 
 namespace strata::integrations::smtp {
 
@@ -33,16 +32,7 @@ bool isHostName(const std::string& name) { return codecs::mail::isAddrSpec("x@" 
 
 // The password: the file's first line. The file must be private, as a CURVE secret key.
 std::string readPassword(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    throw KeyError(keyName("password_file") + " " + path + ": " + std::strerror(errno), ExitCode::kNoInput);
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw KeyError(keyName("password_file") + " " + path + " has mode " + mode +
-                   "; group and others must have no access (chmod 600)");
-  }
+  core::requirePrivateFile(path, keyName("password_file"));
   std::ifstream in(path, std::ios::binary);
   std::string password;
   if (!in || !std::getline(in, password)) {
