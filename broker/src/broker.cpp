@@ -92,14 +92,17 @@ void Broker::run() {
       {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wakeup_.fd(), ZMQ_POLLIN, 0}}};
   auto nextSnapshot = std::chrono::steady_clock::now();
   while (!stopping_) {
-    auto turn = std::chrono::steady_clock::now();
-    lastTurnNs_.store(turn.time_since_epoch().count(), std::memory_order_relaxed);
-    if (turn >= nextSnapshot) {
-      publishSnapshot();
-      nextSnapshot = turn + kSnapshotEvery;
+    auto wait = core_->timeUntilNextTick(clock_.now());
+    if (options_.snapshots) {
+      auto turn = std::chrono::steady_clock::now();
+      lastTurnNs_.store(turn.time_since_epoch().count(), std::memory_order_relaxed);
+      if (turn >= nextSnapshot) {
+        publishSnapshot();
+        nextSnapshot = turn + kSnapshotEvery;
+      }
+      // Turns at least this often, so that /livez can tell a stuck loop from an idle one.
+      wait = std::min(wait, std::chrono::milliseconds(kSnapshotEvery));
     }
-    // At least once a second, so that /livez can tell a stuck loop from an idle one.
-    auto wait = std::min(core_->timeUntilNextTick(clock_.now()), std::chrono::milliseconds(kSnapshotEvery));
     zmq::poll(items.data(), items.size(), wait);
     if (items[1].revents & ZMQ_POLLIN) wakeup_.drain();
     if (items[0].revents & ZMQ_POLLIN) receiveAll();

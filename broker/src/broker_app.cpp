@@ -96,6 +96,7 @@ BrokerApp::BrokerApp()
 void BrokerApp::start(core::Config& config) {
   auto options = brokerOptionsFrom(config);
   auto adminOptions = admin::adminOptionsFrom(config);
+  options.snapshots = adminOptions.has_value();
   auto name = options.name;
   broker_ = std::make_unique<Broker>(std::move(options), clock_);
   loop_ = std::thread([this] { broker_->run(); });

@@ -30,6 +30,9 @@ struct BrokerOptions {
   std::string journal;  // SQLite file, or a postgresql:// URI shared by a pool; empty: none
   std::chrono::milliseconds journalLease{5000};  // shared journal: how long a dead broker holds its requests
   std::string name;  // this broker instance, as the shared journal knows it
+  // Publish a BrokerSnapshot every Broker::kSnapshotEvery (the admin endpoint reads it);
+  // off, the loop does no such work.
+  bool snapshots = false;
 };
 
 // The broker's figures as its loop last published them (every kSnapshotEvery), for
@@ -65,7 +68,8 @@ class Broker {
   static constexpr std::chrono::milliseconds kSnapshotEvery{250};
   // The latest snapshot (null before the loop runs). Any thread.
   std::shared_ptr<const BrokerSnapshot> snapshot() const;
-  // How long ago the loop last turned; it turns at least once a second. Any thread.
+  // With snapshots on: how long ago the loop last turned (at least every kSnapshotEvery).
+  // Any thread.
   std::chrono::milliseconds sinceLastTurn() const;
 
  private:
