@@ -98,7 +98,7 @@ step "7. An unknown key is refused"
 show "$STRATA" keygen stranger >/dev/null
 show "$STRATA" call --config front.properties --define strata.key=stranger.key echo "let me in" ||
   say "(exit code $?: unavailable)"
-say "broker.log: $(grep -m1 'refused a connection' broker.log)"
+say "broker.log: $(grep -m1 'handshake refused' broker.log)"
 
 step "8. A layer the policy forbids: echo-a (layer 2) may not call echo (layer 2)"
 show "$STRATA" call --config front.properties --define strata.key=echo-a.key echo hi || say "(exit code $?: forbidden)"

@@ -1,8 +1,6 @@
-#include <strata/admin/version.h>
+#include <strata/admin/dashboard.h>
 
 namespace strata::admin {
-
-std::string version() { return STRATA_VERSION; }
 
 const std::string& dashboardPage() {
   // Self-contained: the admin endpoint serves it with a policy that allows nothing from

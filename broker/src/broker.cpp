@@ -1,6 +1,7 @@
 #include <strata/broker/broker.h>
 
 #include <array>
+#include <cstring>
 
 #include <Poco/Logger.h>
 
@@ -64,9 +65,21 @@ Broker::Broker(BrokerOptions options, const core::Clock& clock)
   if (!options_.secretKey) throw ConfigError("strata.key is required");
   // ZAP first: until it is bound, CURVE would accept any key.
   zap_ = std::make_unique<core::ZapServer>(context_, options_.authorizedKeys);
+  zap_->limitConnections(options_.maxPeers);
   socket_ = zmq::socket_t(context_, zmq::socket_type::router);
   core::makeCurveServer(socket_, *options_.secretKey, options_.limits);
   socket_.set(zmq::sockopt::router_mandatory, true);
+  // Connections come and go in the I/O thread; the monitor tells the loop, which keeps the
+  // count strata.max_peers is checked against.
+  auto monitorEndpoint = "inproc://strata.broker.monitor." + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+  constexpr int kEvents = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                          ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+  if (zmq_socket_monitor(socket_.handle(), monitorEndpoint.c_str(), kEvents) != 0) {
+    throw SystemError(std::string("cannot monitor the broker's socket: ") + zmq_strerror(zmq_errno()));
+  }
+  monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
+  monitor_.set(zmq::sockopt::linger, 0);
+  monitor_.connect(monitorEndpoint);
   for (const auto& endpoint : options_.bind) endpoints_.push_back(core::bindSecure(socket_, endpoint));
   outbox_ = std::make_unique<SocketOutbox>(socket_);
   core_ = std::make_unique<BrokerCore>(options_.settings, options_.authorizedKeys, options_.policy, *outbox_);
@@ -86,10 +99,40 @@ void Broker::stop() {
   wakeup_.signal();
 }
 
+void Broker::replaceKeys(std::shared_ptr<const core::AuthorizedKeys> keys) {
+  zap_->replaceKeys(keys);
+  {
+    std::lock_guard lock(keysMutex_);
+    newKeys_ = std::move(keys);
+  }
+  keysWaiting_ = true;
+  wakeup_.signal();
+}
+
+void Broker::readMonitor() {
+  for (;;) {
+    zmq::message_t event;
+    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+    zmq::message_t address;
+    if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::none);
+    if (event.size() < sizeof(std::uint16_t)) continue;
+    std::uint16_t kind;
+    std::memcpy(&kind, event.data(), sizeof kind);
+    if (kind == ZMQ_EVENT_ACCEPTED) {
+      ++connections_;
+    } else if (kind == ZMQ_EVENT_DISCONNECTED) {
+      if (connections_ > 0) --connections_;
+    } else {
+      ++handshakeErrors_;
+    }
+  }
+}
+
 void Broker::run() {
   for (const auto& e : endpoints_) logger().information("broker listening on %s (CURVE)", e);
-  std::array<zmq::pollitem_t, 2> items{
-      {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wakeup_.fd(), ZMQ_POLLIN, 0}}};
+  std::array<zmq::pollitem_t, 3> items{{{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                                        {nullptr, wakeup_.fd(), ZMQ_POLLIN, 0},
+                                        {monitor_.handle(), 0, ZMQ_POLLIN, 0}}};
   auto nextSnapshot = std::chrono::steady_clock::now();
   while (!stopping_) {
     auto wait = core_->timeUntilNextTick(clock_.now());
@@ -105,6 +148,14 @@ void Broker::run() {
     }
     zmq::poll(items.data(), items.size(), wait);
     if (items[1].revents & ZMQ_POLLIN) wakeup_.drain();
+    if (items[2].revents & ZMQ_POLLIN) {
+      readMonitor();
+      zap_->setOpenConnections(connections_);
+    }
+    if (keysWaiting_.exchange(false)) {
+      std::lock_guard lock(keysMutex_);
+      core_->replaceKeys(std::move(newKeys_));
+    }
     if (items[0].revents & ZMQ_POLLIN) receiveAll();
     core_->onTick(clock_.now());
     core_->flushJournal();
@@ -124,6 +175,10 @@ void Broker::publishSnapshot() {
   snapshot->workersByLayer = core_->workersByLayer();
   snapshot->held = core_->held();
   snapshot->journaled = core_->journaled();
+  snapshot->connections = connections_;
+  snapshot->handshakes = zap_->counts();
+  snapshot->handshakeErrors = handshakeErrors_;
+  snapshot->keyReloadsRefused = keysRefused_.load();
   snapshot->taken = std::chrono::system_clock::now();
   snapshot->started = started_;
   std::lock_guard lock(snapshotMutex_);

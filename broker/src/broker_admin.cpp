@@ -6,7 +6,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <strata/admin/metrics_text.h>
-#include <strata/admin/version.h>
+#include <strata/core/version.h>
 
 namespace strata::broker {
 
@@ -41,7 +41,7 @@ double quantile(const DurationHistogram& h, double q) {
 std::string metricsText(const BrokerSnapshot& snapshot) {
   admin::MetricsText m;
   const auto& s = snapshot.stats;
-  m.processMetrics(admin::version());
+  m.processMetrics(core::version());
   m.gauge("strata_up_seconds", "Seconds since this broker started.", {}, seconds(snapshot.taken - snapshot.started));
   m.counter("strata_broker_requests_total", "Requests received, reserved strata.* calls included.", {},
             static_cast<double>(s.requests));
@@ -70,6 +70,26 @@ std::string metricsText(const BrokerSnapshot& snapshot) {
     m.gauge("strata_workers_connected", "Registered workers, by the layer of their key.",
             {{"layer", std::to_string(layer)}}, static_cast<double>(snapshot.workersByLayer[layer]));
   }
+  m.gauge("strata_connections", "TCP connections open on the broker's socket, authenticated or not yet.", {},
+          static_cast<double>(snapshot.connections));
+  const auto& h = snapshot.handshakes;
+  for (const auto& [result, n] : std::vector<std::pair<std::string, std::uint64_t>>{
+           {"accepted", h.accepted},
+           {"unknown_key", h.unknownKey},
+           {"max_peers", h.full},
+           {"malformed", h.malformed},
+           {"broken", snapshot.handshakeErrors}}) {
+    m.counter("strata_handshakes_total",
+              "CURVE handshakes by outcome: accepted, or refused for an unlisted key, at strata.max_peers, as "
+              "malformed, or broken off.",
+              {{"result", result}}, static_cast<double>(n));
+  }
+  m.counter("strata_unlisted_messages_total", "Messages refused because a reload took their connection's key away.", {},
+            static_cast<double>(s.unlisted));
+  m.counter("strata_key_reloads_total", "Rereads of strata.authorized_keys, applied or refused (the old list kept).",
+            {{"result", "applied"}}, static_cast<double>(s.keyReloads));
+  m.counter("strata_key_reloads_total", "Rereads of strata.authorized_keys, applied or refused (the old list kept).",
+            {{"result", "refused"}}, static_cast<double>(snapshot.keyReloadsRefused));
   std::vector<double> bounds(DurationHistogram::kBounds.begin(), DurationHistogram::kBounds.end());
   for (const auto& service : snapshot.services) {
     admin::Labels labels{{"service", service.name}};
@@ -103,7 +123,7 @@ std::string statsJson(const BrokerSnapshot& snapshot, const std::string& name) {
   Poco::JSON::Object out;
   out.set("role", "broker");
   out.set("name", name);
-  out.set("version", admin::version());
+  out.set("version", core::version());
   out.set("uptime_s", seconds(snapshot.taken - snapshot.started));
   out.set("time_ms", std::chrono::duration_cast<std::chrono::milliseconds>(snapshot.taken.time_since_epoch()).count());
   Poco::JSON::Array::Ptr services = new Poco::JSON::Array;
@@ -137,6 +157,9 @@ std::string statsJson(const BrokerSnapshot& snapshot, const std::string& name) {
   out.set("errors", errors);
   out.set("requests", snapshot.stats.requests);
   out.set("held", snapshot.held);
+  out.set("connections", snapshot.connections);
+  out.set("handshakes_refused", snapshot.handshakes.unknownKey + snapshot.handshakes.full +
+                                    snapshot.handshakes.malformed + snapshot.handshakeErrors);
   out.set("journaled", snapshot.journaled);
   Poco::JSON::Object::Ptr events = new Poco::JSON::Object;
   events->set("published", snapshot.events.published);

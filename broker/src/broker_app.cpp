@@ -2,7 +2,8 @@
 
 #include <Poco/Logger.h>
 
-#include <strata/admin/version.h>
+#include <strata/admin/dashboard.h>
+#include <strata/core/version.h>
 
 #include <strata/core/errors.h>
 #include <strata/core/subject.h>
@@ -18,6 +19,12 @@ namespace {
 constexpr std::chrono::milliseconds kStuckAfter{5000};
 
 }  // namespace
+
+std::shared_ptr<const core::AuthorizedKeys> loadAuthorizedKeys(const std::filesystem::path& file) {
+  auto keys = std::make_shared<core::AuthorizedKeys>(core::AuthorizedKeys::load(file));
+  if (keys->empty()) throw ConfigError(file.string() + " lists no key; the broker would admit nobody");
+  return keys;
+}
 
 EventSettings eventSettingsFrom(const core::Config& config) {
   EventSettings e;
@@ -47,11 +54,8 @@ BrokerOptions brokerOptionsFrom(const core::Config& config) {
   if (!config.has("strata.authorized_keys")) {
     throw ConfigError("strata.authorized_keys is required: a broker admits only the keys it lists");
   }
-  options.authorizedKeys = std::make_shared<core::AuthorizedKeys>(
-      core::AuthorizedKeys::load(config.getString("strata.authorized_keys")));
-  if (options.authorizedKeys->empty()) {
-    throw ConfigError(config.getString("strata.authorized_keys") + " lists no key; the broker would admit nobody");
-  }
+  options.authorizedKeys = loadAuthorizedKeys(config.getString("strata.authorized_keys"));
+  options.maxPeers = static_cast<std::size_t>(config.getInt("strata.max_peers", 0, 0, 10'000'000));
   if (config.has("strata.policy.default")) options.policy.setDefaultRules(config.getString("strata.policy.default"));
   for (const auto& service : config.keysUnder("strata.policy.")) {
     if (service != "default") options.policy.setServiceCallers(service, config.getString("strata.policy." + service));
@@ -95,6 +99,8 @@ BrokerApp::BrokerApp()
 
 void BrokerApp::start(core::Config& config) {
   auto options = brokerOptionsFrom(config);
+  keysFile_ = config.getString("strata.authorized_keys");
+  keysStamp_ = stampOfKeys();
   auto adminOptions = admin::adminOptionsFrom(config);
   options.snapshots = adminOptions.has_value();
   auto name = options.name;
@@ -123,6 +129,40 @@ void BrokerApp::start(core::Config& config) {
   admin_ = std::make_unique<admin::AdminServer>(*adminOptions, std::move(sources), [](const std::string& text) {
     Poco::Logger::get("strata.broker").information(text);
   });
+}
+
+std::optional<BrokerApp::FileStamp> BrokerApp::stampOfKeys() const {
+  std::error_code error;
+  auto written = std::filesystem::last_write_time(keysFile_, error);
+  if (error) return std::nullopt;
+  auto size = std::filesystem::file_size(keysFile_, error);
+  if (error) return std::nullopt;
+  return FileStamp{written, size};
+}
+
+void BrokerApp::onHangup() { reloadKeys("SIGHUP"); }
+
+void BrokerApp::onIdle() {
+  auto stamp = stampOfKeys();
+  // A file being replaced may be missing for a moment: wait for it to come back.
+  if (!stamp || stamp == keysStamp_) return;
+  reloadKeys("the file changed");
+}
+
+void BrokerApp::reloadKeys(const char* why) {
+  auto& log = Poco::Logger::get("strata.broker");
+  keysStamp_ = stampOfKeys();
+  std::shared_ptr<const core::AuthorizedKeys> keys;
+  try {
+    keys = loadAuthorizedKeys(keysFile_);
+  } catch (const Error& e) {
+    broker_->keysRefused();
+    log.error("keys reload refused cause=\"%s\" file=%s error=\"%s\"; the previous list stays in force", std::string(why),
+              keysFile_.string(), std::string(e.what()));
+    return;
+  }
+  log.information("keys reloaded cause=\"%s\" file=%s keys=%z", std::string(why), keysFile_.string(), keys->size());
+  broker_->replaceKeys(std::move(keys));
 }
 
 void BrokerApp::stop() {

@@ -68,13 +68,13 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
   viewsOf(frames, views_);
   auto error = codec::decodeInto(codec::Frames(views_.data(), views_.size()), decoded_);
   if (error != codec::DecodeError::kNone) {
-    handleMalformed(peer, userId, frames, error, now);
+    handleMalformed(peer, nameOf(userId), frames, error, now);
     return;
   }
-  auto who = keys_->findByName(userId);
+  const core::Identity* who = keys_->lookup(userId);
   if (!who) {
-    // ZAP names every CURVE peer; a message without a known name came around it.
-    if (badInputLog_.allow("anonymous", now)) logger().warning("dropped a message from an unauthenticated peer");
+    // ZAP let the connection in; a reload has since taken its key away.
+    refuseUnlisted(peer, decoded_, now);
     return;
   }
   // By role first, then by command: what a registered worker may send differs from what
@@ -146,10 +146,50 @@ void BrokerCore::handleFromPeer(const PeerId& peer, const core::Identity& who, F
       message);
 }
 
+void BrokerCore::refuseUnlisted(const PeerId& peer, const codec::Message& message, TimePoint now) {
+  ++stats_.unlisted;
+  constexpr std::string_view kWhy = "this connection's key is no longer in strata.authorized_keys";
+  if (badInputLog_.allow("unlisted", now)) {
+    logger().warning("message refused reason=\"key no longer authorized\" (%z more held back since the last line)",
+                     badInputLog_.suppressed("unlisted"));
+  }
+  if (table_->worker(peer)) removeWorker(peer, "its key is no longer authorized");
+  if (const auto* request = std::get_if<codec::Request>(&message)) {
+    ++stats_.forbidden;
+    sendError(peer, request->id, ErrorCode::kForbidden, std::string(kWhy));
+  } else if (!std::holds_alternative<codec::Disconnect>(message)) {
+    sendDisconnect(peer, kWhy);
+  }
+}
+
+std::string BrokerCore::nameOf(std::string_view userId) const {
+  if (userId.empty()) return "anonymous";
+  const core::Identity* who = keys_->lookup(userId);
+  return who ? who->name : "an unlisted key";
+}
+
+void BrokerCore::replaceKeys(std::shared_ptr<const core::AuthorizedKeys> keys) {
+  auto changed = core::AuthorizedKeys::changedNames(*keys_, *keys);
+  keys_ = std::move(keys);
+  ++stats_.keyReloads;
+  if (changed.empty()) return;
+  auto isChanged = [&](const std::string& name) { return std::binary_search(changed.begin(), changed.end(), name); };
+  std::vector<PeerId> workers;
+  for (const auto& [peer, worker] : table_->workers())
+    if (isChanged(worker->name)) workers.push_back(peer);
+  for (const auto& peer : workers) {
+    removeWorker(peer, "its key or layer changed in strata.authorized_keys");
+    sendDisconnect(peer, "its key or layer changed in strata.authorized_keys: register again");
+  }
+  auto sessions = events_->endSessionsOf(isChanged, "its key or layer changed in strata.authorized_keys");
+  logger().information("keys changed names=%z workers_sent_away=%z subscriber_sessions_ended=%z", changed.size(),
+                       workers.size(), sessions);
+}
+
 void BrokerCore::onOversized(const PeerId& peer, std::string_view userId, FrameList& frames, TimePoint now) {
   now_ = now;
   ++stats_.tooLarge;
-  std::string key(userId.empty() ? "anonymous" : userId);
+  std::string key = nameOf(userId);
   if (badInputLog_.allow(key, now)) {
     logger().warning("dropped an oversized message from %s (%z more held back since the last line)", key,
                      badInputLog_.suppressed(key));
@@ -159,9 +199,9 @@ void BrokerCore::onOversized(const PeerId& peer, std::string_view userId, FrameL
   }
 }
 
-void BrokerCore::handleMalformed(const PeerId& peer, std::string_view userId, FrameList& frames,
+void BrokerCore::handleMalformed(const PeerId& peer, std::string_view sender, FrameList& frames,
                                  codec::DecodeError error, TimePoint now) {
-  std::string key(userId.empty() ? "anonymous" : userId);
+  std::string key(sender);
   if (auto refusal = codec::versionRefusal(codec::Frames(views_.data(), views_.size()))) {
     // A peer of an older version would not understand our answer: tell it in its own.
     ++stats_.otherVersion;

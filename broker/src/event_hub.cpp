@@ -316,6 +316,17 @@ void EventHub::onTick(TimePoint now) {
   }
 }
 
+std::size_t EventHub::endSessionsOf(const std::function<bool(const std::string&)>& matches, std::string_view why) {
+  std::vector<Subscriber*> ending;
+  for (const auto& [key, s] : sessions_)
+    if (matches(s->name)) ending.push_back(s.get());
+  for (Subscriber* s : ending) {
+    if (!s->peer.empty()) sendMessage(s->peer, codec::Disconnect{why});
+    end(*s);
+  }
+  return ending.size();
+}
+
 void EventHub::end(Subscriber& s) {
   for (const auto& pattern : s.patterns) table_.remove(pattern, &s);
   if (!s.peer.empty()) byPeer_.erase(s.peer);

@@ -74,6 +74,9 @@ class EventHub {
   // A ping (strata.ping) from peer: its subscriber session, if any, is alive. Not called
   // per message: the loop pays for it only on pings, SUBSCRIBE and RECEIVED.
   void onSeen(const PeerId& peer, core::TimePoint now);
+  // Ends the sessions of every subscriber whose name matches, telling a connected one why
+  // (DISCONNECT); returns how many ended.
+  std::size_t endSessionsOf(const std::function<bool(const std::string&)>& matches, std::string_view why);
   // Sends what the messages handled since the last call produced: batches to the
   // subscribers that can take them, ACCEPTED to the publishers. Once per loop turn, so
   // that under load one frame carries many events.

@@ -1,5 +1,6 @@
 #include <strata/core/authorized_keys.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -72,16 +73,32 @@ void AuthorizedKeys::add(const PublicKey& key, Identity identity) {
   byKey_[key.z85()] = std::move(identity);
 }
 
+const Identity* AuthorizedKeys::lookup(std::string_view z85Key) const {
+  auto it = byKey_.find(z85Key);
+  return it == byKey_.end() ? nullptr : &it->second;
+}
+
 std::optional<Identity> AuthorizedKeys::find(std::string_view z85Key) const {
-  auto it = byKey_.find(std::string(z85Key));
-  if (it == byKey_.end()) return std::nullopt;
-  return it->second;
+  const Identity* identity = lookup(z85Key);
+  if (!identity) return std::nullopt;
+  return *identity;
 }
 
 std::optional<Identity> AuthorizedKeys::findByName(std::string_view name) const {
-  auto it = layerByName_.find(std::string(name));
+  auto it = layerByName_.find(name);
   if (it == layerByName_.end()) return std::nullopt;
   return Identity{it->first, it->second};
+}
+
+std::vector<std::string> AuthorizedKeys::changedNames(const AuthorizedKeys& before, const AuthorizedKeys& after) {
+  std::vector<std::string> changed;
+  for (const auto& [key, identity] : before.byKey_) {
+    const Identity* now = after.lookup(key);
+    if (!now || now->name != identity.name || now->layer != identity.layer) changed.push_back(identity.name);
+  }
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  return changed;
 }
 
 }  // namespace strata::core

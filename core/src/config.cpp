@@ -74,7 +74,8 @@ void collectKeys(const Poco::Util::AbstractConfiguration& conf, const std::strin
 const std::vector<KeySpec>& brokerKeys() {
   static const std::vector<KeySpec> keys = withCommon({
       {"strata.broker.bind", "endpoints the broker binds, comma separated"},
-      {"strata.authorized_keys", "file of '<public key> <name> <layer>' lines"},
+      {"strata.authorized_keys", "file of '<public key> <name> <layer>' lines; reread on SIGHUP and when it changes"},
+      {"strata.max_peers", "connections at once; a handshake beyond is refused (default 0: no cap)"},
       {"strata.queue.max", "requests waiting per service before new ones are refused"},
       {"strata.journal", "where durable requests wait: a SQLite file, or a postgresql:// URI shared by a pool"},
       {"strata.journal.lease_ms", "shared journal: how long a silent broker keeps its requests before another takes them"},

@@ -1,5 +1,10 @@
 #include <strata/core/daemon_application.h>
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <ctime>
 #include <iostream>
 
 #include <Poco/Logger.h>
@@ -10,6 +15,7 @@
 
 #include <strata/core/errors.h>
 #include <strata/core/logging.h>
+#include <strata/core/version.h>
 
 namespace strata::core {
 
@@ -29,6 +35,10 @@ void DaemonApplication::defineOptions(Poco::Util::OptionSet& options) {
                         .required(false)
                         .repeatable(false)
                         .callback(OptionCallback<DaemonApplication>(this, &DaemonApplication::handleHelp)));
+  options.addOption(Option("version", "", "print the version and exit")
+                        .required(false)
+                        .repeatable(false)
+                        .callback(OptionCallback<DaemonApplication>(this, &DaemonApplication::handleVersion)));
   options.addOption(Option("config", "c", "read configuration from FILE (.properties, .ini or .json)")
                         .required(false)
                         .repeatable(false)
@@ -44,6 +54,31 @@ void DaemonApplication::defineOptions(Poco::Util::OptionSet& options) {
 void DaemonApplication::handleHelp(const std::string&, const std::string&) {
   helpRequested_ = true;
   stopOptionsProcessing();
+}
+
+void DaemonApplication::handleVersion(const std::string&, const std::string&) {
+  versionRequested_ = true;
+  stopOptionsProcessing();
+}
+
+void DaemonApplication::onHangup() { Poco::Logger::get(name_).information("SIGHUP: nothing to reload"); }
+
+void DaemonApplication::serveSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) sigaddset(&signals, sig);
+  const timespec second{1, 0};
+  for (;;) {
+    int sig = sigtimedwait(&signals, nullptr, &second);
+    if (sig == SIGHUP) {
+      onHangup();
+    } else if (sig > 0) {
+      return;
+    } else if (errno == EAGAIN) {
+      onIdle();
+    }
+    // EINTR: another signal's handler ran; wait again.
+  }
 }
 
 void DaemonApplication::handleConfig(const std::string&, const std::string& value) { configFile_ = value; }
@@ -70,6 +105,10 @@ int DaemonApplication::main(const std::vector<std::string>& args) {
     displayHelp();
     return EXIT_OK;
   }
+  if (versionRequested_) {
+    std::cout << name_ << " " << version() << "\n";
+    return EXIT_OK;
+  }
   if (!args.empty()) {
     std::cerr << name_ << ": unexpected argument '" << args.front() << "'; try --help\n";
     return EXIT_USAGE;
@@ -78,6 +117,12 @@ int DaemonApplication::main(const std::vector<std::string>& args) {
     std::cerr << name_ << ": --config FILE is required; try --help\n";
     return EXIT_USAGE;
   }
+  // Blocked here, before start() makes threads, so that every thread inherits the mask and
+  // the signals reach serveSignals() alone (SIGHUP's default would end the process).
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
     Config config = Config::load(configFile_, defines_);
     config.checkKnownKeys(keys_);
@@ -87,7 +132,7 @@ int DaemonApplication::main(const std::vector<std::string>& args) {
     std::cerr << name_ << ": " << e.what() << "\n";
     return static_cast<int>(e.exitCode());
   }
-  waitForTerminationRequest();
+  serveSignals();
   auto& log = Poco::Logger::get(name_);
   log.information("stopping");
   stop();

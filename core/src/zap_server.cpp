@@ -28,12 +28,13 @@ std::string z85Encode(std::string_view binary) {
 
 ZapDecision decideZap(const AuthorizedKeys& keys, std::string_view domain, std::string_view mechanism,
                       std::string_view clientKeyBinary) {
-  if (domain != kZapDomain) return {"400", "unknown ZAP domain", ""};
-  if (mechanism != "CURVE") return {"400", "only CURVE is accepted", ""};
-  if (clientKeyBinary.size() != kCurveKeyBytes) return {"400", "malformed CURVE key", ""};
-  auto identity = keys.find(z85Encode(clientKeyBinary));
-  if (!identity) return {"400", "key not authorized", ""};
-  return {"200", "OK", identity->name};
+  if (domain != kZapDomain) return {"400", "unknown ZAP domain", "", ""};
+  if (mechanism != "CURVE") return {"400", "only CURVE is accepted", "", ""};
+  if (clientKeyBinary.size() != kCurveKeyBytes) return {"400", "malformed CURVE key", "", ""};
+  auto key = z85Encode(clientKeyBinary);
+  const Identity* identity = keys.lookup(key);
+  if (!identity) return {"400", "key not authorized", "", ""};
+  return {"200", "OK", std::move(key), identity->name};
 }
 
 ZapServer::ZapServer(zmq::context_t& context, std::shared_ptr<const AuthorizedKeys> keys)
@@ -67,6 +68,20 @@ ZapServer::ZapServer(zmq::context_t& context, std::shared_ptr<const AuthorizedKe
   stop_->connect(controlEndpoint_);
 }
 
+void ZapServer::replaceKeys(std::shared_ptr<const AuthorizedKeys> keys) {
+  std::lock_guard lock(keysMutex_);
+  keys_ = std::move(keys);
+}
+
+std::shared_ptr<const AuthorizedKeys> ZapServer::keys() const {
+  std::lock_guard lock(keysMutex_);
+  return keys_;
+}
+
+ZapCounts ZapServer::counts() const {
+  return {accepted_.load(), unknownKey_.load(), full_.load(), malformed_.load()};
+}
+
 ZapServer::~ZapServer() {
   try {
     stop_->send(zmq::str_buffer("stop"), zmq::send_flags::none);
@@ -85,21 +100,27 @@ void ZapServer::run(zmq::socket_t& socket, zmq::socket_t& control) {
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       zmq::multipart_t request(socket);
       // RFC 27: version, request id, domain, address, identity, mechanism, credentials...
-      ZapDecision decision{"500", "malformed ZAP request", ""};
+      ZapDecision decision{"500", "malformed ZAP request", "", ""};
       std::string requestId;
       std::string address;
       if (request.size() >= 6 && request[0].to_string_view() == "1.0") {
         requestId = request[1].to_string();
         address = request[3].to_string();
         std::string_view credential = request.size() >= 7 ? request[6].to_string_view() : std::string_view{};
-        decision = decideZap(*keys_, request[2].to_string_view(), request[5].to_string_view(), credential);
+        decision = decideZap(*keys(), request[2].to_string_view(), request[5].to_string_view(), credential);
       }
-      if (decision.statusCode == "200") {
+      auto max = maxConnections_.load();
+      if (decision.statusCode == "200" && max > 0 && openConnections_.load() > max) {
+        ++full_;
+        logger().warning("handshake refused name=%s address=%s reason=\"strata.max_peers (%z) reached\"",
+                         decision.name, address, max);
+        decision = {"300", "too many connections", "", ""};
+      } else if (decision.statusCode == "200") {
         ++accepted_;
-        logger().debug("accepted %s from %s", decision.userId, address);
+        logger().information("peer authenticated name=%s address=%s", decision.name, address);
       } else {
-        ++refused_;
-        logger().warning("refused a connection from %s: %s", address, decision.statusText);
+        ++(decision.statusText == "key not authorized" ? unknownKey_ : malformed_);
+        logger().warning("handshake refused address=%s reason=\"%s\"", address, decision.statusText);
       }
       zmq::multipart_t reply;
       reply.addstr("1.0");

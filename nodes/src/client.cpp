@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
@@ -88,7 +89,13 @@ struct Client::State {
     zmq::socket_t monitor;
     bool refused = false;  // the last handshake failed
     std::string refusal;   // why, for the callers
+    // libzmq gives up on an endpoint whose server refused the key; the client dials it
+    // again itself, later and later, so that a key authorized since gets in.
+    std::optional<core::TimePoint> redialAt;
+    std::chrono::milliseconds redialAfter = kFirstRedial;
   };
+  static constexpr std::chrono::milliseconds kFirstRedial{500};
+  static constexpr std::chrono::milliseconds kLastRedial{30000};
 
   // A subscription of this client: its patterns and handlers.
   struct Local {
@@ -725,6 +732,7 @@ void Client::State::readMonitor(std::size_t i) {
   auto& link = links[i];
   if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
     link.refused = false;  // the key may have been authorized since
+    link.redialAfter = kFirstRedial;
     // A new connection: to a broker that restarted, or the first. Either way it gets
     // every subscription again (a broker that still holds them takes the copy as a no-op).
     if (!patternUses.empty()) restore(i);
@@ -737,6 +745,10 @@ void Client::State::readMonitor(std::size_t i) {
   if (!link.refused) logger().warning("%s", text);
   link.refused = true;
   link.refusal = text;
+  if (code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !link.redialAt) {
+    link.redialAt = clock.now() + link.redialAfter;
+    link.redialAfter = std::min(link.redialAfter * 2, kLastRedial);
+  }
   pool->onRefused(i);
   if (!allRefused()) {
     calls->moveOff(i, actions);
@@ -749,6 +761,16 @@ void Client::State::readMonitor(std::size_t i) {
 
 void Client::State::onTimers() {
   auto now = clock.now();
+  for (auto& link : links) {
+    if (!link.redialAt || now < *link.redialAt) continue;
+    link.redialAt.reset();
+    try {
+      link.socket.disconnect(link.endpoint);
+    } catch (const zmq::error_t&) {
+      // Already gone: libzmq dropped the endpoint when it gave up.
+    }
+    link.socket.connect(link.endpoint);
+  }
   calls->tick(now, actions);
   publishes->tick(now, publishActions);
   auto tick = pool->onTick(now);
@@ -772,6 +794,8 @@ void Client::State::run() {
   while (!stopping) {
     auto now = clock.now();
     auto due = std::min({pool->nextDue(), calls->nextDue(), publishes->nextDue()});
+    for (const auto& link : links)
+      if (link.redialAt) due = std::min(due, *link.redialAt);
     auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1),
                          std::chrono::milliseconds(0));
     items.clear();

@@ -9,7 +9,7 @@
 #include <Poco/Logger.h>
 
 #include <strata/admin/metrics_text.h>
-#include <strata/admin/version.h>
+#include <strata/core/version.h>
 
 #include <strata/core/errors.h>
 #include <strata/nodes/builtin_services.h>
@@ -85,7 +85,7 @@ void NodeApp::startAdmin(const admin::AdminOptions& options) {
   admin::AdminSources sources;
   sources.metrics = [this] {
     admin::MetricsText m;
-    m.processMetrics(admin::version());
+    m.processMetrics(core::version());
     m.counter("strata_node_calls_total", "Calls this node's services and plug-ins made, by where they went.",
               {{"to", "in_process"}}, static_cast<double>(node_->localCalls()));
     m.counter("strata_node_calls_total", "Calls this node's services and plug-ins made, by where they went.",
@@ -103,7 +103,7 @@ void NodeApp::startAdmin(const admin::AdminOptions& options) {
     Poco::JSON::Object out;
     out.set("role", "node");
     out.set("name", node_->name());
-    out.set("version", admin::version());
+    out.set("version", core::version());
     out.set("calls_in_process", node_->localCalls());
     out.set("calls_to_brokers", node_->remoteCalls());
     if (auto status = node_->workerStatus()) {

@@ -470,7 +470,8 @@ void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::s
   if (frames.size() < 2) return;
   std::string routingId = frames[0].to_string();
   const char* user = zmq_msg_gets(frames[1].handle(), "User-Id");
-  auto identity = user ? options.authorizedKeys->findByName(user) : std::nullopt;
+  // ZAP's User-Id is the peer's key.
+  const core::Identity* identity = user ? options.authorizedKeys->lookup(user) : nullptr;
   if (!identity) return;
   frames.erase(frames.begin());
   auto decoded = detail::decodeFrames(frames, views);

@@ -4,6 +4,7 @@
 // Outbox that records what the core sends so tests can decode it.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -24,7 +25,7 @@
 
 namespace strata::broker::test {
 
-// Identities known to the broker, as ZAP would report them (the user id is the name).
+// Identities known to the broker by name; ZAP reports each by its key (userIdOf).
 inline constexpr std::string_view kFront = "front";      // layer 4
 inline constexpr std::string_view kFront2 = "front-2";   // layer 4
 inline constexpr std::string_view kLogicA = "logic-a";   // layer 2
@@ -35,13 +36,27 @@ inline constexpr std::string_view kStranger = "stranger";  // not in the keys
 // One peer (routing id) per identity, so a test can tell where a message went.
 inline PeerId peerOf(std::string_view name) { return "peer:" + std::string(name); }
 
-inline std::shared_ptr<const core::AuthorizedKeys> testKeys() {
+// The key each test identity has (the stranger's too), made once per test program.
+inline const core::PublicKey& keyOf(std::string_view name) {
+  static const auto keys = [] {
+    std::map<std::string, core::PublicKey, std::less<>> made;
+    for (auto n : {kFront, kFront2, kLogicA, kLogicB, kData, kStranger})
+      made.emplace(std::string(n), core::generateKeyPair().publicKey);
+    return made;
+  }();
+  return keys.at(std::string(name));
+}
+
+// What ZAP hands the broker as User-Id for a peer: its key.
+inline std::string userIdOf(std::string_view name) { return name.empty() ? std::string() : keyOf(name).z85(); }
+
+inline std::shared_ptr<core::AuthorizedKeys> testKeys() {
   auto keys = std::make_shared<core::AuthorizedKeys>();
-  keys->add(core::generateKeyPair().publicKey, {std::string(kFront), 4});
-  keys->add(core::generateKeyPair().publicKey, {std::string(kFront2), 4});
-  keys->add(core::generateKeyPair().publicKey, {std::string(kLogicA), 2});
-  keys->add(core::generateKeyPair().publicKey, {std::string(kLogicB), 2});
-  keys->add(core::generateKeyPair().publicKey, {std::string(kData), 1});
+  keys->add(keyOf(kFront), {std::string(kFront), 4});
+  keys->add(keyOf(kFront2), {std::string(kFront2), 4});
+  keys->add(keyOf(kLogicA), {std::string(kLogicA), 2});
+  keys->add(keyOf(kLogicB), {std::string(kLogicB), 2});
+  keys->add(keyOf(kData), {std::string(kData), 1});
   return keys;
 }
 
@@ -137,11 +152,11 @@ class Harness {
   }
   void sendRaw(const PeerId& peer, std::string_view user, const std::vector<std::string>& frames) {
     auto list = toFrames(frames);
-    broker.onMessage(peer, user, list, clock.now());
+    broker.onMessage(peer, userIdOf(user), list, clock.now());
   }
   void sendOversized(std::string_view user, const std::vector<std::string>& frames) {
     auto list = toFrames(frames);
-    broker.onOversized(peerOf(user), user, list, clock.now());
+    broker.onOversized(peerOf(user), userIdOf(user), list, clock.now());
   }
   void advance(std::chrono::milliseconds d) { clock.advance(d); }
   void tick() { broker.onTick(clock.now()); }

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -36,6 +37,20 @@ class AuthorizedKeysTest : public ::testing::Test {
   PublicKey k2_ = freshKey();
   PublicKey k3_ = freshKey();
 };
+
+TEST_F(AuthorizedKeysTest, ChangedNamesAreThoseAReloadTakesRightsFrom) {
+  PublicKey k4 = freshKey();
+  auto before = AuthorizedKeys::parse(k1_.z85() + " web 4\n" + k2_.z85() + " db 1\n" + k3_.z85() + " gone 2\n" +
+                                      k4.z85() + " same 3\n");
+  PublicKey replacement = freshKey();
+  // web's key replaced, db's layer changed, gone removed, same untouched, fresh added.
+  auto after = AuthorizedKeys::parse(replacement.z85() + " web 4\n" + k2_.z85() + " db 2\n" + k4.z85() +
+                                     " same 3\n" + freshKey().z85() + " fresh 4\n");
+  EXPECT_EQ(AuthorizedKeys::changedNames(before, after), (std::vector<std::string>{"db", "gone", "web"}));
+  EXPECT_TRUE(AuthorizedKeys::changedNames(before, before).empty());
+  EXPECT_EQ(after.lookup(replacement.z85())->name, "web");
+  EXPECT_EQ(after.lookup(k1_.z85()), nullptr);
+}
 
 TEST_F(AuthorizedKeysTest, ParsesEntriesBetweenCommentsAndBlankLines) {
   std::string text = "# who may connect\n"

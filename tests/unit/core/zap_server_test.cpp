@@ -42,10 +42,11 @@ class DecideZapTest : public ::testing::Test {
   AuthorizedKeys keys_;
 };
 
-TEST_F(DecideZapTest, AuthorizedCurveKeyIsAcceptedWithItsName) {
+TEST_F(DecideZapTest, AuthorizedCurveKeyIsAcceptedWithItsKeyAsUserId) {
   ZapDecision d = decideZap(keys_, kZapDomain, "CURVE", binaryKey(web_));
   EXPECT_EQ(d.statusCode, "200");
-  EXPECT_EQ(d.userId, "web");
+  EXPECT_EQ(d.userId, web_.z85());
+  EXPECT_EQ(d.name, "web");
 }
 
 TEST_F(DecideZapTest, UnknownKeyIsRefused) {
@@ -117,13 +118,13 @@ class ZapServerTest : public ::testing::Test {
   zmq::socket_t client_{context_, zmq::socket_type::req};
 };
 
-TEST_F(ZapServerTest, AnswersAuthorizedKeyWith200AndName) {
+TEST_F(ZapServerTest, AnswersAuthorizedKeyWith200AndItsKey) {
   zmq::multipart_t reply = ask(curveRequest("id-1", binaryKey(web_)));
   ASSERT_EQ(reply.size(), 6u);
   EXPECT_EQ(reply[0].to_string(), "1.0");
   EXPECT_EQ(reply[1].to_string(), "id-1");
   EXPECT_EQ(reply[2].to_string(), "200");
-  EXPECT_EQ(reply[4].to_string(), "web");
+  EXPECT_EQ(reply[4].to_string(), web_.z85());
   EXPECT_EQ(zap_->accepted(), 1u);
   EXPECT_EQ(zap_->refused(), 0u);
 }
@@ -150,6 +151,29 @@ TEST_F(ZapServerTest, AnswersMalformedRequestWith500) {
 TEST_F(ZapServerTest, KeepsAnsweringAfterRefusal) {
   EXPECT_EQ(ask(curveRequest("a", "short"))[2].to_string(), "400");
   EXPECT_EQ(ask(curveRequest("b", binaryKey(web_)))[2].to_string(), "200");
+}
+
+TEST_F(ZapServerTest, ReplacedKeysDecideTheNextHandshake) {
+  PublicKey newcomer = test::freshKey();
+  EXPECT_EQ(ask(curveRequest("a", binaryKey(newcomer)))[2].to_string(), "400");
+  auto keys = std::make_shared<AuthorizedKeys>();
+  keys->add(newcomer, Identity{"newcomer", 2});
+  zap_->replaceKeys(keys);
+  EXPECT_EQ(ask(curveRequest("b", binaryKey(newcomer)))[2].to_string(), "200");
+  EXPECT_EQ(ask(curveRequest("c", binaryKey(web_)))[2].to_string(), "400");
+  EXPECT_EQ(zap_->counts().unknownKey, 2u);
+}
+
+TEST_F(ZapServerTest, RefusesWith300WhileConnectionsPassTheCap) {
+  zap_->limitConnections(2);
+  zap_->setOpenConnections(3);  // this handshake's connection is counted among them
+  auto refused = ask(curveRequest("a", binaryKey(web_)));
+  EXPECT_EQ(refused[2].to_string(), "300");
+  EXPECT_EQ(refused[4].to_string(), "");
+  zap_->setOpenConnections(2);
+  EXPECT_EQ(ask(curveRequest("b", binaryKey(web_)))[2].to_string(), "200");
+  EXPECT_EQ(zap_->counts().full, 1u);
+  EXPECT_EQ(zap_->counts().accepted, 1u);
 }
 
 TEST_F(ZapServerTest, SecondHandlerOnSameContextThrowsSystemError) {

@@ -30,6 +30,8 @@ struct BrokerOptions {
   std::string journal;  // SQLite file, or a postgresql:// URI shared by a pool; empty: none
   std::chrono::milliseconds journalLease{5000};  // shared journal: how long a dead broker holds its requests
   std::string name;  // this broker instance, as the shared journal knows it
+  // Connections at once (strata.max_peers); a handshake beyond is refused. 0: no cap.
+  std::size_t maxPeers = 0;
   // Publish a BrokerSnapshot every Broker::kSnapshotEvery (the admin endpoint reads it);
   // off, the loop does no such work.
   bool snapshots = false;
@@ -44,6 +46,10 @@ struct BrokerSnapshot {
   std::array<std::size_t, core::kMaxLayer + 1> workersByLayer{};
   std::size_t held = 0;       // requests the broker holds (queued or at a worker)
   std::size_t journaled = 0;  // durable requests in the journal
+  std::size_t connections = 0;  // TCP connections open, authenticated or not yet
+  core::ZapCounts handshakes;
+  std::uint64_t handshakeErrors = 0;  // handshakes that broke off (not CURVE, garbage, timeout)
+  std::uint64_t keyReloadsRefused = 0;
   std::chrono::system_clock::time_point taken;
   std::chrono::system_clock::time_point started;
 };
@@ -64,6 +70,11 @@ class Broker {
   void run();
   // May be called from any thread, including a signal-waiting one.
   void stop();
+  // A new authorized_keys: the next handshake is checked against it at once, and the loop
+  // applies it to open connections at its next turn (BrokerCore::replaceKeys). Any thread.
+  void replaceKeys(std::shared_ptr<const core::AuthorizedKeys> keys);
+  // Counts a reload refused for a broken file (for /metrics). Any thread.
+  void keysRefused() { ++keysRefused_; }
 
   static constexpr std::chrono::milliseconds kSnapshotEvery{250};
   // The latest snapshot (null before the loop runs). Any thread.
@@ -75,6 +86,7 @@ class Broker {
  private:
   class SocketOutbox;
   void receiveAll();
+  void readMonitor();
 
   BrokerOptions options_;
   const core::Clock& clock_;
@@ -85,8 +97,15 @@ class Broker {
   std::unique_ptr<SocketOutbox> outbox_;
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<BrokerCore> core_;
+  zmq::socket_t monitor_;  // the router's connection events
+  std::size_t connections_ = 0;
+  std::uint64_t handshakeErrors_ = 0;
   core::Wakeup wakeup_;
   std::atomic<bool> stopping_{false};
+  std::mutex keysMutex_;
+  std::shared_ptr<const core::AuthorizedKeys> newKeys_;  // for the loop to take in
+  std::atomic<bool> keysWaiting_{false};
+  std::atomic<std::uint64_t> keysRefused_{0};
   void publishSnapshot();
   mutable std::mutex snapshotMutex_;
   std::shared_ptr<const BrokerSnapshot> snapshot_;

@@ -98,6 +98,8 @@ struct BrokerStats {
   std::uint64_t restored = 0;     // durable requests taken back from the journal at start
   std::uint64_t sendsFull = 0;    // messages not sent because the peer's queue was full
   std::uint64_t otherVersion = 0;  // messages of another protocol version, refused
+  std::uint64_t unlisted = 0;     // messages on a connection whose key a reload took away
+  std::uint64_t keyReloads = 0;   // authorized_keys lists taken in since the start
 };
 
 // How long a service's requests took, broker in to final answer out, as a histogram
@@ -152,12 +154,18 @@ class BrokerCore {
   BrokerCore(const BrokerCore&) = delete;
   BrokerCore& operator=(const BrokerCore&) = delete;
 
-  // One whole message from peer, authenticated as userId by ZAP. Never throws for bad input.
+  // One whole message from peer, authenticated by ZAP, whose User-Id is the peer's public
+  // key (Z85). Never throws for bad input.
   void onMessage(const PeerId& peer, std::string_view userId, FrameList& frames, core::TimePoint now);
   // A message that broke the frame-count or size limit. frames holds its first frames only.
   void onOversized(const PeerId& peer, std::string_view userId, FrameList& frames, core::TimePoint now);
   // Expires requests, buries silent workers, sends heartbeats.
   void onTick(core::TimePoint now);
+  // A reloaded authorized_keys. Connections under a name whose key or layer changed lose
+  // what they hold: workers are sent away to register again, subscriber sessions end
+  // (the client subscribes afresh under its new rights), and a connection on a key no
+  // longer listed is refused from its next message on.
+  void replaceKeys(std::shared_ptr<const core::AuthorizedKeys> keys);
   // How long the loop may sleep before onTick has work to do.
   std::chrono::milliseconds timeUntilNextTick(core::TimePoint now) const;
 
@@ -196,8 +204,12 @@ class BrokerCore {
   void handleReady(const PeerId& peer, const core::Identity& who, const codecs::Ready& ready, core::TimePoint now);
   void handleWorkerAnswer(const PeerId& peer, FrameList& frames, const core::MessageId& id, bool final);
   void handleCredit(const PeerId& peer, std::uint32_t credit);
-  void handleMalformed(const PeerId& peer, std::string_view userId, FrameList& frames, codecs::DecodeError error,
+  // sender: the peer's name, for logs.
+  void handleMalformed(const PeerId& peer, std::string_view sender, FrameList& frames, codecs::DecodeError error,
                        core::TimePoint now);
+  void refuseUnlisted(const PeerId& peer, const codecs::Message& message, core::TimePoint now);
+  // Who a User-Id (a key) is, for logs: its name, or "an unlisted key".
+  std::string nameOf(std::string_view userId) const;
 
   void dispatch(Service& service);
   // Replaces frames' envelope with the one every worker of this request gets.

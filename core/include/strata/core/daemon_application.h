@@ -10,9 +10,10 @@
 namespace strata::core {
 
 // What strata-broker and strata-node share: `--config FILE`, `--define key=value`,
-// `--help`, logging to stdout, Strata errors turned into sysexits codes, and a clean
-// stop on SIGTERM or SIGINT. A subclass starts its work in start(), which must not block,
-// and stops it in stop().
+// `--help`, `--version`, logging to stdout, Strata errors turned into sysexits codes, and
+// a clean stop on SIGTERM or SIGINT. A subclass starts its work in start(), which must not
+// block, and stops it in stop(). SIGHUP calls onHangup(), and onIdle() runs about once a
+// second, both on the main thread, between start() and stop().
 class DaemonApplication : public Poco::Util::ServerApplication {
  public:
   DaemonApplication(std::string name, std::string summary, const std::vector<KeySpec>& keys);
@@ -23,12 +24,17 @@ class DaemonApplication : public Poco::Util::ServerApplication {
  protected:
   virtual void start(Config& config) = 0;
   virtual void stop() = 0;
+  virtual void onHangup();
+  virtual void onIdle() {}
 
   void defineOptions(Poco::Util::OptionSet& options) override;
   int main(const std::vector<std::string>& args) override;
 
  private:
   void handleHelp(const std::string& name, const std::string& value);
+  void handleVersion(const std::string& name, const std::string& value);
+  // Blocks until SIGTERM, SIGINT or SIGQUIT, serving SIGHUP and onIdle meanwhile.
+  void serveSignals();
   void handleConfig(const std::string& name, const std::string& value);
   void handleDefine(const std::string& name, const std::string& value);
   void displayHelp();
@@ -39,6 +45,7 @@ class DaemonApplication : public Poco::Util::ServerApplication {
   std::string configFile_;
   std::vector<std::string> defines_;
   bool helpRequested_ = false;
+  bool versionRequested_ = false;
 };
 
 }  // namespace strata::core

@@ -4,8 +4,6 @@
 
 namespace strata::admin {
 
-// Strata's version, as the build gives it (the project's VERSION in CMakeLists.txt).
-std::string version();
 // The live dashboard: one self-contained HTML page (no external scripts or fonts) that
 // reads /api/stats every second and draws services, workers, rates, p99 and errors.
 const std::string& dashboardPage();
