@@ -83,6 +83,7 @@ Broker::Broker(BrokerOptions options, const core::Clock& clock)
   for (const auto& endpoint : options_.bind) endpoints_.push_back(core::bindSecure(socket_, endpoint));
   outbox_ = std::make_unique<SocketOutbox>(socket_);
   core_ = std::make_unique<BrokerCore>(options_.settings, options_.authorizedKeys, options_.policy, *outbox_);
+  core_->describeSelf(options_.name, clock_.now());
   if (options_.journal.starts_with("postgresql://") || options_.journal.starts_with("postgres://")) {
     journal_ = std::make_unique<PostgresJournal>(options_.journal, options_.name, options_.journalLease);
     core_->setJournal(journal_.get(), clock_.now());
@@ -151,6 +152,7 @@ void Broker::run() {
     if (items[2].revents & ZMQ_POLLIN) {
       readMonitor();
       zap_->setOpenConnections(connections_);
+      core_->setConnections(connections_);
     }
     if (keysWaiting_.exchange(false)) {
       std::lock_guard lock(keysMutex_);

@@ -502,8 +502,14 @@ std::chrono::milliseconds BrokerCore::timeUntilNextTick(TimePoint now) const {
   return std::max(wait, std::chrono::milliseconds(0));
 }
 
+void BrokerCore::describeSelf(std::string name, TimePoint started) {
+  name_ = std::move(name);
+  started_ = started;
+}
+
 void BrokerCore::handleReserved(const PeerId& peer, const codec::Request& request) {
-  auto answer = answerReserved(request, *table_, stats_, *pending_, *events_);
+  auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(now_ - started_);
+  auto answer = answerReserved(request, *table_, stats_, *pending_, *events_, Self{name_, uptime});
   if (!answer.ok) {
     if (answer.noSuchService) ++stats_.unknownService;
     sendError(peer, request.id, answer.code, answer.text);

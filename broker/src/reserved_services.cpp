@@ -61,7 +61,7 @@ ReservedAnswer unknown(std::string text, bool noSuchService = false) {
 }  // namespace
 
 ReservedAnswer answerReserved(const codec::Request& request, const ServiceTable& services, const BrokerStats& s,
-                              const PendingRequests& pending, const EventHub& events) {
+                              const PendingRequests& pending, const EventHub& events, const Self& self) {
   if (request.service == codec::kSubjectsService) return reply(subjectsJson(events));
   if (request.service == codec::kServicesService) {
     std::string body = "{\"services\":[";
@@ -85,22 +85,26 @@ ReservedAnswer answerReserved(const codec::Request& request, const ServiceTable&
     return reply("pong");  // clients of a pool use it to tell a live broker from a dead one
   }
   if (request.service == codec::kStatsService) {
-    return reply(jsonNumbers({{"requests", s.requests},
-                              {"replies", s.replies},
-                              {"errors", s.errors},
-                              {"timeouts", s.timeouts},
-                              {"forbidden", s.forbidden},
-                              {"unknown_service", s.unknownService},
-                              {"rejected_full", s.rejectedFull},
-                              {"malformed", s.malformed},
-                              {"too_large", s.tooLarge},
-                              {"requeued", s.requeued},
-                              {"workers_lost", s.workersLost},
-                              {"sends_full", s.sendsFull},
-                              {"other_version", s.otherVersion},
-                              {"workers", services.workerCount()},
-                              {"pending", pending.size()},
-                              {"deadlines", pending.deadlines()}}));
+    auto numbers = jsonNumbers({{"uptime_ms", static_cast<std::uint64_t>(std::max<std::int64_t>(0, self.uptime.count()))},
+                                {"connections", s.connections},
+                                {"requests", s.requests},
+                                {"replies", s.replies},
+                                {"errors", s.errors},
+                                {"timeouts", s.timeouts},
+                                {"forbidden", s.forbidden},
+                                {"unknown_service", s.unknownService},
+                                {"rejected_full", s.rejectedFull},
+                                {"malformed", s.malformed},
+                                {"too_large", s.tooLarge},
+                                {"requeued", s.requeued},
+                                {"workers_lost", s.workersLost},
+                                {"sends_full", s.sendsFull},
+                                {"other_version", s.otherVersion},
+                                {"workers", services.workerCount()},
+                                {"pending", pending.size()},
+                                {"deadlines", pending.deadlines()}});
+    // The instance name first, then the figures.
+    return reply("{\"name\":" + jsonText(self.name) + "," + numbers.substr(1));
   }
   return unknown("no reserved service '" + std::string(request.service) + "'", true);
 }

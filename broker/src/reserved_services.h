@@ -23,9 +23,15 @@ struct ReservedAnswer {
   bool noSuchService = false;  // the strata.* name itself is unknown (counted as unknown_service)
 };
 
+// The broker itself, as strata.stats reports it.
+struct Self {
+  std::string_view name;
+  std::chrono::milliseconds uptime{};
+};
+
 // The answer to request, a call of a strata.* service, from the broker's tables as they
 // stand. Changes nothing.
 ReservedAnswer answerReserved(const codecs::Request& request, const ServiceTable& services, const BrokerStats& stats,
-                              const PendingRequests& pending, const EventHub& events);
+                              const PendingRequests& pending, const EventHub& events, const Self& self);
 
 }  // namespace strata::broker

@@ -17,6 +17,7 @@
 #include <strata/core/curve_keys.h>
 #include <strata/core/errors.h>
 #include <strata/core/logging.h>
+#include <strata/core/version.h>
 #include <strata/nodes/client.h>
 #include <strata/nodes/node_config.h>
 
@@ -306,7 +307,7 @@ int runCli(int argc, char** argv) {
   auto* services = app.add_subcommand("services", "list services with their workers and queue depth, and the "
                                                   "subject patterns subscribed to with their subscriber counts");
   addCommonOptions(*services, servicesCommon);
-  services->add_flag("--json", json, "print the broker's JSON answer");
+  services->add_flag("--json", json, "print the broker's answers as one JSON object");
   services->add_option("-t,--timeout", servicesTimeout, "deadline in ms")->check(CLI::Range(1LL, 86'400'000LL));
 
   CommonOptions publishCommon;
@@ -318,6 +319,10 @@ int runCli(int argc, char** argv) {
   CommonOptions watchCommon;
   WatchOptions watch;
   auto* watchCmd = addWatchCommand(app, watchCommon, watch);
+  CommonOptions statusCommon;
+  StatusOptions status;
+  auto* statusCmd = addStatusCommand(app, statusCommon, status);
+  app.set_version_flag("--version", "strata " + core::version(), "print the version and exit");
 
   try {
     app.parse(argc, argv);
@@ -335,6 +340,7 @@ int runCli(int argc, char** argv) {
     if (*publishCmd) return runPublish(publishCommon, publish);
     if (*subscribeCmd) return runSubscribe(subscribeCommon, subscribe);
     if (*watchCmd) return runWatch(watchCommon, watch);
+    if (*statusCmd) return runStatus(statusCommon, status);
   } catch (const Error& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return static_cast<int>(e.exitCode());

@@ -1,7 +1,8 @@
 #pragma once
 
 // Private to the `strata` tool: what its commands share, and the event commands
-// (publish, subscribe), which live in cli_events.cpp, and watch (cli_watch.cpp).
+// (publish, subscribe), which live in cli_events.cpp, watch (cli_watch.cpp) and status
+// (cli_status.cpp).
 
 #include <algorithm>
 #include <chrono>
@@ -98,6 +99,17 @@ struct WatchOptions {
   std::uint64_t count = 0;
   long long idleMs = 0;
 };
+
+struct StatusOptions {
+  bool json = false;
+  bool watch = false;
+  long long intervalMs = 1000;
+  std::uint64_t count = 0;  // --watch: stop after this many redraws (0: until SIGINT)
+  long long timeoutMs = 2000;
+};
+
+CLI::App* addStatusCommand(CLI::App& app, CommonOptions& common, StatusOptions& options);
+int runStatus(const CommonOptions& common, const StatusOptions& options);
 
 CLI::App* addPublishCommand(CLI::App& app, CommonOptions& common, PublishOptions& options);
 CLI::App* addSubscribeCommand(CLI::App& app, CommonOptions& common, SubscribeOptions& options);

@@ -100,6 +100,7 @@ struct BrokerStats {
   std::uint64_t otherVersion = 0;  // messages of another protocol version, refused
   std::uint64_t unlisted = 0;     // messages on a connection whose key a reload took away
   std::uint64_t keyReloads = 0;   // authorized_keys lists taken in since the start
+  std::uint64_t connections = 0;  // open now, as the socket's owner last reported
 };
 
 // How long a service's requests took, broker in to final answer out, as a histogram
@@ -166,6 +167,10 @@ class BrokerCore {
   // (the client subscribes afresh under its new rights), and a connection on a key no
   // longer listed is refused from its next message on.
   void replaceKeys(std::shared_ptr<const core::AuthorizedKeys> keys);
+  // What strata.stats reports of the broker itself: its instance name, when it started,
+  // and how many connections its socket holds (the socket's owner keeps it current).
+  void describeSelf(std::string name, core::TimePoint started);
+  void setConnections(std::size_t open) { stats_.connections = open; }
   // How long the loop may sleep before onTick has work to do.
   std::chrono::milliseconds timeUntilNextTick(core::TimePoint now) const;
 
@@ -230,6 +235,8 @@ class BrokerCore {
 
   BrokerSettings settings_;
   std::shared_ptr<const core::AuthorizedKeys> keys_;
+  std::string name_;
+  core::TimePoint started_{};
   core::LayerPolicy policy_;
   Outbox& outbox_;
   BrokerStats stats_;
