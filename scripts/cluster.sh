@@ -14,7 +14,7 @@ PROJECT=strata-cluster
 IMAGE=localhost/strata:cluster
 RUNTIME="libzmq5,libsodium23,libpocofoundation80,libpocoutil80,libpocojson80,libpocoxml80,libpoconet80,libpoconetssl80"
 RUNTIME+=",libpococrypto80,libpocodata80,libpocodatasqlite80,libpocodatapostgresql80,libsqlite3-0,libpq5,python3-aiosmtpd"
-RUNTIME+=",libprometheus-cpp-core1.0"
+RUNTIME+=",libprometheus-cpp-core1.0,curl"
 # Named after its package list, so a new runtime dependency makes a new base image.
 BASE=localhost/strata-base:bookworm-$(printf '%s' "$RUNTIME" | md5sum | cut -c1-8)
 WORK=$STRATA_BUILD/cluster
@@ -61,10 +61,14 @@ CONF
 }
 
 # The gateway's port on the host: STRATA_HTTP_PORT, or a free one.
-HTTP_PORT=${STRATA_HTTP_PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+HTTP_PORT=${STRATA_HTTP_PORT:-$(free_port)}
+# The brokers' admin endpoints (dashboard, /metrics, probes) on the host.
+ADMIN_A_PORT=${STRATA_ADMIN_A_PORT:-$(free_port)}
+ADMIN_B_PORT=${STRATA_ADMIN_B_PORT:-$(free_port)}
 
 compose() {
-  STRATA_IMAGE=$IMAGE STRATA_HTTP_PORT=$HTTP_PORT podman-compose -f "$STRATA_ROOT/docker-compose.yml" -p "$PROJECT" "$@"
+  STRATA_IMAGE=$IMAGE STRATA_HTTP_PORT=$HTTP_PORT STRATA_ADMIN_A_PORT=$ADMIN_A_PORT STRATA_ADMIN_B_PORT=$ADMIN_B_PORT podman-compose -f "$STRATA_ROOT/docker-compose.yml" -p "$PROJECT" "$@"
 }
 
 client() { podman exec "${PROJECT}_client_1" strata "$@"; }
@@ -89,6 +93,7 @@ test_cluster() {
   up
   strata_log "services as the pool sees them"
   client services --config /opt/strata/etc/client.properties
+  test_operations_before
   strata_log "load on the pool; broker-a killed after 2 s"
   local out=$WORK/load.txt
   # 300,000 requests: several seconds even on a quiet machine (100,000 once finished in
@@ -107,6 +112,7 @@ test_cluster() {
     exit 1
   fi
   echo "broker kill: 300000 requests, broker-a killed under load, none lost"
+  test_operations_after
   test_plugins
   echo "cluster test passed"
 }
@@ -120,6 +126,36 @@ fail() {
 eventually() {  # eventually CMD...: until CMD succeeds, at most 30 s
   for _ in $(seq 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
   return 1
+}
+
+healthy() {  # healthy SERVICE: its compose healthcheck (curl on /readyz) passes now
+  podman healthcheck run "${PROJECT}_$1_1" >/dev/null 2>&1
+}
+
+test_operations_before() {
+  strata_log "operations: probes, metrics and dashboards of the published admin ports"
+  eventually curl -sf "http://127.0.0.1:$ADMIN_A_PORT/readyz" || fail "broker-a's /readyz never answered 200"
+  local metrics=$WORK/metrics.txt
+  curl -sS "http://127.0.0.1:$ADMIN_A_PORT/metrics" >"$metrics"
+  promtool check metrics <"$metrics" || fail "promtool refused broker-a's /metrics"
+  grep -q '^strata_workers{service="echo"} 2$' "$metrics" || fail "broker-a's /metrics does not show echo's 2 workers"
+  [[ $(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN_B_PORT/") == 200 ]] ||
+    fail "broker-b's dashboard is not published"
+  for service in broker-a broker-b echo-1 echo-2 orders integrations store gateway; do
+    eventually healthy "$service" || fail "the healthcheck of $service does not pass"
+  done
+  echo "admin: /readyz 200, /metrics passes promtool, dashboards on 127.0.0.1:$ADMIN_A_PORT and :$ADMIN_B_PORT, 8 healthchecks pass"
+}
+
+test_operations_after() {
+  # broker-a is dead: the nodes stay ready through broker-b, and status says which is gone.
+  for service in echo-1 echo-2; do healthy "$service" || fail "$service is not ready with broker-b alone"; done
+  local status=$WORK/status.txt
+  client status --config /opt/strata/etc/client.properties --timeout 1000 >"$status" || fail "strata status failed"
+  cat "$status"
+  grep -q "tcp://broker-a:5555 .*UNREACHABLE" "$status" || fail "status does not show broker-a unreachable"
+  grep -q "tcp://broker-b:5555 .* up " "$status" || fail "status does not show broker-b up"
+  echo "after the kill: echo nodes still ready, strata status shows broker-a unreachable and broker-b up"
 }
 
 logic() {  # a call as a layer-2 service would make it
