@@ -55,10 +55,13 @@ strata.authorized_keys=authorized_keys
 strata.policy.store.get=2,3,4
 strata.policy.store.list=2,3,4
 strata.policy.store.watch=2,3,4
+# health, Prometheus metrics and the live dashboard on a free loopback port (step 14)
+strata.admin.bind=127.0.0.1:0
 CONF
 show cat broker.properties
 strata-broker --config broker.properties >broker.log 2>&1 &
 pids+=($!)
+BROKER_PID=$!
 wait_for broker.log "listening on"
 ENDPOINT=$(grep -o 'tcp://127.0.0.1:[0-9]*' broker.log | head -1)
 say "broker.log: $(grep 'listening on' broker.log)"
@@ -74,9 +77,9 @@ strata.node.name=$w
 CONF
   strata-node --config $w.properties >$w.log 2>&1 &
   pids+=($!)
-  wait_for broker.log "worker $w ("
+  wait_for broker.log "worker registered name=$w "
 done
-grep "ready with credit" broker.log | sed 's/^/broker.log: /'
+grep "worker registered name=" broker.log | sed 's/^/broker.log: /'
 
 step "4. A front end (layer 4) calls echo"
 cat > front.properties <<CONF
@@ -99,6 +102,13 @@ show "$STRATA" keygen stranger >/dev/null
 show "$STRATA" call --config front.properties --define strata.key=stranger.key echo "let me in" ||
   say "(exit code $?: unavailable)"
 say "broker.log: $(grep -m1 'handshake refused' broker.log)"
+say "Listed without a restart: a new authorized_keys renamed over the old, then SIGHUP."
+cp authorized_keys authorized_keys.new && echo "$(cat stranger.pub) stranger 4" >>authorized_keys.new
+show mv authorized_keys.new authorized_keys
+show kill -HUP "$BROKER_PID"
+wait_for broker.log "keys reloaded"
+say "broker.log: $(grep -m1 'keys reloaded' broker.log)"
+show "$STRATA" call --config front.properties --define strata.key=stranger.key --timeout 5000 echo "let me in"
 
 step "8. A layer the policy forbids: echo-a (layer 2) may not call echo (layer 2)"
 show "$STRATA" call --config front.properties --define strata.key=echo-a.key echo hi || say "(exit code $?: forbidden)"
@@ -118,7 +128,7 @@ CONF
 show cat orders.properties
 strata-node --config orders.properties >orders.log 2>&1 &
 pids+=($!)
-wait_for broker.log "worker orders ("
+wait_for broker.log "worker registered name=orders "
 grep "plug-in" orders.log | sed 's/^/orders.log: /'
 show "$STRATA" call --config front.properties orders.place "$(printf 'apple 10\nplum 4')"
 show "$STRATA" call --config front.properties pricing.quote "apple 1" || say "(exit code $?: the broker knows no such service)"
@@ -196,7 +206,7 @@ CONF
 show cat data.properties
 strata-node --config data.properties >data.log 2>&1 &
 pids+=($!)
-wait_for broker.log "worker data ("
+wait_for broker.log "worker registered name=data "
 grep "plug-in" data.log | sed 's/^/data.log: /'
 say "Layer 1 integrations are called by layer-2 logic: these calls use the echo-a key (layer 2)."
 cat > logic.properties <<CONF
@@ -306,7 +316,15 @@ wait "$SSE" 2>/dev/null || true
 sed 's/^/  /' sse-accounts.log
 say "The same, live in a page: examples/live, served at /ui/ (docker compose up: http://127.0.0.1:8080/ui/?collection=accounts)."
 
-step "14. Clean shutdown on SIGTERM"
+step "14. Operations: strata status, the probes and /metrics of the broker's admin endpoint"
+ADMIN=$(grep -o 'admin listening on http://127.0.0.1:[0-9]*' broker.log | head -1 | awk '{print $NF}')
+show "$STRATA" status --config front.properties --timeout 1000
+show curl -sS "$ADMIN/readyz"
+say "$ADMIN/metrics, a few lines of it:"
+curl -sS "$ADMIN/metrics" | grep -E '^strata_(requests_total\{service="echo"\}|handshakes_total|key_reloads_total|connections )' | sed 's/^/  /'
+say "The live dashboard: open $ADMIN/ in a browser."
+
+step "15. Clean shutdown on SIGTERM"
 for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
   kill -TERM "${pids[$i]}" 2>/dev/null || true  # the killed broker and finished clients are gone already
   wait "${pids[$i]}" || true

@@ -65,14 +65,16 @@ class Handler : public Poco::Net::HTTPRequestHandler {
           type = "application/json";
           body = sources_.stats();
         }
-      } else if (path == "/" || path == "/index.html") {
+      } else if ((path == "/" || path == "/index.html") && !sources_.dashboard.empty()) {
         type = "text/html; charset=utf-8";
         body = sources_.dashboard;
         response.set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                                                 "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
       } else {
         status = HTTPResponse::HTTP_NOT_FOUND;
-        body = "no such page: /metrics, /livez, /readyz, /api/stats or /\n";
+        body = sources_.dashboard.empty() ? "no such page: /metrics, /livez, /readyz or /api/stats (the dashboard is on "
+                                            "the brokers)\n"
+                                          : "no such page: /metrics, /livez, /readyz, /api/stats or /\n";
       }
     } catch (const std::exception& e) {
       status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;

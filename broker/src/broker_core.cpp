@@ -402,7 +402,7 @@ void BrokerCore::handleReady(const PeerId& peer, const core::Identity& who, cons
     return;
   }
   Worker& worker = table_->add(peer, who, ready, now);
-  logger().information("worker %s (layer %d) ready with credit %u for %z service(s)", who.name, who.layer,
+  logger().information("worker registered name=%s layer=%d credit=%u services=%z", who.name, who.layer,
                        static_cast<unsigned>(ready.credit), worker.services.size());
   if (nextHeartbeat_ == TimePoint{}) nextHeartbeat_ = now + settings_.heartbeat;
   for (Service* s : worker.services) dispatch(*s);
@@ -423,8 +423,8 @@ void BrokerCore::removeWorker(const PeerId& peer, const char* why) {
     ++moved;
   }
   stats_.requeued += moved;
-  logger().information("worker %s removed: %s; %z request(s) moved to other workers", worker->name,
-                       std::string(why), moved);
+  logger().information("worker removed name=%s reason=\"%s\" requests_moved=%z", worker->name, std::string(why),
+                       moved);
   for (Service* s : worker->services) {
     if (s->workers.empty()) {
       failQueued(*s);
@@ -531,7 +531,7 @@ void BrokerCore::setJournal(Journal* journal, TimePoint now) {
   if (!journal_) return;
   auto adopted = adopt(journal_->loadPending(), now);
   journal_->commit();
-  if (adopted > 0) logger().information("took back " + std::to_string(adopted) + " durable request(s) from the journal");
+  if (adopted > 0) logger().information("journal restored durable_requests=" + std::to_string(adopted));
   if (journal_->takeOverInterval().count() > 0) nextTakeOver_ = now + journal_->takeOverInterval();
 }
 
@@ -581,7 +581,8 @@ void BrokerCore::takeOverIfDue(TimePoint now) {
   try {
     auto adopted = adopt(journal_->takeOver(), now);
     if (adopted > 0) {
-      logger().information("took over " + std::to_string(adopted) + " durable request(s) of a broker that stopped");
+      logger().information("journal takeover durable_requests=" + std::to_string(adopted) +
+                           " reason=\"a broker of the pool stopped renewing its lease\"");
       for (const auto& [name, service] : table_->services()) dispatch(*service);
     }
   } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 // http.request service when strata.plugin.http.allow is set (docs: docs/integrations.md).
 #include <memory>
 
+#include <strata/core/message_id.h>
 #include <strata/plugin.h>
 
 #include <strata/integrations/http/error_status.h>
@@ -88,12 +89,10 @@ class HttpPlugin : public plugin::Plugin {
   }
 
   static http::BusEvent busEventOf(const plugin::EventView& e) {
-    static constexpr char kHex[] = "0123456789abcdef";
     http::BusEvent out;
-    for (int i = 0; i < 16; ++i) {
-      out.id.push_back(kHex[e.id()[i] >> 4]);
-      out.id.push_back(kHex[e.id()[i] & 15]);
-    }
+    auto id = strata::core::MessageId::fromBytes(
+        std::string_view(reinterpret_cast<const char*>(e.id()), strata::core::MessageId::kSize));
+    out.id = id ? id->hex() : std::string();
     out.subject = e.subject();
     out.publisherName = e.publisherName();
     out.publisherLayer = e.publisherLayer();

@@ -775,7 +775,8 @@ void Client::State::onTimers() {
   publishes->tick(now, publishActions);
   auto tick = pool->onTick(now);
   for (auto i : tick.died) {
-    logger().warning("%s stopped answering; its requests go to another endpoint", links[i].endpoint);
+    logger().warning("broker lost endpoint=%s reason=\"stopped answering\"; its requests go to another endpoint",
+                     links[i].endpoint);
     calls->moveOff(i, actions);
   }
   carryOut();

@@ -90,7 +90,12 @@ void NodeApp::startAdmin(const admin::AdminOptions& options) {
               {{"to", "in_process"}}, static_cast<double>(node_->localCalls()));
     m.counter("strata_node_calls_total", "Calls this node's services and plug-ins made, by where they went.",
               {{"to", "brokers"}}, static_cast<double>(node_->remoteCalls()));
-    m.gauge("strata_node_plugins", "Plug-ins loaded and started.", {}, static_cast<double>(plugins_->loaded().size()));
+    auto loaded = plugins_->loaded();
+    m.gauge("strata_node_plugins", "Plug-ins loaded and started.", {}, static_cast<double>(loaded.size()));
+    for (const auto& plugin : loaded) {
+      m.counter("strata_plugin_calls_total", "Bus calls a plug-in made (call and call_start).", {{"plugin", plugin.name}},
+                static_cast<double>(plugin.calls));
+    }
     if (auto status = node_->workerStatus()) {
       m.gauge("strata_node_brokers", "Brokers this node is configured to register with.", {},
               static_cast<double>(status->brokers));

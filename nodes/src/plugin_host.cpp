@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -81,6 +82,7 @@ struct PluginHost::Plugin {
   std::vector<std::string> services;
   strata_host handle{this};
   Poco::Logger* logger = nullptr;
+  std::atomic<std::uint64_t> calls{0};  // bus calls it made (call and call_start), for /metrics
   // Lets answers to call_start reach the plug-in until it stops; shared with the calls
   // still in flight, which may outlive it.
   struct CallbackGate {
@@ -187,12 +189,14 @@ int replyFinish(strata_reply* reply) {
 
 int hostCall(strata_host* host, const strata_call* call, strata_response_fn onResponse, void* context) {
   if (host == nullptr || call == nullptr) return STRATA_ERROR_MALFORMED;
+  host->plugin->calls.fetch_add(1, std::memory_order_relaxed);
   return host->plugin->node->call(*call, onResponse, context);
 }
 
 int hostCallStart(strata_host* host, const strata_call* call, strata_response_fn onPartial,
                   strata_response_fn onFinal, void* context) {
   if (host == nullptr || call == nullptr || onFinal == nullptr) return STRATA_ERROR_MALFORMED;
+  host->plugin->calls.fetch_add(1, std::memory_order_relaxed);
   auto gate = host->plugin->callbacks;
   auto through = [gate, context](strata_response_fn fn) -> Node::RawResponse {
     if (fn == nullptr) return nullptr;
@@ -478,7 +482,7 @@ std::vector<PluginHost::Loaded> PluginHost::loaded() const {
   for (const auto& plugin : plugins_) {
     const auto* d = plugin->description;
     out.push_back({d->name, d->version ? d->version : "", d->description ? d->description : "", plugin->spec.path,
-                   plugin->services});
+                   plugin->services, plugin->calls.load(std::memory_order_relaxed)});
   }
   return out;
 }

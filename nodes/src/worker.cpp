@@ -293,7 +293,7 @@ void Worker::Impl::apply(Link& link, BrokerLink::Actions actions) {
     if (actions.reconnect) {
       // Said once per outage; the retries every liveness period are debug detail.
       if (!link.silent) {
-        logger().warning("%s: no word from the broker; connecting again", link.endpoint);
+        logger().warning("broker lost endpoint=%s reason=\"no word from it\"; connecting again", link.endpoint);
       } else {
         logger().debug("%s: still no word from the broker; connecting again", link.endpoint);
       }
@@ -451,12 +451,12 @@ void Worker::Impl::onLinkMessage(int index, detail::FrameList& frames, std::vect
   }
   bool bye = std::holds_alternative<codec::Disconnect>(linkDecoded);
   if (bye) {
-    logger().information("%s: the broker asked to register again: %s", link.endpoint,
+    logger().information("broker asked to register again endpoint=%s reason=\"%s\"", link.endpoint,
                          std::string(std::get<codec::Disconnect>(linkDecoded).reason));
   }
   if (link.silent && !bye) {
     link.silent = false;
-    logger().information("%s: registered with the broker", link.endpoint);
+    logger().information("broker back endpoint=%s: registered with it again", link.endpoint);
   }
   apply(link, link.state.onMessage(now, bye));
   if (auto* request = std::get_if<codec::Request>(&linkDecoded)) {

@@ -163,6 +163,10 @@ TEST_F(Admin, ANodesReadinessFollowsItsBroker) {
   ASSERT_TRUE(waitUntil([&] { return get(url + "/readyz").status == 200; }, 10s)) << get(url + "/readyz").body;
   auto metrics = get(url + "/metrics");
   EXPECT_EQ(sample(metrics.body, "strata_node_brokers_registered"), 1) << metrics.body;
+  // The dashboard is the brokers'; a node says so rather than serve an empty page.
+  auto page = get(url + "/");
+  EXPECT_EQ(page.status, 404);
+  EXPECT_NE(page.body.find("the dashboard is on the brokers"), std::string::npos) << page.body;
   auto lint = runProgram(kPromtool, {"check", "metrics"}, metrics.body);
   EXPECT_EQ(lint.exitCode, 0) << lint.out << lint.err;
 

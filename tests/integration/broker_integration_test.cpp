@@ -268,7 +268,7 @@ TEST_F(BrokerIntegration, NodeSurvivesABrokerRestart) {
   cluster.broker().wait(10s);
   // Same port, so the node's connection finds the new broker.
   cluster.startBroker({{"strata.broker.bind", endpoint}});
-  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a (", 15s)) << cluster.broker().log();
+  ASSERT_TRUE(cluster.broker().waitForLog("worker registered name=logic-a ", 15s)) << cluster.broker().log();
   Client client(cluster.clientOptions("front"));
   auto r = client.call(request("echo", "after"));
   EXPECT_TRUE(r.ok) << r.errorText;

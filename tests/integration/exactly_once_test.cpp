@@ -101,7 +101,7 @@ class ExactlyOnce : public ::testing::Test {
 TEST_F(ExactlyOnce, AnswersARetriedIdFromTheStoreWithoutApplyingAgain) {
   cluster.startBroker();
   auto worker = startWorker("logic-a", {cluster.brokerEndpoint()});
-  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a (", 10s));
+  ASSERT_TRUE(cluster.broker().waitForLog("worker registered name=logic-a ", 10s));
   nodes::Client client(cluster.clientOptions("front"));
   nodes::OutgoingRequest request{"apply", {"x"}, {}, 5s, core::MessageId::generate()};
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -121,8 +121,8 @@ void ExactlyOnce::runPoolUnderLoad(const std::function<void(Process& brokerA)>& 
   auto [brokerB, endpointB] = cluster.startExtraBroker("broker-b");
   auto workerA = startWorker("logic-a", {endpointA, endpointB});
   auto workerB = startWorker("logic-b", {endpointA, endpointB});
-  ASSERT_TRUE(brokerB.waitForLog("ready with credit", 10s, 2));
-  ASSERT_TRUE(cluster.broker().waitForLog("ready with credit", 10s, 2));
+  ASSERT_TRUE(brokerB.waitForLog("worker registered name=", 10s, 2));
+  ASSERT_TRUE(cluster.broker().waitForLog("worker registered name=", 10s, 2));
 
   auto options = cluster.clientOptions("front");
   options.endpoints = {endpointA, endpointB};
@@ -210,7 +210,7 @@ TEST_F(ExactlyOnce, DeliversJournaledRequestsOnceAfterTheBrokerIsKilled) {
     cluster.broker().wait(10s);
   }
   cluster.startBroker({{"strata.journal", journal}, {"strata.broker.bind", endpoint}});
-  ASSERT_TRUE(cluster.broker().waitForLog("took back 10000 durable request(s)", 10s)) << cluster.broker().log();
+  ASSERT_TRUE(cluster.broker().waitForLog("journal restored durable_requests=10000", 10s)) << cluster.broker().log();
   auto worker = startWorker("logic-a", {endpoint});
   ASSERT_TRUE(waitUntil([&] { return queryCount(store, "SELECT COUNT(*) FROM effects") >= 10000; }, 90s))
       << queryCount(store, "SELECT COUNT(*) FROM effects");
@@ -242,7 +242,7 @@ TEST_F(ExactlyOnce, SurvivingBrokerTakesOverTheSharedJournalOfADeadOne) {
     cluster.broker().wait(10s);
   }
   // B notices A's lease running out and takes its requests; a worker on B applies them once.
-  ASSERT_TRUE(brokerB.waitForLog("durable request(s) of a broker that stopped", 20s)) << brokerB.log();
+  ASSERT_TRUE(brokerB.waitForLog("journal takeover durable_requests=", 20s)) << brokerB.log();
   auto worker = startWorker("logic-a", {endpointB});
   ASSERT_TRUE(waitUntil([&] { return queryCount(store, "SELECT COUNT(*) FROM effects") >= 2000; }, 60s))
       << queryCount(store, "SELECT COUNT(*) FROM effects");
@@ -253,7 +253,7 @@ TEST_F(ExactlyOnce, SurvivingBrokerTakesOverTheSharedJournalOfADeadOne) {
 TEST_F(ExactlyOnce, RefusesADurableRequestWithoutAJournal) {
   cluster.startBroker();
   auto worker = startWorker("logic-a", {cluster.brokerEndpoint()});
-  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a (", 10s));
+  ASSERT_TRUE(cluster.broker().waitForLog("worker registered name=logic-a ", 10s));
   nodes::Client client(cluster.clientOptions("front"));
   auto r = client.call(nodes::OutgoingRequest{"apply", {"x"}, {{"strata-durable", "1"}}, 5s, {}});
   EXPECT_EQ(r.errorCode, nodes::ErrorCode::kUnavailable);

@@ -31,7 +31,7 @@ class BrokerPool : public ::testing::Test {
     for (const char* name : {"logic-a", "logic-b"}) {
       cluster.startNode(name, "echo", {{"strata.brokers", endpointA + "," + endpointB}});
     }
-    ASSERT_TRUE(brokerB->waitForLog("ready with credit", 10s, 2)) << brokerB->log();
+    ASSERT_TRUE(brokerB->waitForLog("worker registered name=", 10s, 2)) << brokerB->log();
   }
 
   nodes::ClientOptions poolClient() {
@@ -119,7 +119,7 @@ TEST_F(BrokerPool, CarriesLoadAgainWithinFiveSecondsOfARestart) {
   auto restarted = std::chrono::steady_clock::now();
   cluster.startBroker({{"strata.broker.bind", endpointA}});
   // Both workers register with it again, and the client's pings find it alive.
-  ASSERT_TRUE(cluster.broker().waitForLog("ready with credit", 5s, 2)) << cluster.broker().log();
+  ASSERT_TRUE(cluster.broker().waitForLog("worker registered name=", 5s, 2)) << cluster.broker().log();
   auto summary = nodes::runLoad(client, request, 2000, 20);
   EXPECT_EQ(summary.ok, 2000u) << summary.firstError;
   EXPECT_LT(std::chrono::steady_clock::now() - restarted, 5s + 2s);  // registration plus the load itself
@@ -150,7 +150,7 @@ TEST(RetryPolicy, ResendsAStuckAttemptToTheNextBroker) {
                                                          {"strata.node.name", "logic-b"}})
                                         .string()},
                        "logic-b.log");
-  ASSERT_TRUE(brokerB.waitForLog("worker logic-b (", 10s));
+  ASSERT_TRUE(brokerB.waitForLog("worker registered name=logic-b ", 10s));
   stuck.signal(SIGSTOP);
 
   auto options = cluster.clientOptions("front");
@@ -176,10 +176,10 @@ TEST(BrokerPartition, WorkerCutOffFromOneBrokerServesThroughTheOtherAndComesBack
   auto [brokerB, endpointB] = cluster.startExtraBroker("broker-b");
   TcpProxy toA(endpointA);
   cluster.startNode("logic-a", "echo", {{"strata.brokers", toA.endpoint() + "," + endpointB}});
-  ASSERT_TRUE(brokerB.waitForLog("worker logic-a (", 10s));
+  ASSERT_TRUE(brokerB.waitForLog("worker registered name=logic-a ", 10s));
 
   toA.blackHole(true);
-  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a removed: heartbeats stopped", 10s)) << cluster.broker().log();
+  ASSERT_TRUE(cluster.broker().waitForLog("worker removed name=logic-a reason=\"heartbeats stopped", 10s)) << cluster.broker().log();
   auto viaB = cluster.clientOptions("front");
   viaB.endpoints = {endpointB};
   nodes::Client clientB(viaB);
@@ -197,7 +197,7 @@ TEST(BrokerPartition, WorkerCutOffFromOneBrokerServesThroughTheOtherAndComesBack
 
   toA.blackHole(false);
   // The worker's link to A reconnects and registers again.
-  ASSERT_TRUE(cluster.broker().waitForLog("worker logic-a (", 15s, 2)) << cluster.broker().log();
+  ASSERT_TRUE(cluster.broker().waitForLog("worker registered name=logic-a ", 15s, 2)) << cluster.broker().log();
   nodes::Client clientA(cluster.clientOptions("front"));
   auto afterHeal = nodes::runLoad(clientA, request, 200, 10);
   EXPECT_EQ(afterHeal.ok, 200u) << afterHeal.firstError;

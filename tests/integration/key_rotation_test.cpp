@@ -115,7 +115,7 @@ TEST_F(KeyRotation, AddedRemovedAndRelayeredKeysApplyWhileTrafficFlows) {
   EXPECT_GT(kept.load(), 0);
   EXPECT_EQ(lost.load(), 0);
   // The worker's key never changed: it stayed registered throughout.
-  EXPECT_EQ(countOf(cluster.broker().log(), "worker w1 removed"), 0u) << cluster.broker().log();
+  EXPECT_EQ(countOf(cluster.broker().log(), "worker removed name=w1"), 0u) << cluster.broker().log();
 
   auto text = metrics();
   EXPECT_NE(text.find("strata_key_reloads_total{result=\"refused\"}"), std::string::npos) << text;
@@ -131,8 +131,8 @@ TEST_F(KeyRotation, AWorkerWhoseLayerChangesRegistersAgainUnderTheNewOne) {
   ASSERT_TRUE(keeper.call("echo", "x", 5s).ok);
   writeKeys({{"w1", 3}, {"keeper", 4}});
   cluster.broker().signal(SIGHUP);
-  ASSERT_TRUE(cluster.broker().waitForLog("worker w1 removed: its key or layer changed", 10s)) << cluster.broker().log();
-  ASSERT_TRUE(cluster.broker().waitForLog("worker w1 (layer 3) ready", 10s)) << cluster.broker().log() << readFile(cluster.dir() / "w1.log");
+  ASSERT_TRUE(cluster.broker().waitForLog("worker removed name=w1 reason=\"its key or layer changed", 10s)) << cluster.broker().log();
+  ASSERT_TRUE(cluster.broker().waitForLog("worker registered name=w1 layer=3", 10s)) << cluster.broker().log() << readFile(cluster.dir() / "w1.log");
   // Layer 4 may call layer 2 but not layer 3 (the default rules): the caller sees the move.
   nodes::Response last;
   EXPECT_TRUE(waitUntil([&] {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <regex>
 
 #include "cluster.h"
 
@@ -46,6 +47,23 @@ TEST_F(Plugins, APluginServiceAnswersThroughTheBrokerAndItsModuleInProcess) {
   auto direct = client.call("pricing.quote", "apple 1", 5s);
   EXPECT_FALSE(direct.ok);
   EXPECT_EQ(direct.errorCode, nodes::ErrorCode::kUnknownService) << direct.errorText;
+}
+
+TEST_F(Plugins, TheNodesMetricsCountEachPluginsCalls) {
+  auto config = ordersConfig();
+  config["strata.admin.bind"] = "127.0.0.1:0";
+  auto& node = cluster.startNode("orders", "", config);
+  nodes::Client client(cluster.clientOptions("front"));
+  constexpr int kOrders = 3;
+  for (int i = 0; i < kOrders; ++i) ASSERT_TRUE(client.call("orders.place", "apple 1\n", 5s).ok);
+  std::smatch match;
+  auto log = node.log();
+  ASSERT_TRUE(std::regex_search(log, match, std::regex("admin listening on (http://127\\.0\\.0\\.1:[0-9]+)"))) << log;
+  auto metrics = runProgram("/usr/bin/curl", {"-sS", "--max-time", "5", std::string(match[1]) + "/metrics"}).out;
+  // Each order asks the pricing module once; the module itself calls nothing.
+  EXPECT_NE(metrics.find("strata_plugin_calls_total{plugin=\"orders\"} " + std::to_string(kOrders) + "\n"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("strata_plugin_calls_total{plugin=\"pricing\"} 0\n"), std::string::npos) << metrics;
 }
 
 TEST_F(Plugins, APluginPublishesToTheBusAndToAModuleOfItsOwnProcessOnce) {

@@ -224,10 +224,10 @@ Process& Cluster::startNode(const std::string& name, const std::string& services
                                           {"strata.heartbeat_ms", "200"}};
   for (const auto& [k, v] : extra) keys[k] = v;
   auto config = writeConfig(name + ".properties", keys);
-  auto registered = countOf(broker_->log(), "worker " + name + " (");
+  auto registered = countOf(broker_->log(), "worker registered name=" + name + " ");
   nodes_.push_back(std::make_unique<Process>(nodeBinary(), std::vector<std::string>{"--config", config.string()},
                                              dir_ / (name + ".log")));
-  if (!broker_->waitForLog("worker " + name + " (", kStartTimeout, registered + 1)) {
+  if (!broker_->waitForLog("worker registered name=" + name + " ", kStartTimeout, registered + 1)) {
     throw std::runtime_error("node " + name + " did not register:\n" + nodes_.back()->log());
   }
   return *nodes_.back();

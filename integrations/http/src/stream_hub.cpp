@@ -201,6 +201,9 @@ void StreamHub::stop() {
 
 void Stream::Core::run() {
   std::vector<epoll_event> events(kMaxEvents);
+  // The keep-alive walk visits every stream: once per kSweep, not on every wake (a busy
+  // hub wakes for each event it relays).
+  auto nextSweep = Clock::now();
   for (;;) {
     int timeout = static_cast<int>(kSweep.count());
     {
@@ -239,7 +242,10 @@ void Stream::Core::run() {
         if (it != open.end()) flush(fd, it->second, ended);
       }
       auto now = Clock::now();
-      keepAlive(now, ended);
+      if (now >= nextSweep) {
+        keepAlive(now, ended);
+        nextSweep = now + kSweep;
+      }
       while (!timers.empty() && timers.begin()->first <= now) {
         due.push_back(std::move(timers.begin()->second));
         timers.erase(timers.begin());

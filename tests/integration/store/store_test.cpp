@@ -381,7 +381,7 @@ TEST_F(Store, ABrokerKilledUnderWatchersLosesNoChangeAndRepeatsNone) {
   auto second = cluster.startExtraBroker("second", brokerPolicy());
   std::string pool = cluster.brokerEndpoint() + ", " + second.endpoint;
   startStore({{"strata.brokers", pool}});
-  ASSERT_TRUE(second.process.waitForLog("worker store (", 10s));
+  ASSERT_TRUE(second.process.waitForLog("worker registered name=store ", 10s));
   auto options = cluster.clientOptions("app");
   options.endpoints = {cluster.brokerEndpoint(), second.endpoint};
   Client app(options);

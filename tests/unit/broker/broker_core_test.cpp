@@ -109,9 +109,10 @@ TEST(BrokerCore, StatsCallReportsCounters) {
   Harness h;
   h.send(kFront, request(MessageId::generate(), "nobody-home"));
   h.take();
+  h.advance(std::chrono::milliseconds(1500));
   // The stats request itself is counted before the answer is built.
   EXPECT_EQ(reservedAnswer(h, "strata.stats"),
-            R"({"requests":2,"replies":0,"errors":1,"timeouts":0,"forbidden":0,"unknown_service":1,)"
+            R"({"name":"test-broker","uptime_ms":1500,"connections":0,"requests":2,"replies":0,"errors":1,"timeouts":0,"forbidden":0,"unknown_service":1,)"
             R"("rejected_full":0,"malformed":0,"too_large":0,"requeued":0,"workers_lost":0,"sends_full":0,)"
             R"("other_version":0,"workers":0,"pending":0,"deadlines":0})");
 }

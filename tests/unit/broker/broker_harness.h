@@ -143,7 +143,9 @@ inline BrokerSettings testSettings() {
 class Harness {
  public:
   explicit Harness(BrokerSettings settings = testSettings(), core::LayerPolicy policy = {})
-      : broker(settings, testKeys(), std::move(policy), outbox) {}
+      : broker(settings, testKeys(), std::move(policy), outbox) {
+    broker.describeSelf("test-broker", clock.now());
+  }
 
   // Delivers message from the identity `user` on its own peer.
   void send(std::string_view user, const codecs::Message& message) { sendFrom(peerOf(user), user, message); }

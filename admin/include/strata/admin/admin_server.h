@@ -34,7 +34,7 @@ struct AdminSources {
   std::function<std::string()> stats;    // /api/stats: JSON
   std::function<Health()> live;          // /livez
   std::function<Health()> ready;         // /readyz
-  std::string dashboard;                 // /: an HTML page
+  std::string dashboard;                 // /: an HTML page; empty: / answers 404
 };
 
 // The admin HTTP endpoint of a daemon, on Poco's HTTP server with two threads of its own:

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -56,6 +57,7 @@ class PluginHost {
     std::string description;
     std::filesystem::path path;
     std::vector<std::string> services;
+    std::uint64_t calls = 0;  // bus calls it has made
   };
   std::vector<Loaded> loaded() const;
 
