@@ -155,7 +155,9 @@ test_operations_after() {
   cat "$status"
   grep -q "tcp://broker-a:5555 .*UNREACHABLE" "$status" || fail "status does not show broker-a unreachable"
   grep -q "tcp://broker-b:5555 .* up " "$status" || fail "status does not show broker-b up"
-  echo "after the kill: echo nodes still ready, strata status shows broker-a unreachable and broker-b up"
+  curl -sS "http://127.0.0.1:$ADMIN_B_PORT/api/pool" | grep -q '"reachable":false,"url":"http://broker-a:9100"' ||
+    fail "broker-b's dashboard does not show broker-a gone"
+  echo "after the kill: echo nodes still ready; strata status and broker-b's dashboard show broker-a unreachable"
 }
 
 logic() {  # a call as a layer-2 service would make it

@@ -1,7 +1,9 @@
 #include <strata/admin/admin_server.h>
 
 #include <fstream>
+#include <mutex>
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -9,11 +11,15 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
 #include <strata/core/errors.h>
 #include <strata/core/private_file.h>
+
+#include "pool_view.h"
 
 namespace strata::admin {
 
@@ -36,7 +42,8 @@ bool sameToken(const std::string& a, const std::string& b) {
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(const AdminOptions& options, const AdminSources& sources) : options_(options), sources_(sources) {}
+  Handler(const AdminOptions& options, const AdminSources& sources, PoolView* pool)
+      : options_(options), sources_(sources), pool_(pool) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     std::string path = request.getURI().substr(0, request.getURI().find('?'));
@@ -53,7 +60,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         auto health = path == "/livez" ? sources_.live() : sources_.ready();
         status = health.ok ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
         body = health.ok ? "ok\n" : health.reason + "\n";
-      } else if (path == "/metrics" || path == "/api/stats") {
+      } else if (path == "/metrics" || path == "/api/stats" || (path == "/api/pool" && pool_)) {
         if (!authorized(request)) {
           status = HTTPResponse::HTTP_UNAUTHORIZED;
           body = "a valid bearer token is required\n";
@@ -63,7 +70,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
           body = sources_.metrics();
         } else {
           type = "application/json";
-          body = sources_.stats();
+          body = path == "/api/pool" ? pool_->json() : sources_.stats();
         }
       } else if ((path == "/" || path == "/index.html") && !sources_.dashboard.empty()) {
         type = "text/html; charset=utf-8";
@@ -107,19 +114,39 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
   const AdminOptions& options_;
   const AdminSources& sources_;
+  PoolView* pool_;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Factory(const AdminOptions& options, const AdminSources& sources) : options_(options), sources_(sources) {}
+  Factory(const AdminOptions& options, const AdminSources& sources, PoolView* pool)
+      : options_(options), sources_(sources), pool_(pool) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(options_, sources_);
+    return new Handler(options_, sources_, pool_);
   }
 
  private:
   const AdminOptions& options_;
   const AdminSources& sources_;
+  PoolView* pool_;
 };
+
+Poco::Net::Context::Ptr serverContext(const AdminOptions& options) {
+  // Poco's SSL initialisation is reference counted and never undone here: another part of
+  // the process (the gateway plug-in) may use it too.
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Net::initializeSSL(); });
+  try {
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, options.tlsKey,
+                                                             options.tlsCert, "", Poco::Net::Context::VERIFY_NONE);
+    context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                              Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+    return context;
+  } catch (const Poco::Exception& e) {
+    throw ConfigError("strata.admin.tls_cert " + options.tlsCert + " / tls_key " + options.tlsKey + ": " +
+                      e.displayText());
+  }
+}
 
 }  // namespace
 
@@ -140,6 +167,18 @@ std::optional<AdminOptions> adminOptionsFrom(const core::Config& config) {
     }
     options.token = token;
   }
+  options.tlsCert = config.getString("strata.admin.tls_cert", "");
+  options.tlsKey = config.getString("strata.admin.tls_key", "");
+  if (options.tlsCert.empty() != options.tlsKey.empty()) {
+    throw ConfigError("strata.admin.tls_cert and strata.admin.tls_key must be set together");
+  }
+  if (!options.tlsKey.empty()) core::requirePrivateFile(options.tlsKey, "strata.admin.tls_key");
+  options.pool = config.getList("strata.admin.pool");
+  for (const auto& url : options.pool) {
+    if (url.rfind("http://", 0) != 0) {
+      throw ConfigError("strata.admin.pool: '" + url + "' is not an http:// URL of another broker's admin endpoint");
+    }
+  }
   return options;
 }
 
@@ -147,6 +186,7 @@ struct AdminServer::State {
   AdminOptions options;
   AdminSources sources;
   Poco::ThreadPool pool{1, kThreads};  // its own: the process's default pool is shared
+  std::unique_ptr<PoolView> poolView;  // with a dashboard: /api/pool
   std::unique_ptr<Poco::Net::HTTPServer> server;
   Poco::Net::SocketAddress address;
   bool stopped = false;
@@ -162,7 +202,9 @@ AdminServer::AdminServer(AdminOptions options, AdminSources sources, Log log) : 
   } catch (const Poco::Exception& e) {
     throw ConfigError("strata.admin.bind '" + s.options.bind + "': " + e.displayText());
   }
+  bool tls = !s.options.tlsCert.empty();
   Poco::Net::ServerSocket socket;
+  if (tls) socket = Poco::Net::SecureServerSocket(serverContext(s.options));
   try {
     socket.bind(bindAddress, true);
     socket.listen();
@@ -174,9 +216,17 @@ AdminServer::AdminServer(AdminOptions options, AdminSources sources, Log log) : 
   params->setMaxThreads(kThreads);
   params->setMaxQueued(kQueued);
   params->setTimeout(Poco::Timespan(10, 0));
-  s.server = std::make_unique<Poco::Net::HTTPServer>(new Factory(s.options, s.sources), s.pool, socket, params);
+  if (!s.sources.dashboard.empty()) {
+    s.poolView = std::make_unique<PoolView>(s.options.pool, s.options.token, s.sources.stats);
+  }
+  s.server = std::make_unique<Poco::Net::HTTPServer>(new Factory(s.options, s.sources, s.poolView.get()), s.pool,
+                                                     socket, params);
   s.server->start();
-  if (log) log("admin listening on http://" + s.address.toString() + (s.options.token ? " (bearer token)" : ""));
+  if (log) {
+    log(std::string("admin listening on ") + (tls ? "https://" : "http://") + s.address.toString() +
+        (s.options.token ? " (bearer token)" : "") +
+        (s.options.pool.empty() ? "" : "; pool view of " + std::to_string(s.options.pool.size()) + " other broker(s)"));
+  }
 }
 
 AdminServer::~AdminServer() { stop(); }

@@ -31,6 +31,9 @@ const std::string& dashboardPage() {
 <h1><span id="role">strata</span> <span id="name"></span></h1>
 <div class="meta"><span id="status" data-state="up">connecting</span>
   up <span id="uptime">–</span> · version <span id="version">–</span> · <span id="requests">0</span> requests</div>
+<section id="pool" hidden><h2>Pool</h2>
+<table><thead><tr><th>broker</th><th>admin</th><th>state</th><th>up</th><th>workers</th><th>held</th><th>req/s</th></tr></thead>
+<tbody id="brokers"></tbody></table></section>
 <section><h2>Services</h2>
 <table><thead><tr><th>service</th><th>workers</th><th>queued</th><th>in flight</th><th>req/s</th><th>errors/s</th><th>p99 ms (bucket)</th></tr></thead>
 <tbody id="services"></tbody></table></section>
@@ -105,6 +108,51 @@ function draw(stats) {
   pills('events', Object.entries(stats.events));
   last = stats;
 }
+// The pool, from /api/pool: this broker first, then strata.admin.pool's, each read by
+// this broker's endpoint (so the page needs no other origin).
+const lastOf = new Map();
+function drawPool(pool) {
+  const rows = [];
+  for (const b of pool.brokers) {
+    const key = b.url || 'this';
+    const row = document.createElement('tr');
+    row.dataset.broker = key;
+    if (!b.reachable) {
+      cell(row, 'name', '–');
+      cell(row, 'url', b.url);
+      cell(row, 'state', 'unreachable');
+      cell(row, 'error', b.error);
+      row.lastChild.colSpan = 4;
+      row.lastChild.style.textAlign = 'left';
+      rows.push(row);
+      lastOf.delete(key);
+      continue;
+    }
+    const s = b.stats;
+    const before = lastOf.get(key);
+    const dt = before ? (s.time_ms - before.time_ms) / 1000 : 0;
+    const rate = before && dt > 0 ? (s.requests - before.requests) / dt : 0;
+    cell(row, 'name', s.name);
+    cell(row, 'url', b.url || '(this one)');
+    cell(row, 'state', 'up');
+    cell(row, 'uptime', Math.round(s.uptime_s) + ' s');
+    cell(row, 'workers', Object.values(s.workers_by_layer).reduce((a, n) => a + n, 0));
+    cell(row, 'held', s.held);
+    cell(row, 'rate', rate.toFixed(0));
+    rows.push(row);
+    if (!before || s.time_ms > before.time_ms) lastOf.set(key, s);
+  }
+  $('brokers').replaceChildren(...rows);
+  $('pool').hidden = pool.brokers.length < 2;
+}
+async function refreshPool() {
+  try {
+    const answer = await fetch('api/pool', {headers: token ? {Authorization: 'Bearer ' + token} : {}});
+    if (answer.ok) drawPool(await answer.json());
+  } catch (e) {
+    // The broker itself is unreachable: refresh() says so.
+  }
+}
 async function refresh() {
   try {
     const answer = await fetch('api/stats', {headers: token ? {Authorization: 'Bearer ' + token} : {}});
@@ -118,7 +166,9 @@ async function refresh() {
   }
 }
 refresh();
+refreshPool();
 setInterval(refresh, 1000);
+setInterval(refreshPool, 1000);
 </script>
 </body>
 </html>

@@ -28,6 +28,9 @@ const std::vector<KeySpec> kCommonKeys = {
     {"strata.limits.handshake_ms", "time allowed for the CURVE handshake, ms"},
     {"strata.admin.bind", "HOST:PORT of the admin HTTP endpoint (/metrics, /livez, /readyz, /api/stats, /); unset: none"},
     {"strata.admin.token_file", "a file holding the bearer token /metrics and /api/stats then need (mode 0600)"},
+    {"strata.admin.tls_cert", "PEM certificate (chain) of the admin endpoint: HTTPS, with strata.admin.tls_key"},
+    {"strata.admin.tls_key", "PEM private key of the admin endpoint (mode 0600)"},
+    {"strata.admin.pool", "brokers: the other brokers' admin URLs (http://HOST:PORT), shown side by side on the dashboard"},
     {"strata.heartbeat_ms", "heartbeat interval, ms"},
     {"strata.heartbeat_liveness", "missed heartbeats before a peer is taken for dead"},
 };

@@ -68,11 +68,13 @@ class Admin : public ::testing::Test {
     return adminUrl();
   }
 
-  std::string adminUrl() {
-    if (!cluster.broker().waitForLog("admin listening on ", 10s)) return "";
+  std::string adminUrl() { return adminUrlOf(cluster.broker()); }
+
+  static std::string adminUrlOf(const Process& process) {
+    if (!process.waitForLog("admin listening on ", 10s)) return "";
     std::smatch match;
-    auto log = cluster.broker().log();
-    if (!std::regex_search(log, match, std::regex("admin listening on (http://127\\.0\\.0\\.1:[0-9]+)"))) return "";
+    auto log = process.log();
+    if (!std::regex_search(log, match, std::regex("admin listening on (https?://127\\.0\\.0\\.1:[0-9]+)"))) return "";
     return match[1];
   }
 
@@ -152,6 +154,38 @@ TEST_F(Admin, ATokenGuardsTheFiguresButNotTheProbes) {
   EXPECT_EQ(cluster.broker().log().find(kToken), std::string::npos) << "the log holds the token";
 }
 
+TEST_F(Admin, ServesHttpsWithACertificateAndRefusesAnOpenKey) {
+  auto cert = cluster.dir() / "admin.pem";
+  auto key = cluster.dir() / "admin.key";
+  auto made = runProgram("/usr/bin/openssl",
+                         {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                          "-keyout", key.string(), "-out", cert.string(), "-days", "1", "-subj", "/CN=127.0.0.1",
+                          "-addext", "subjectAltName=IP:127.0.0.1"});
+  ASSERT_EQ(made.exitCode, 0) << made.err;
+  ::chmod(key.c_str(), 0644);
+  auto config = cluster.writeConfig("open-tls-key.properties",
+                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                                     {"strata.key", cluster.keyFile("broker").string()},
+                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
+                                     {"strata.admin.bind", "127.0.0.1:0"},
+                                     {"strata.admin.tls_cert", cert.string()},
+                                     {"strata.admin.tls_key", key.string()}});
+  auto refused = runProgram(brokerBinary(), {"--config", config.string()}, "", 20s);
+  EXPECT_EQ(refused.exitCode, 77) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("strata.admin.tls_key"), std::string::npos) << refused.err;
+
+  ::chmod(key.c_str(), 0600);
+  auto url = startBroker({{"strata.admin.tls_cert", cert.string()}, {"strata.admin.tls_key", key.string()}});
+  ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << cluster.broker().log();
+  auto metrics = get(url + "/metrics", {"--cacert", cert.string()});
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("strata_build_info"), std::string::npos) << metrics.body;
+  EXPECT_EQ(get(url + "/readyz", {"--cacert", cert.string()}).status, 200);
+  // Plain HTTP on the same port gets no answer: there is no way around TLS.
+  auto plain = "http://" + url.substr(std::string("https://").size());
+  EXPECT_NE(get(plain + "/metrics").status, 200);
+}
+
 TEST_F(Admin, ANodesReadinessFollowsItsBroker) {
   auto endpoint = cluster.startBroker({{"strata.heartbeat_ms", "200"}});
   auto& node = cluster.startNode("w1", "echo", {{"strata.admin.bind", "127.0.0.1:0"}});
@@ -211,6 +245,44 @@ TEST_F(Admin, TheDashboardInChromiumFollowsALoadAndALostWorker) {
   ASSERT_TRUE(waitUntil([&] { return column("workers") == "1"; }, 30s)) << page.evaluate("document.body.innerText");
   EXPECT_EQ(page.evaluate("String(window.notReloaded)"), "true");
   EXPECT_GT(std::atof(column("rate").c_str()), 0) << "the load goes on at the other worker";
+}
+
+TEST_F(Admin, TheDashboardShowsItsPoolSideBySideAndSeesABrokerGo) {
+  auto other = cluster.startExtraBroker("broker-b", {{"strata.admin.bind", "127.0.0.1:0"}});
+  auto otherUrl = adminUrlOf(other.process);
+  ASSERT_FALSE(otherUrl.empty()) << other.process.log();
+  auto url = startBroker({{"strata.admin.pool", otherUrl}});
+  ASSERT_FALSE(url.empty()) << cluster.broker().log();
+  cluster.startNode("w1", "echo", {{"strata.brokers", cluster.brokerEndpoint() + "," + other.endpoint}});
+  ASSERT_TRUE(other.process.waitForLog("worker registered name=w1 ", 10s)) << other.process.log();
+
+  auto pool = get(url + "/api/pool");
+  ASSERT_EQ(pool.status, 200) << pool.body;
+  auto brokers = Poco::JSON::Parser().parse(pool.body).extract<Poco::JSON::Object::Ptr>()->getArray("brokers");
+  ASSERT_EQ(brokers->size(), 2u) << pool.body;
+  EXPECT_EQ(brokers->getObject(1)->getValue<std::string>("url"), otherUrl);
+  EXPECT_TRUE(brokers->getObject(1)->getValue<bool>("reachable")) << pool.body;
+
+  auto opened = openInChromium(cluster, url + "/");
+  auto& page = *opened;
+  auto column = [&](const std::string& broker, const std::string& col) {
+    return page.evaluate("(document.querySelector('tr[data-broker=\"" + broker + "\"] td[data-col=\"" + col +
+                         "\"]') || {}).textContent || ''");
+  };
+  ASSERT_TRUE(waitUntil([&] {
+    return column("this", "state") == "up" && column(otherUrl, "state") == "up" && column(otherUrl, "workers") == "1";
+  }, 30s)) << page.evaluate("document.body.innerText");
+  EXPECT_EQ(page.evaluate("String(document.getElementById('pool').hidden)"), "false");
+  page.screenshot(testOutputFolder("dashboard") / "pool-side-by-side.png");
+
+  // The other broker killed for real: its row turns unreachable, without a reload.
+  page.evaluate("window.notReloaded = true");
+  other.process.signal(SIGKILL);
+  ASSERT_TRUE(waitUntil([&] { return column(otherUrl, "state") == "unreachable"; }, 30s))
+      << page.evaluate("document.body.innerText");
+  EXPECT_EQ(column("this", "state"), "up");
+  EXPECT_EQ(page.evaluate("String(window.notReloaded)"), "true");
+  page.screenshot(testOutputFolder("dashboard") / "pool-broker-lost.png");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <Poco/Net/SocketAddress.h>
 
@@ -20,10 +21,16 @@ struct Health {
 struct AdminOptions {
   std::string bind;                  // strata.admin.bind: HOST:PORT, port 0 for any free one
   std::optional<std::string> token;  // strata.admin.token_file's token: then /metrics and /api/stats need it
+  std::string tlsCert;               // strata.admin.tls_cert and tls_key: HTTPS when both are set
+  std::string tlsKey;
+  // strata.admin.pool: the admin endpoints (http://HOST:PORT) of the pool's other brokers,
+  // whose /api/stats the dashboard shows beside this one's (via /api/pool).
+  std::vector<std::string> pool;
 };
 
-// Reads strata.admin.bind and strata.admin.token_file (a file holding one bearer token,
-// refused when group or others may read it); nullopt when strata.admin.bind is unset.
+// Reads strata.admin.bind, strata.admin.token_file (a file holding one bearer token,
+// refused when group or others may read it) and strata.admin.tls_cert/tls_key (both or
+// neither; the key refused when others may read it); nullopt when strata.admin.bind is unset.
 // Throws ConfigError or KeyError.
 std::optional<AdminOptions> adminOptionsFrom(const core::Config& config);
 
@@ -40,11 +47,13 @@ struct AdminSources {
 // The admin HTTP endpoint of a daemon, on Poco's HTTP server with two threads of its own:
 //   GET /metrics     Prometheus text exposition (text/plain; version=0.0.4)
 //   GET /api/stats   the same figures as JSON
+//   GET /api/pool    with a dashboard: this broker's and its pool's /api/stats, side by side
 //   GET /livez       200 "ok", or 503 and why: the daemon's loop has stopped turning
 //   GET /readyz      200 "ok", or 503 and why: not serving (yet)
 //   GET /            the live dashboard
 // With a token, /metrics and /api/stats need "Authorization: Bearer TOKEN"; the probes
-// and the page (which holds no figures) do not. Logs "admin listening on http://HOST:PORT".
+// and the page (which holds no figures) do not. Logs "admin listening on http://HOST:PORT"
+// (https:// with a certificate).
 class AdminServer {
  public:
   using Log = std::function<void(const std::string&)>;
