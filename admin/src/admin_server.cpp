@@ -3,7 +3,6 @@
 #include <fstream>
 #include <mutex>
 
-#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -11,13 +10,13 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
 #include <strata/core/errors.h>
 #include <strata/core/private_file.h>
+#include <strata/core/tls_server.h>
 
 #include "pool_view.h"
 
@@ -131,23 +130,6 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
   PoolView* pool_;
 };
 
-Poco::Net::Context::Ptr serverContext(const AdminOptions& options) {
-  // Poco's SSL initialisation is reference counted and never undone here: another part of
-  // the process (the gateway plug-in) may use it too.
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Net::initializeSSL(); });
-  try {
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, options.tlsKey,
-                                                             options.tlsCert, "", Poco::Net::Context::VERIFY_NONE);
-    context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
-                              Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
-    return context;
-  } catch (const Poco::Exception& e) {
-    throw ConfigError("strata.admin.tls_cert " + options.tlsCert + " / tls_key " + options.tlsKey + ": " +
-                      e.displayText());
-  }
-}
-
 }  // namespace
 
 std::optional<AdminOptions> adminOptionsFrom(const core::Config& config) {
@@ -204,7 +186,10 @@ AdminServer::AdminServer(AdminOptions options, AdminSources sources, Log log) : 
   }
   bool tls = !s.options.tlsCert.empty();
   Poco::Net::ServerSocket socket;
-  if (tls) socket = Poco::Net::SecureServerSocket(serverContext(s.options));
+  if (tls) {
+    socket = Poco::Net::SecureServerSocket(
+        core::tlsServerContext(s.options.tlsCert, s.options.tlsKey, "strata.admin.tls_cert/tls_key"));
+  }
   try {
     socket.bind(bindAddress, true);
     socket.listen();

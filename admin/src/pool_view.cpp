@@ -15,26 +15,22 @@ namespace strata::admin {
 
 namespace {
 
-std::string entry(const std::string& url, const std::string& stats) {
-  Poco::JSON::Object::Ptr stamped = Poco::JSON::Parser().parse(stats).extract<Poco::JSON::Object::Ptr>();
+// {"url":..,"reachable":..,key:value} as one line of JSON.
+std::string entryJson(const std::string& url, bool reachable, const std::string& key, const Poco::Dynamic::Var& value) {
   Poco::JSON::Object out;
   out.set("url", url);
-  out.set("reachable", true);
-  out.set("stats", stamped);
+  out.set("reachable", reachable);
+  out.set(key, value);
   std::ostringstream text;
   Poco::JSON::Stringifier::condense(out, text);
   return text.str();
 }
 
-std::string unreachable(const std::string& url, const std::string& why) {
-  Poco::JSON::Object out;
-  out.set("url", url);
-  out.set("reachable", false);
-  out.set("error", why);
-  std::ostringstream text;
-  Poco::JSON::Stringifier::condense(out, text);
-  return text.str();
+std::string entry(const std::string& url, const std::string& stats) {
+  return entryJson(url, true, "stats", Poco::JSON::Parser().parse(stats).extract<Poco::JSON::Object::Ptr>());
 }
+
+std::string unreachable(const std::string& url, const std::string& why) { return entryJson(url, false, "error", why); }
 
 }  // namespace
 

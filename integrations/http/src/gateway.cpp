@@ -11,6 +11,7 @@
 #include <Poco/ThreadPool.h>
 
 #include <strata/core/errors.h>
+#include <strata/core/tls_server.h>
 
 #include "connection_gate.h"
 #include "connection_watch.h"
@@ -31,20 +32,7 @@ constexpr int kThreadIdleSeconds = 60;
 Poco::Timespan timespan(std::chrono::milliseconds ms) { return Poco::Timespan(ms.count() * 1000); }
 
 Poco::Net::Context::Ptr serverContext(const GatewayOptions& options) {
-  // Poco's SSL initialisation is reference counted; OpenSSL 1.1+ cleans up by itself, so
-  // it is never undone (another part of the process may use it).
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Net::initializeSSL(); });
-  try {
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, options.tlsKey,
-                                                             options.tlsCert, "", Poco::Net::Context::VERIFY_NONE);
-    context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
-                              Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
-    return context;
-  } catch (const Poco::Exception& e) {
-    throw ConfigError("cannot use TLS certificate " + options.tlsCert + " / key " + options.tlsKey + ": " +
-                      e.displayText());
-  }
+  return core::tlsServerContext(options.tlsCert, options.tlsKey, "strata.plugin.http.tls_cert/tls_key");
 }
 
 }  // namespace
