@@ -38,6 +38,7 @@ const std::string& dashboardPage() {
 <table><thead><tr><th>service</th><th>workers</th><th>queued</th><th>in flight</th><th>req/s</th><th>errors/s</th><th>p99 ms (bucket)</th></tr></thead>
 <tbody id="services"></tbody></table></section>
 <section><h2>Workers by layer</h2><div class="pills" id="layers"></div></section>
+<section><h2>Connected peers by layer</h2><div class="pills" id="peers"></div></section>
 <section><h2>Errors by code</h2><div class="pills" id="errors"></div></section>
 <section><h2>Events</h2><div class="pills" id="events"></div></section>
 <script>
@@ -104,6 +105,7 @@ function draw(stats) {
   }
   $('services').replaceChildren(...rows);
   pills('layers', Object.entries(stats.workers_by_layer));
+  pills('peers', Object.entries(stats.peers_by_layer || {}));
   pills('errors', Object.entries(stats.errors));
   pills('events', Object.entries(stats.events));
   last = stats;

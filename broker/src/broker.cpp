@@ -116,17 +116,39 @@ void Broker::readMonitor() {
     if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
     zmq::message_t address;
     if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::none);
-    if (event.size() < sizeof(std::uint16_t)) continue;
+    if (event.size() < sizeof(std::uint16_t) + sizeof(std::int32_t)) continue;
     std::uint16_t kind;
     std::memcpy(&kind, event.data(), sizeof kind);
+    std::int32_t fd;  // the event's value: the connection's socket for these events
+    std::memcpy(&fd, event.data<char>() + sizeof kind, sizeof fd);
     if (kind == ZMQ_EVENT_ACCEPTED) {
-      ++connections_;
+      ++connections_;  // a reused socket number is settled at its first message (notePeer)
     } else if (kind == ZMQ_EVENT_DISCONNECTED) {
       if (connections_ > 0) --connections_;
+      forgetConnection(fd);
     } else {
       ++handshakeErrors_;
     }
   }
+}
+
+void Broker::notePeer(const PeerId& peer, std::string_view userId, const zmq::message_t& first) {
+  // ZMQ_SRCFD is deprecated in libzmq but answers in 4.3; without it peers go uncounted.
+  int fd = zmq_msg_get(first.handle(), ZMQ_SRCFD);
+  const core::Identity* who = core_->identityOf(userId);
+  if (fd < 0 || !who) return;
+  forgetConnection(fd);
+  fdOfPeer_[peer] = fd;
+  connectionOfFd_[fd] = Connection{peer, who->layer};
+  ++peersByLayer_[static_cast<std::size_t>(who->layer)];
+}
+
+void Broker::forgetConnection(int fd) {
+  auto it = connectionOfFd_.find(fd);
+  if (it == connectionOfFd_.end()) return;
+  --peersByLayer_[static_cast<std::size_t>(it->second.layer)];
+  fdOfPeer_.erase(it->second.peer);
+  connectionOfFd_.erase(it);
 }
 
 void Broker::run() {
@@ -177,7 +199,9 @@ void Broker::publishSnapshot() {
   snapshot->workersByLayer = core_->workersByLayer();
   snapshot->held = core_->held();
   snapshot->journaled = core_->journaled();
+  snapshot->journalCommits = core_->journalCommits();
   snapshot->connections = connections_;
+  snapshot->peersByLayer = peersByLayer_;
   snapshot->handshakes = zap_->counts();
   snapshot->handshakeErrors = handshakeErrors_;
   snapshot->keyReloadsRefused = keysRefused_.load();
@@ -227,6 +251,7 @@ void Broker::receiveAll() {
     }
     if (frames.empty()) continue;  // a routing id alone: nothing to route
     PeerId peer(routing.data<char>(), routing.size());
+    if (!fdOfPeer_.contains(peer)) notePeer(peer, userId, frames.front());
     auto now = clock_.now();
     if (oversized) {
       core_->onOversized(peer, userId, frames, now);

@@ -72,6 +72,10 @@ std::string metricsText(const BrokerSnapshot& snapshot) {
   }
   m.gauge("strata_connections", "TCP connections open on the broker's socket, authenticated or not yet.", {},
           static_cast<double>(snapshot.connections));
+  for (std::size_t layer = 0; layer < snapshot.peersByLayer.size(); ++layer) {
+    m.gauge("strata_peers", "Connections that have sent a message, by the layer of their key.",
+            {{"layer", std::to_string(layer)}}, static_cast<double>(snapshot.peersByLayer[layer]));
+  }
   const auto& h = snapshot.handshakes;
   for (const auto& [result, n] : std::vector<std::pair<std::string, std::uint64_t>>{
            {"accepted", h.accepted},
@@ -91,6 +95,10 @@ std::string metricsText(const BrokerSnapshot& snapshot) {
   m.counter("strata_key_reloads_total", "Rereads of strata.authorized_keys, applied or refused (the old list kept).",
             {{"result", "refused"}}, static_cast<double>(snapshot.keyReloadsRefused));
   std::vector<double> bounds(DurationHistogram::kBounds.begin(), DurationHistogram::kBounds.end());
+  m.histogram("strata_journal_commit_duration_seconds", "Time each journal commit took (one per batch of durable requests).",
+              {}, bounds,
+              std::vector<std::uint64_t>(snapshot.journalCommits.counts.begin(), snapshot.journalCommits.counts.end()),
+              snapshot.journalCommits.sumSeconds);
   for (const auto& service : snapshot.services) {
     admin::Labels labels{{"service", service.name}};
     const auto& c = service.counters;
@@ -158,6 +166,11 @@ std::string statsJson(const BrokerSnapshot& snapshot, const std::string& name) {
   out.set("requests", snapshot.stats.requests);
   out.set("held", snapshot.held);
   out.set("connections", snapshot.connections);
+  Poco::JSON::Object::Ptr peers = new Poco::JSON::Object;
+  for (std::size_t layer = 0; layer < snapshot.peersByLayer.size(); ++layer) {
+    peers->set(std::to_string(layer), snapshot.peersByLayer[layer]);
+  }
+  out.set("peers_by_layer", peers);
   out.set("handshakes_refused", snapshot.handshakes.unknownKey + snapshot.handshakes.full +
                                     snapshot.handshakes.malformed + snapshot.handshakeErrors);
   out.set("journaled", snapshot.journaled);

@@ -85,10 +85,10 @@ TEST_F(Admin, MetricsPassPromtoolAndCountRealTraffic) {
   auto url = startBroker();
   ASSERT_FALSE(url.empty()) << cluster.broker().log();
   cluster.startNode("w1", "echo");
-  nodes::Client client(cluster.clientOptions("front"));
+  auto client = std::make_unique<nodes::Client>(cluster.clientOptions("front"));
   constexpr int kCalls = 300;
-  for (int i = 0; i < kCalls; ++i) ASSERT_TRUE(client.call("echo", "x").ok);
-  EXPECT_FALSE(client.call("no.such.service", "x").ok);
+  for (int i = 0; i < kCalls; ++i) ASSERT_TRUE(client->call("echo", "x").ok);
+  EXPECT_FALSE(client->call("no.such.service", "x").ok);
 
   // The loop publishes its figures every 250 ms: the scrape sees them soon after.
   Http metrics;
@@ -105,10 +105,17 @@ TEST_F(Admin, MetricsPassPromtoolAndCountRealTraffic) {
   EXPECT_EQ(sample(metrics.body, "strata_workers{service=\"echo\"}"), 1);
   EXPECT_EQ(sample(metrics.body, "strata_workers_connected{layer=\"2\"}"), 1);
   EXPECT_GT(sample(metrics.body, "process_resident_memory_bytes"), 1e6);
+  EXPECT_EQ(sample(metrics.body, "strata_peers{layer=\"4\"}"), 1);  // the front end
+  EXPECT_GE(sample(metrics.body, "strata_peers{layer=\"2\"}"), 1);  // the worker's node
+  EXPECT_EQ(sample(metrics.body, "strata_peers{layer=\"0\"}"), 0);
 
   // Prometheus's own linter on what we expose.
   auto lint = runProgram(kPromtool, {"check", "metrics"}, metrics.body);
   EXPECT_EQ(lint.exitCode, 0) << lint.out << lint.err;
+
+  // The front end leaves: its connection closes and its layer counts it no more.
+  client.reset();
+  EXPECT_TRUE(waitUntil([&] { return sample(get(url + "/metrics").body, "strata_peers{layer=\"4\"}") == 0; }, 10s));
 
   auto stats = get(url + "/api/stats");
   ASSERT_EQ(stats.status, 200);
@@ -126,6 +133,31 @@ TEST_F(Admin, MetricsPassPromtoolAndCountRealTraffic) {
   auto page = get(url + "/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("<title>Strata"), std::string::npos);
+}
+
+TEST_F(Admin, JournalCommitsAreTimed) {
+  auto url = startBroker({{"strata.journal", (cluster.dir() / "journal.db").string()}});
+  ASSERT_FALSE(url.empty()) << cluster.broker().log();
+  cluster.startNode("w1", "echo");
+  nodes::Client client(cluster.clientOptions("front"));
+  constexpr int kDurable = 5;
+  for (int i = 0; i < kDurable; ++i) {
+    nodes::OutgoingRequest request;
+    request.service = "echo";
+    request.body.push_back("kept");
+    request.headers = {{"strata-durable", "1"}};
+    request.timeout = 5s;
+    ASSERT_TRUE(client.call(std::move(request)).ok);
+  }
+  Http metrics;
+  // One call at a time: each durable request is its own batch, so at least its own commit
+  // (its answer may take one more, to mark it done).
+  ASSERT_TRUE(waitUntil([&] {
+    metrics = get(url + "/metrics");
+    return sample(metrics.body, "strata_journal_commit_duration_seconds_count") >= kDurable;
+  }, 10s)) << metrics.body;
+  EXPECT_GT(sample(metrics.body, "strata_journal_commit_duration_seconds_sum"), 0);
+  EXPECT_EQ(sample(metrics.body, "strata_durable_requests_total"), kDurable);
 }
 
 TEST_F(Admin, ATokenGuardsTheFiguresButNotTheProbes) {

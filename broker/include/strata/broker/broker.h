@@ -6,6 +6,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <zmq.hpp>
@@ -46,7 +47,10 @@ struct BrokerSnapshot {
   std::array<std::size_t, core::kMaxLayer + 1> workersByLayer{};
   std::size_t held = 0;       // requests the broker holds (queued or at a worker)
   std::size_t journaled = 0;  // durable requests in the journal
+  DurationHistogram journalCommits;
   std::size_t connections = 0;  // TCP connections open, authenticated or not yet
+  // Connections that have sent a message, by the layer of their key when they did.
+  std::array<std::size_t, core::kMaxLayer + 1> peersByLayer{};
   core::ZapCounts handshakes;
   std::uint64_t handshakeErrors = 0;  // handshakes that broke off (not CURVE, garbage, timeout)
   std::uint64_t keyReloadsRefused = 0;
@@ -87,6 +91,9 @@ class Broker {
   class SocketOutbox;
   void receiveAll();
   void readMonitor();
+  // The first message of a connection: which socket it came on, and its key's layer.
+  void notePeer(const PeerId& peer, std::string_view userId, const zmq::message_t& first);
+  void forgetConnection(int fd);
 
   BrokerOptions options_;
   const core::Clock& clock_;
@@ -99,6 +106,15 @@ class Broker {
   std::unique_ptr<BrokerCore> core_;
   zmq::socket_t monitor_;  // the router's connection events
   std::size_t connections_ = 0;
+  // Peers by connection: the monitor names a closed connection by its file descriptor,
+  // a message only by its routing id, so the first message of each peer ties the two.
+  struct Connection {
+    PeerId peer;
+    core::Layer layer = core::kMaxLayer;
+  };
+  std::unordered_map<PeerId, int> fdOfPeer_;
+  std::unordered_map<int, Connection> connectionOfFd_;
+  std::array<std::size_t, core::kMaxLayer + 1> peersByLayer_{};
   std::uint64_t handshakeErrors_ = 0;
   core::Wakeup wakeup_;
   std::atomic<bool> stopping_{false};

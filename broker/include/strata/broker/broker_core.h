@@ -171,6 +171,8 @@ class BrokerCore {
   // and how many connections its socket holds (the socket's owner keeps it current).
   void describeSelf(std::string name, core::TimePoint started);
   void setConnections(std::size_t open) { stats_.connections = open; }
+  // The identity of a User-Id (a key) in the list in force, or nullptr.
+  const core::Identity* identityOf(std::string_view userId) const { return keys_->lookup(userId); }
   // How long the loop may sleep before onTick has work to do.
   std::chrono::milliseconds timeUntilNextTick(core::TimePoint now) const;
 
@@ -187,6 +189,8 @@ class BrokerCore {
   void flushEvents();
 
   const BrokerStats& stats() const { return stats_; }
+  // How long each journal commit took (one per batch with durable requests).
+  const DurationHistogram& journalCommits() const { return journalCommits_; }
   // The services with workers or waiting requests; with everyCounted, also those that
   // have none now but have counted requests (for metrics, whose counters must not vanish).
   std::vector<ServiceInfo> services(bool everyCounted = false) const;
@@ -237,6 +241,7 @@ class BrokerCore {
   std::shared_ptr<const core::AuthorizedKeys> keys_;
   std::string name_;
   core::TimePoint started_{};
+  DurationHistogram journalCommits_;
   core::LayerPolicy policy_;
   Outbox& outbox_;
   BrokerStats stats_;
