@@ -28,6 +28,8 @@
 #include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 
+#include <strata/codecs/text.h>
+
 namespace strata::codecs {
 
 namespace {
@@ -116,40 +118,6 @@ std::string_view integerOutOfRange(std::string_view text) {
     if (ec == std::errc::result_out_of_range) return token;
   }
   return {};
-}
-
-// True when text is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
-bool isUtf8(std::string_view text) {
-  constexpr unsigned char kContinuationMask = 0xC0;
-  constexpr unsigned char kContinuation = 0x80;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    char32_t point = 0;
-    char32_t minimum = 0;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    } else if ((lead & 0xE0) == 0xC0) {
-      length = 2, point = lead & 0x1Fu, minimum = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3, point = lead & 0x0Fu, minimum = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4, point = lead & 0x07u, minimum = 0x10000;
-    } else {
-      return false;
-    }
-    if (length > text.size() - i) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & kContinuationMask) != kContinuation) return false;
-      point = (point << 6) | (next & 0x3Fu);
-    }
-    if (point < minimum || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF)) return false;
-    i += length;
-  }
-  return true;
 }
 
 // Thrown from CountingHandler to stop the parser at once; caught in decode and turned into

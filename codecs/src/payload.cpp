@@ -6,9 +6,6 @@
 
 namespace strata::codecs {
 
-namespace {
-
-// The media type alone: parameters dropped, spaces trimmed, lower case.
 std::string mediaType(std::string_view contentType) {
   auto end = contentType.find(';');
   std::string_view type = contentType.substr(0, end);
@@ -18,8 +15,6 @@ std::string mediaType(std::string_view contentType) {
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
-
-}  // namespace
 
 const PayloadCodec* findPayloadCodec(std::string_view contentType) {
   auto type = mediaType(contentType);

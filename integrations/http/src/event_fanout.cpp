@@ -5,11 +5,9 @@
 #include <cstdio>
 #include <sstream>
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/TextIterator.h>
-#include <Poco/UTF8Encoding.h>
 
+#include <strata/codecs/text.h>
 #include <strata/core/message_id.h>
 
 #include "watch_relay.h"
@@ -17,14 +15,6 @@
 namespace strata::integrations::http {
 
 namespace {
-
-bool isUtf8(const std::string& text) {
-  Poco::UTF8Encoding utf8;
-  for (Poco::TextIterator it(text, utf8), end(text); it != end; ++it) {
-    if (*it < 0) return false;
-  }
-  return true;
-}
 
 // The event as a browser reads it: one JSON object; a body that is not UTF-8 text goes
 // as base64.
@@ -38,18 +28,13 @@ std::string eventJson(const BusEvent& event) {
   out.set("publisher", publisher);
   Poco::JSON::Object::Ptr headers = new Poco::JSON::Object;
   for (const auto& [key, value] : event.headers) {
-    if (isUtf8(key) && isUtf8(value)) headers->set(key, value);
+    if (codecs::isUtf8(key) && codecs::isUtf8(value)) headers->set(key, value);
   }
   out.set("headers", headers);
-  if (isUtf8(event.body)) {
+  if (codecs::isUtf8(event.body)) {
     out.set("body", event.body);
   } else {
-    std::ostringstream encoded;
-    Poco::Base64Encoder encoder(encoded);
-    encoder.rdbuf()->setLineLength(0);
-    encoder << event.body;
-    encoder.close();
-    out.set("body_base64", encoded.str());
+    out.set("body_base64", codecs::toBase64(event.body));
   }
   std::ostringstream text;
   out.stringify(text);

@@ -5,7 +5,6 @@
 #include <mutex>
 #include <sstream>
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/Context.h>
@@ -19,6 +18,7 @@
 #include <Poco/String.h>
 
 #include <strata/codecs/payload.h>
+#include <strata/codecs/text.h>
 #include <strata/core/errors.h>
 #include <strata/integrations/http/header_text.h>
 
@@ -41,40 +41,6 @@ constexpr std::string_view kReservedHeaders[] = {"host",    "content-length", "t
                                                  "upgrade", "te",             "trailer",           "expect",
                                                  "proxy-connection", "keep-alive"};
 
-
-bool isUtf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    if (c < 0x80) {
-      extra = 0;
-    } else if ((c >> 5) == 0x6) {
-      extra = 1;
-    } else if ((c >> 4) == 0xe) {
-      extra = 2;
-    } else if ((c >> 3) == 0x1e) {
-      extra = 3;
-    } else {
-      return false;
-    }
-    if (extra > text.size() - i - 1) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
-std::string base64(std::string_view bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out);
-  encoder.rdbuf()->setLineLength(0);
-  encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  encoder.close();
-  return out.str();
-}
 
 BusReply refuse(ErrorCode code, std::string text) { return BusReply::failure(code, std::move(text)); }
 
@@ -212,10 +178,10 @@ BusReply HttpRequester::handle(std::string_view body) const {
       headers->set(name, headers->has(name) ? headers->getValue<std::string>(name) + ", " + value : value);
     }
     result.set("headers", headers);
-    if (isUtf8(received)) {
+    if (codecs::isUtf8(received)) {
       result.set("body", received);
     } else {
-      result.set("body_base64", base64(received));
+      result.set("body_base64", codecs::toBase64(received));
     }
     std::ostringstream text;
     result.stringify(text);

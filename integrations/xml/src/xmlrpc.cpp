@@ -10,6 +10,8 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <strata/codecs/text.h>
+
 namespace strata::integrations::xml {
 
 namespace {
@@ -140,16 +142,37 @@ bool parseBoolean(const Var& element) {
   fail("<boolean> must be 0 or 1, not '" + std::string(raw) + "'");
 }
 
-// Kept as written: ISO 8601 in XML-RPC's loose form, e.g. 19980717T14:08:55 or
-// 2024-01-31T10:00:00Z; checked only for its characters and a date then a 'T'.
+// ISO 8601 in XML-RPC's loose form, e.g. 19980717T14:08:55 or 2024-01-31T10:00:00Z;
+// checked only for its characters and a date then a 'T'.
+bool isDateTime(std::string_view text) {
+  return text.size() >= 4 && text.size() <= kMaxDateTime && text.find('T') != std::string_view::npos &&
+         text.substr(0, 4).find_first_not_of("0123456789") == std::string_view::npos &&
+         text.find_first_not_of("0123456789-:+.TZ") == std::string_view::npos;
+}
+
+// Kept as written, without surrounding whitespace.
 std::string parseDateTime(const Var& element) {
   std::string content = text(element, "dateTime.iso8601");
   auto raw = trim(content);
-  bool looksRight = raw.size() >= 4 && raw.size() <= kMaxDateTime && raw.find('T') != std::string_view::npos &&
-                    raw.substr(0, 4).find_first_not_of("0123456789") == std::string_view::npos &&
-                    raw.find_first_not_of("0123456789-:+.TZ") == std::string_view::npos;
-  if (!looksRight) fail("<dateTime.iso8601> '" + std::string(raw) + "' is not a date and time");
+  if (!isDateTime(raw)) fail("<dateTime.iso8601> '" + std::string(raw) + "' is not a date and time");
   return std::string(raw);
+}
+
+// One member {tag: value}: how a type JSON lacks travels in the JSON shape.
+ObjectPtr tagged(std::string_view tag, Var value) {
+  ObjectPtr out = new Poco::JSON::Object(true);
+  out->set(std::string(tag), std::move(value));
+  return out;
+}
+
+// The tag of a one-member object whose name is one of the three, else empty.
+std::string_view tagOf(const Poco::JSON::Object& object) {
+  if (object.size() != 1) return {};
+  auto name = object.getNames().front();
+  for (auto tag : {kDateTimeTag, kBase64Tag, kStructTag}) {
+    if (name == tag) return tag;
+  }
+  return {};
 }
 
 // The base64 text, whitespace removed, checked but not decoded.
@@ -158,13 +181,7 @@ std::string parseBase64(const Var& element) {
   for (char c : text(element, "base64")) {
     if (kWhitespace.find(c) == std::string_view::npos) out.push_back(c);
   }
-  auto padding = out.find('=');
-  bool good = out.size() % 4 == 0 &&
-              out.substr(0, padding).find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") == std::string::npos &&
-              (padding == std::string::npos || (out.size() - padding <= 2 &&
-                                                out.find_first_not_of('=', padding) == std::string::npos));
-  if (!good) fail("<base64> is not valid base64");
+  if (!codecs::fromBase64(out)) fail("<base64> is not valid base64");
   return out;
 }
 
@@ -180,6 +197,8 @@ Var parseStruct(const Var& element) {
     if (out->has(name)) fail("<struct> with two members named '" + name + "'");
     out->set(name, parseValue(single(parts, "value", "member")));
   }
+  // A struct that would read as a tag is wrapped, so that it stays a struct.
+  if (!tagOf(*out).empty()) return tagged(kStructTag, out);
   return out;
 }
 
@@ -211,8 +230,8 @@ Var parseValue(const Var& value) {
   if (type == "boolean") return parseBoolean(typed);
   if (type == "string") return text(typed, "string");
   if (type == "double") return parseDouble(typed);
-  if (type == "dateTime.iso8601") return parseDateTime(typed);
-  if (type == "base64") return parseBase64(typed);
+  if (type == "dateTime.iso8601") return tagged(kDateTimeTag, parseDateTime(typed));
+  if (type == "base64") return tagged(kBase64Tag, parseBase64(typed));
   if (type == "struct") return parseStruct(typed);
   if (type == "array") return parseArray(typed);
   if (type == "nil") {
@@ -279,7 +298,7 @@ void appendText(std::string_view text, std::string& out, bool replace) {
 
 void formatValue(const Var& value, std::string& out, std::size_t depth);
 
-void formatStruct(const Poco::JSON::Object& object, std::string& out, std::size_t depth) {
+void formatMembers(const Poco::JSON::Object& object, std::string& out, std::size_t depth) {
   out += "<struct>";
   for (const auto& name : object.getNames()) {
     out += "<member><name>";
@@ -289,6 +308,41 @@ void formatStruct(const Poco::JSON::Object& object, std::string& out, std::size_
     out += "</member>";
   }
   out += "</struct>";
+}
+
+std::string tagText(const Var& value, std::string_view tag) {
+  if (!value.isString()) throw std::invalid_argument("xmlrpc: " + std::string(tag) + " must be a string");
+  return value.extract<std::string>();
+}
+
+// An object: a tagged value (dateTime, base64, a wrapped struct) or a struct.
+void formatStruct(const Poco::JSON::Object& object, std::string& out, std::size_t depth) {
+  auto tag = tagOf(object);
+  if (tag.empty()) return formatMembers(object, out, depth);
+  Var inner = object.get(std::string(tag));
+  if (tag == kStructTag) {
+    if (inner.type() == typeid(ObjectPtr) && !inner.extract<ObjectPtr>().isNull()) {
+      return formatMembers(*inner.extract<ObjectPtr>(), out, depth + 1);
+    }
+    if (inner.type() == typeid(Poco::JSON::Object)) {
+      return formatMembers(inner.extract<Poco::JSON::Object>(), out, depth + 1);
+    }
+    throw std::invalid_argument("xmlrpc: " + std::string(kStructTag) + " must be an object");
+  }
+  std::string written = tagText(inner, tag);
+  if (tag == kDateTimeTag) {
+    if (!isDateTime(written)) throw std::invalid_argument("xmlrpc: '" + written + "' is not a date and time");
+    out += "<dateTime.iso8601>" + written + "</dateTime.iso8601>";
+    return;
+  }
+  if (!codecs::fromBase64(written)) {
+    throw std::invalid_argument("xmlrpc: " + std::string(kBase64Tag) + " is not valid base64");
+  }
+  out += "<base64>";
+  for (char c : written) {
+    if (kWhitespace.find(c) == std::string_view::npos) out.push_back(c);
+  }
+  out += "</base64>";
 }
 
 void formatArray(const Poco::JSON::Array& array, std::string& out, std::size_t depth) {

@@ -14,9 +14,9 @@ class XmlRpc : public ::testing::Test {
   void SetUp() override { gateway = fixture.start({{"xmlrpc", "true"}, {"anonymous_layer", "4"}}); }
 
   // Runs a Python snippet with `proxy` bound to the gateway's /RPC2; returns its stdout.
-  RunResult python(const std::string& code, const std::string& headers = "[]") {
+  RunResult python(const std::string& code, const std::string& headers = "[]", const std::string& options = "") {
     auto script = "import xmlrpc.client\nproxy = xmlrpc.client.ServerProxy('" + gateway->url() +
-                  "/RPC2', headers=" + headers + ")\n" + code;
+                  "/RPC2', headers=" + headers + (options.empty() ? "" : ", " + options) + ")\n" + code;
     return runProgram(kPython, {"-c", script});
   }
 
@@ -39,6 +39,54 @@ TEST_F(XmlRpc, OtherParamsTravelAsAJsonArrayAndComeBackAsValues) {
   auto r = python("print(repr(proxy.echo(1, 'a', [True, 2.5], {'k': 'v'})))");
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_EQ(r.out, "[1, 'a', [True, 2.5], {'k': 'v'}]\n");
+}
+
+// As a new user would: what a standard client sends comes back as itself, type included.
+TEST_F(XmlRpc, EveryTypeComesBackAsItself) {
+  auto r = python(
+      "import datetime\n"
+      "when = xmlrpc.client.DateTime(datetime.datetime(2026, 12, 3, 8, 0, 59))\n"
+      "back = proxy.echo(when)\n"
+      "print(type(back).__name__, back == when, back.value)\n"
+      "data = xmlrpc.client.Binary(b'\\x00\\xff\\x10 bytes \\x80')\n"
+      "back = proxy.echo(data)\n"
+      "print(type(back).__name__, back.data == data.data)\n"
+      "for value in (42, -7, 2.0, True, [1, 2], {'k': [None, 'v']}, {'$base64': 'not bytes'}, 'Grüße 東京'):\n"
+      "  back = proxy.echo(value)\n"
+      "  print(repr(back), type(back) == type(value) and back == value)\n"
+      "several = proxy.echo(when, data, 3)\n"
+      "print([type(v).__name__ for v in several], several == [when, data, 3])\n",
+      "[]", "allow_none=True");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "DateTime True 20261203T08:00:59\n"
+            "Binary True\n"
+            "42 True\n-7 True\n2.0 True\nTrue True\n[1, 2] True\n{'k': [None, 'v']} True\n"
+            "{'$base64': 'not bytes'} True\n'Grüße 東京' True\n"
+            "['DateTime', 'Binary', 'int'] True\n");
+}
+
+// A JSON worker reads the typed shape: what reaches the service for each kind of call.
+TEST_F(XmlRpc, ServicesSeeOneParamAsOneValue) {
+  auto r = python("proxy.echo(42)\nproxy.echo(xmlrpc.client.Binary(b'\\xff'))\nproxy.echo([42])\nproxy.echo(1, 2)\n");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto calls = fixture.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  auto header = [](const integrations::http::BusRequest& call, const std::string& name) {
+    for (const auto& [key, value] : call.headers) {
+      if (key == name) return value;
+    }
+    return std::string("(none)");
+  };
+  EXPECT_EQ(calls[0].body, "42");
+  EXPECT_EQ(header(calls[0], "content-type"), "application/json");
+  EXPECT_EQ(calls[1].body, "\xff");
+  EXPECT_EQ(header(calls[1], "content-type"), "application/octet-stream");
+  EXPECT_EQ(calls[2].body, "[42]");
+  EXPECT_EQ(header(calls[2], "content-type"), "application/json");
+  EXPECT_EQ(calls[3].body, "[1,2]");
+  const char* counts[] = {"1", "1", "1", "2"};
+  for (std::size_t i = 0; i < calls.size(); ++i) EXPECT_EQ(header(calls[i], "xmlrpc-params"), counts[i]) << i;
 }
 
 TEST_F(XmlRpc, BusErrorsAreFaultsWithTheErrorNumber) {

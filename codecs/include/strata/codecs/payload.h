@@ -66,6 +66,10 @@ const PayloadCodec& jsonCodec();
 const PayloadCodec& xmlCodec();
 const PayloadCodec& mailCodec();
 
+// The media type of a content-type header value: parameters dropped, spaces trimmed,
+// lower case ("Application/JSON; charset=utf-8" gives "application/json").
+std::string mediaType(std::string_view contentType);
+
 // The codec for a content-type header value ("application/json; charset=utf-8" finds
 // the JSON codec; case and parameters do not matter; text/xml and application/xml are
 // both XML), or nullptr when none handles it.

@@ -45,7 +45,21 @@ TEST(XmlRpcParse, ReadsMethodNameAndEveryValueType) {
   EXPECT_TRUE(result.error.empty());
   EXPECT_EQ(result.call->method, "examples.get_State:v2/x");
   EXPECT_EQ(codecs::jsonCodec().encode(result.call->params),
-            R"([-41,7,true," spaced & ","untyped","",-0.5,"19980717T14:08:55","aGVsbG8=",null,9007199254740993])");
+            R"([-41,7,true," spaced & ","untyped","",-0.5,{"$dateTime.iso8601":"19980717T14:08:55"},)"
+            R"({"$base64":"aGVsbG8="},null,9007199254740993])");
+}
+
+TEST(XmlRpcParse, WrapsAStructThatWouldReadAsATag) {
+  for (std::string name : {"$base64", "$dateTime.iso8601", "$struct"}) {
+    EXPECT_EQ(paramsJson(call("m", param("<struct><member><name>" + name + "</name><value>x</value></member></struct>"))),
+              R"([{"$struct":{")" + name + R"(":"x"}}])");
+  }
+  // Two members, or another name, is a plain struct.
+  EXPECT_EQ(paramsJson(call("m", param("<struct><member><name>$base64</name><value>x</value></member>"
+                                       "<member><name>b</name><value>y</value></member></struct>"))),
+            R"([{"$base64":"x","b":"y"}])");
+  EXPECT_EQ(paramsJson(call("m", param("<struct><member><name>$base</name><value>x</value></member></struct>"))),
+            R"([{"$base":"x"}])");
 }
 
 TEST(XmlRpcParse, ReadsNestedStructsAndArrays) {
@@ -153,6 +167,28 @@ TEST(XmlRpcFormat, WritesExactResponseBytes) {
             "</struct></value></param></params></methodResponse>");
 }
 
+TEST(XmlRpcFormat, WritesTaggedValuesAsTheirTypes) {
+  auto value = codecs::jsonCodec().decode(
+      R"([{"$dateTime.iso8601":"20261203T08:00:00"},{"$base64":"AP8="},{"$struct":{"$base64":"not bytes"}}])");
+  ASSERT_TRUE(value.ok()) << value.error;
+  EXPECT_EQ(formatMethodResponse(value.value),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><methodResponse><params><param><value><array><data>"
+            "<value><dateTime.iso8601>20261203T08:00:00</dateTime.iso8601></value>"
+            "<value><base64>AP8=</base64></value>"
+            "<value><struct><member><name>$base64</name><value><string>not bytes</string></value></member>"
+            "</struct></value></data></array></value></param></params></methodResponse>");
+}
+
+TEST(XmlRpcFormat, RefusesTaggedValuesThatAreNotTheirType) {
+  for (std::string text : {R"({"$dateTime.iso8601":"yesterday"})", R"({"$dateTime.iso8601":20261203})",
+                           R"({"$base64":"a$=="})", R"({"$base64":"abc"})", R"({"$base64":null})",
+                           R"({"$struct":[1]})", R"({"$struct":"x"})"}) {
+    auto value = codecs::jsonCodec().decode(text);
+    ASSERT_TRUE(value.ok()) << value.error;
+    EXPECT_THROW(formatMethodResponse(value.value), std::invalid_argument) << text;
+  }
+}
+
 TEST(XmlRpcFormat, WritesExactFaultBytes) {
   EXPECT_EQ(formatFault(-32601, "no such method <x>"),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><methodResponse><fault><value><struct>"
@@ -176,7 +212,9 @@ TEST(XmlRpcFormat, RefusesValuesWithNoXmlRpcForm) {
 
 TEST(XmlRpcRoundTrip, ResponseValuesSurviveFormatAndParse) {
   for (std::string text : {R"({"a":[1,-2147483648,2147483647,9223372036854775807,"x\r\ny\tz"],"b":{"c":null}})",
-                           R"("only a string")", R"(1.0e-300)", R"(-123456.789)", R"([])", R"(false)"}) {
+                           R"("only a string")", R"(1.0e-300)", R"(-123456.789)", R"([])", R"(false)",
+                           R"([{"$dateTime.iso8601":"19980717T14:08:55"},{"$base64":"AAEC/w=="}])",
+                           R"({"$struct":{"$struct":{"k":1}}})", R"({"$base64":"","a":1})"}) {
     auto value = codecs::jsonCodec().decode(text);
     ASSERT_TRUE(value.ok()) << value.error;
     auto response = parseMethodResponse(formatMethodResponse(value.value));

@@ -2,19 +2,19 @@
 
 // XML-RPC (http://xmlrpc.com/spec.md) to and from the JSON shape of the payload codecs.
 //
-// Value mapping, both ways (see docs/integrations.md):
-//   <int>/<i4>            <-> Poco::Int32 (a value outside 32 bits is refused when parsing)
+// Value mapping, both ways: the typed JSON shape (see docs/integrations.md). Every
+// XML-RPC type comes back as itself, so a JSON service can read and answer any of them:
+//   <int>/<i4>            <-> Poco::Int32, a JSON integer (outside 32 bits refused when parsing)
 //   <i8>                  <-> Poco::Int64 (an extension; written only for integers outside 32 bits)
 //   <boolean>0|1</boolean> <-> bool
 //   <string>, untyped <value>text</value> <-> std::string
-//   <double>              <-> double (NaN and infinities refused)
-//   <dateTime.iso8601>    ->  std::string as written (checked to look like a date and time)
-//   <base64>              ->  std::string of the base64 text, whitespace removed, validated
-//                             but NOT decoded (JSON strings cannot carry arbitrary bytes)
-//   <struct>              <-> Poco::JSON::Object::Ptr
+//   <double>              <-> double, a JSON number with '.' or an exponent (NaN, infinities refused)
+//   <dateTime.iso8601>    <-> {"$dateTime.iso8601": "19980717T14:08:55"} (the text as written)
+//   <base64>              <-> {"$base64": "AP8="} (the base64 text, whitespace removed, checked)
+//   <struct>              <-> Poco::JSON::Object::Ptr, members in order; a struct of one member
+//                             named like a tag above travels as {"$struct": {...}}
 //   <array>               <-> Poco::JSON::Array::Ptr
 //   <nil/>                <-> empty Var (JSON null)
-// Strings are always written as <string>, so dates and base64 come back as strings.
 //
 // Parsing goes through codecs::xmlCodec(): the size cap is checked before the parser
 // runs, nesting is capped while it runs, a document with a DOCTYPE is refused (so no
@@ -32,6 +32,11 @@
 #include <strata/codecs/payload.h>
 
 namespace strata::integrations::xml {
+
+// The one-member objects that carry a type JSON lacks.
+inline constexpr std::string_view kDateTimeTag = "$dateTime.iso8601";
+inline constexpr std::string_view kBase64Tag = "$base64";
+inline constexpr std::string_view kStructTag = "$struct";
 
 // The longest method name accepted.
 inline constexpr std::size_t kMaxMethodName = 256;
