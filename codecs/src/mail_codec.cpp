@@ -2,6 +2,7 @@
 // it is built on; one file because the codec is only MailMessage seen through PayloadCodec.
 #include <strata/codecs/mail_message.h>
 #include <strata/codecs/payload.h>
+#include <strata/codecs/text.h>
 
 #include <algorithm>
 #include <cctype>
@@ -266,6 +267,80 @@ std::string addrSpecOf(std::string_view mailbox) {
   auto address = mailbox.substr(open + 1, mailbox.size() - open - 2);
   if (!isDisplayName(display)) return {};
   return isAddrSpec(address) ? std::string(address) : std::string();
+}
+
+bool isAscii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+std::string encodedWords(std::string_view text) {
+  // 45 bytes make 60 base64 characters, 72 with "=?UTF-8?B?" and "?=" (RFC 2047 2: 75 at most).
+  constexpr std::size_t kWordBytes = 45;
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = std::min(text.size(), start + kWordBytes);
+    while (end < text.size() && end > start + 1 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    if (!out.empty()) out += ' ';
+    out += "=?UTF-8?B?" + toBase64(text.substr(start, end - start)) + "?=";
+    start = end;
+  }
+  return out;
+}
+
+std::string encodedMailbox(std::string_view mailbox) {
+  auto trimmed = trim(mailbox);
+  auto open = trimmed.rfind('<');
+  if (isAscii(trimmed) || trimmed.empty() || trimmed.back() != '>' || open == std::string_view::npos) {
+    return std::string(mailbox);
+  }
+  auto display = trim(trimmed.substr(0, open));
+  std::string name;
+  if (display.size() >= 2 && display.front() == '"' && display.back() == '"') {
+    for (std::size_t i = 1; i + 1 < display.size(); ++i) {
+      if (display[i] == '\\' && i + 2 < display.size()) ++i;
+      name += display[i];
+    }
+  } else {
+    name = std::string(display);
+  }
+  return encodedWords(name) + " " + std::string(trimmed.substr(open));
+}
+
+std::string quotedPrintable(std::string_view crlfText) {
+  constexpr std::size_t kLineWidth = 76;  // RFC 2045 6.7 (5), the "=" of a soft break included
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(crlfText.size() + crlfText.size() / 8);
+  std::size_t start = 0;
+  while (start <= crlfText.size()) {
+    auto end = crlfText.find(kCrlf, start);
+    if (end == std::string_view::npos) end = crlfText.size();
+    std::size_t column = 0;
+    for (std::size_t i = start; i < end; ++i) {
+      auto byte = static_cast<unsigned char>(crlfText[i]);
+      bool lastOnLine = i + 1 == end;
+      bool literal = (byte >= 33 && byte <= 126 && byte != '=') || ((byte == ' ' || byte == '\t') && !lastOnLine);
+      std::size_t width = literal ? 1 : 3;
+      // Room for this character and, unless it ends the line, the "=" of a soft break.
+      if (column + width + (lastOnLine ? 0 : 1) > kLineWidth) {
+        out += "=\r\n";
+        column = 0;
+      }
+      if (literal) {
+        out += static_cast<char>(byte);
+      } else {
+        out += '=';
+        out += kHex[byte >> 4];
+        out += kHex[byte & 0x0F];
+      }
+      column += width;
+    }
+    if (end == crlfText.size()) break;
+    out += kCrlf;
+    start = end + kCrlf.size();
+  }
+  return out;
 }
 
 std::vector<std::string> splitAddressList(std::string_view value) {

@@ -2,92 +2,23 @@
 
 #include <algorithm>
 #include <cctype>
-#include <sstream>
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
-#include <Poco/Exception.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/Timestamp.h>
 
 #include <strata/codecs/mail_message.h>
+#include <strata/codecs/payload.h>
 
 namespace strata::integrations::smtp {
 
 namespace {
-
-// RFC 2047 2: an encoded word is at most 75 characters; 45 bytes make 60 base64
-// characters, 72 with "=?UTF-8?B?" and "?=".
-constexpr std::size_t kEncodedWordBytes = 45;
 
 ComposeResult failure(strata_error code, std::string text) {
   ComposeResult result;
   result.code = code;
   result.error = std::move(text);
   return result;
-}
-
-std::string mediaType(std::string_view contentType) {
-  auto type = contentType.substr(0, contentType.find(';'));
-  std::string out;
-  for (char c : type) {
-    if (c != ' ' && c != '\t') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-// How deeply arrays and objects nest in JSON text, strings skipped. Poco's parser recurses
-// per level, so this is checked before parsing.
-std::size_t jsonDepth(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool inString = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (inString) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        inString = false;
-      }
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
-bool isAscii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
-std::string base64(std::string_view bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out);
-  encoder.rdbuf()->setLineLength(0);
-  encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  encoder.close();
-  return out.str();
-}
-
-// RFC 2047 B-encoded words, split only between UTF-8 characters, joined by spaces (which
-// decoders drop between adjacent encoded words, and where the header may fold).
-std::string encodedWords(std::string_view text) {
-  std::string out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = std::min(text.size(), start + kEncodedWordBytes);
-    while (end < text.size() && end > start + 1 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    if (!out.empty()) out += ' ';
-    out += "=?UTF-8?B?" + base64(text.substr(start, end - start)) + "?=";
-    start = end;
-  }
-  return out;
 }
 
 std::string longestBodyLineProblem(const std::string& crlfBody) {
@@ -98,12 +29,76 @@ std::string longestBodyLineProblem(const std::string& crlfBody) {
     if (end == std::string::npos) end = crlfBody.size();
     if (end - start > codecs::MailMessage::kMaxLineLength) {
       return "body line " + std::to_string(line) + " has " + std::to_string(end - start) + " characters; SMTP allows " +
-             std::to_string(codecs::MailMessage::kMaxLineLength) + " (wrap it, or encode the body)";
+             std::to_string(codecs::MailMessage::kMaxLineLength);
     }
     if (end == crlfBody.size()) break;
     start = end + 2;
     ++line;
   }
+  return {};
+}
+
+bool startsWithIgnoreCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+// RFC 5322 3.6.2, 3.6.3 and 3.6.6: the headers that hold mailboxes.
+bool isAddressHeader(std::string_view name) {
+  for (std::string_view known : {"Sender", "Reply-To", "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc",
+                                 "Resent-Bcc"}) {
+    if (name.size() == known.size() && startsWithIgnoreCase(name, known)) return true;
+  }
+  return false;
+}
+
+std::string encodedList(std::string_view value) {
+  std::string out;
+  for (const auto& mailbox : codecs::mail::splitAddressList(value)) {
+    if (!out.empty()) out += ", ";
+    out += codecs::mail::encodedMailbox(mailbox);
+  }
+  return out;
+}
+
+// Headers are 7-bit without SMTPUTF8: every text that is not ASCII becomes RFC 2047
+// encoded words, in an address only the display name (the address itself is ASCII).
+void encodeHeaders(codecs::MailMessage& message) {
+  message.from = codecs::mail::encodedMailbox(message.from);
+  for (auto* list : {&message.to, &message.cc, &message.bcc}) {
+    for (auto& mailbox : *list) mailbox = codecs::mail::encodedMailbox(mailbox);
+  }
+  if (!codecs::mail::isAscii(message.subject)) message.subject = codecs::mail::encodedWords(message.subject);
+  for (auto& [name, value] : message.headers) {
+    if (codecs::mail::isAscii(value)) continue;
+    value = isAddressHeader(name) ? encodedList(value) : codecs::mail::encodedWords(value);
+  }
+}
+
+void addHeaderUnlessPresent(codecs::MailMessage& message, std::string name, std::string value) {
+  if (message.header(name) == nullptr) message.headers.emplace_back(std::move(name), std::move(value));
+}
+
+// A body SMTP carries as it is has 7-bit lines of at most 998 octets. Any other body is
+// written quoted-printable, unless the message chose its own transfer encoding or is
+// multipart (whose parts carry theirs): then it goes as 8bit, declared BODY=8BITMIME to
+// the server, and a line too long is refused. Empty when the body is ready.
+std::string encodeBody(codecs::MailMessage& message) {
+  bool ascii = codecs::mail::isAscii(message.body);
+  auto longLine = longestBodyLineProblem(message.body);
+  if (ascii && longLine.empty()) return {};
+  const auto* type = message.header("Content-Type");
+  bool composite = type != nullptr && (startsWithIgnoreCase(*type, "multipart/") || startsWithIgnoreCase(*type, "message/"));
+  addHeaderUnlessPresent(message, "MIME-Version", "1.0");
+  if (composite || message.header("Content-Transfer-Encoding") != nullptr) {
+    if (!longLine.empty()) return longLine + " (leave Content-Transfer-Encoding out, and Strata encodes the body)";
+    addHeaderUnlessPresent(message, "Content-Transfer-Encoding", "8bit");
+    return {};
+  }
+  addHeaderUnlessPresent(message, "Content-Type", "text/plain; charset=utf-8");
+  message.headers.emplace_back("Content-Transfer-Encoding", "quoted-printable");
+  message.body = codecs::mail::quotedPrintable(message.body);
   return {};
 }
 
@@ -118,18 +113,12 @@ ComposeResult MailComposer::compose(const std::string& id, std::string_view cont
     return failure(STRATA_ERROR_TOO_LARGE, "mail of " + std::to_string(body.size()) + " bytes exceeds the limit of " +
                                                std::to_string(limits_.maxBytes));
   }
-  auto type = mediaType(contentType);
+  auto type = codecs::mediaType(contentType);
   codecs::MailResult read;
   if (type.empty() || type == codecs::kJsonType) {
-    if (jsonDepth(body) > limits_.maxDepth) {
-      return failure(STRATA_ERROR_MALFORMED, "JSON nests deeper than " + std::to_string(limits_.maxDepth));
-    }
-    Poco::Dynamic::Var value;
-    try {
-      value = Poco::JSON::Parser().parse(std::string(body));
-    } catch (const Poco::Exception& e) {
-      return failure(STRATA_ERROR_MALFORMED, "mail.send body is not JSON: " + e.displayText());
-    }
+    auto decoded = codecs::jsonCodec().decode(body, limits_);
+    if (!decoded.ok()) return failure(STRATA_ERROR_MALFORMED, "mail.send body is not JSON: " + decoded.error);
+    const auto& value = decoded.value;
     read = codecs::MailMessage::fromValue(value);
   } else if (type == codecs::kMailType) {
     read = codecs::MailMessage::parse(body, limits_);
@@ -147,24 +136,16 @@ ComposeResult MailComposer::compose(const std::string& id, std::string_view cont
   auto problem = message.validate();
   if (!problem.empty()) return failure(STRATA_ERROR_MALFORMED, problem);
   message.body = codecs::mail::normaliseLineEnds(message.body);
-  problem = longestBodyLineProblem(message.body);
+  problem = encodeBody(message);
   if (!problem.empty()) return failure(STRATA_ERROR_MALFORMED, problem);
-
-  if (!isAscii(message.subject)) message.subject = encodedWords(message.subject);
+  encodeHeaders(message);
   if (message.header("Date") == nullptr) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
     message.headers.emplace_back(
         "Date", Poco::DateTimeFormatter::format(Poco::Timestamp(micros), Poco::DateTimeFormat::RFC1123_FORMAT));
   }
   if (message.header("Message-ID") == nullptr) message.headers.emplace_back("Message-ID", "<" + id + "@" + domain_ + ">");
-  if (!isAscii(message.body) && message.header("Content-Type") == nullptr) {
-    if (message.header("MIME-Version") == nullptr) message.headers.emplace_back("MIME-Version", "1.0");
-    message.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-    if (message.header("Content-Transfer-Encoding") == nullptr) {
-      message.headers.emplace_back("Content-Transfer-Encoding", "8bit");
-    }
-  }
-  problem = message.validate();  // what was added must pass too (a long encoded Subject)
+  problem = message.validate();  // what was added must pass too (a long encoded header)
   if (!problem.empty()) return failure(STRATA_ERROR_MALFORMED, problem);
 
   ComposeResult result;

@@ -7,7 +7,6 @@
 #include <sstream>
 #include <vector>
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
@@ -19,6 +18,7 @@
 #include <Poco/Timespan.h>
 
 #include <strata/codecs/mail_message.h>
+#include <strata/codecs/text.h>
 
 
 namespace strata::integrations::smtp {
@@ -70,15 +70,6 @@ Stop judged(const std::string& step, int code, const std::string& reply) {
 
 // Before MAIL nothing was said about this mail: any failure is worth another attempt.
 Stop beforeMail(const std::string& step, const std::string& reply) { return {Outcome::kTransient, step + ": " + oneLine(reply)}; }
-
-std::string base64(std::string_view bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out);
-  encoder.rdbuf()->setLineLength(0);
-  encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  encoder.close();
-  return out.str();
-}
 
 // The EHLO keywords, upper case, each with its parameters: "STARTTLS", "AUTH PLAIN LOGIN".
 std::vector<std::string> extensions(const std::string& ehloReply) {
@@ -200,7 +191,17 @@ class Delivery {
       if (stop) return stop;
     }
 
-    code = command(session, "MAIL FROM", "MAIL FROM:<" + mail_.envelopeFrom + ">");
+    // RFC 6152: 8-bit data only to a server that offers 8BITMIME, and declared. The
+    // composer encodes bodies to 7 bits unless the message chose 8bit itself.
+    std::string mailFrom = "MAIL FROM:<" + mail_.envelopeFrom + ">";
+    if (!codecs::mail::isAscii(mail_.data)) {
+      if (!offers(exts, "8BITMIME")) {
+        return Stop{Outcome::kPermanent,
+                    "the message is 8-bit (its own Content-Transfer-Encoding) and the server does not offer 8BITMIME"};
+      }
+      mailFrom += " BODY=8BITMIME";
+    }
+    code = command(session, "MAIL FROM", mailFrom);
     if (code != kOk) return judged("MAIL FROM", code, lastReply_);
     for (const auto& recipient : mail_.recipients) {
       code = command(session, "RCPT TO", "RCPT TO:<" + recipient + ">");
@@ -220,12 +221,12 @@ class Delivery {
     int code = 0;
     if (offersAuth(exts, "PLAIN")) {
       std::string token = std::string(1, '\0') + config_.username + std::string(1, '\0') + config_.password;
-      code = command(session, "AUTH", "AUTH PLAIN " + base64(token));
+      code = command(session, "AUTH", "AUTH PLAIN " + codecs::toBase64(token));
       std::fill(token.begin(), token.end(), '\0');
     } else if (offersAuth(exts, "LOGIN")) {
       code = command(session, "AUTH", "AUTH LOGIN");
-      if (code == kAuthContinue) code = command(session, "AUTH", base64(config_.username));
-      if (code == kAuthContinue) code = command(session, "AUTH", base64(config_.password));
+      if (code == kAuthContinue) code = command(session, "AUTH", codecs::toBase64(config_.username));
+      if (code == kAuthContinue) code = command(session, "AUTH", codecs::toBase64(config_.password));
     } else {
       return Stop{Outcome::kTransient, "AUTH: the server offers neither PLAIN nor LOGIN (or no AUTH at all)"};
     }

@@ -46,6 +46,7 @@ class Recorder:
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
+            "mail_options": envelope.mail_options,
             "tls": session.ssl is not None,
             "auth": session.auth_data if isinstance(session.auth_data, str) else None,
         }

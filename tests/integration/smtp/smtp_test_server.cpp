@@ -55,10 +55,15 @@ std::vector<ReceivedMail> SmtpTestServer::received() const {
     mail.mailFrom = object->getValue<std::string>("mail_from");
     auto rcpts = object->getArray("rcpt_tos");
     for (std::size_t i = 0; i < rcpts->size(); ++i) mail.rcptTos.push_back(rcpts->getElement<std::string>(static_cast<unsigned>(i)));
+    auto options = object->getArray("mail_options");
+    for (std::size_t i = 0; i < options->size(); ++i) {
+      mail.mailOptions.push_back(options->getElement<std::string>(static_cast<unsigned>(i)));
+    }
     mail.tls = object->getValue<bool>("tls");
     if (!object->isNull("auth")) mail.auth = object->getValue<std::string>("auth");
     auto eml = meta;
-    mail.data = readFile(eml.replace_extension(".eml"));
+    mail.file = eml.replace_extension(".eml");
+    mail.data = readFile(mail.file);
     out.push_back(std::move(mail));
   }
   return out;

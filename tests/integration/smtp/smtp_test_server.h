@@ -15,9 +15,11 @@ namespace strata::test {
 struct ReceivedMail {
   std::string mailFrom;
   std::vector<std::string> rcptTos;
+  std::vector<std::string> mailOptions;  // MAIL FROM parameters, such as BODY=8BITMIME
   bool tls = false;
   std::string auth;  // the AUTH user, empty without AUTH
   std::string data;  // the DATA section exactly as received, dot-unstuffed
+  std::filesystem::path file;  // where the server wrote data
 };
 
 struct SmtpServerOptions {

@@ -250,5 +250,77 @@ TEST(MailLineEnds, BecomeCrlfEverywhere) {
   EXPECT_EQ(mail::normaliseLineEnds("\r\r\n"), "\r\n\r\n");
 }
 
+TEST(MailEncodedWords, SplitBetweenCharactersAndStayShort) {
+  EXPECT_EQ(mail::encodedWords("h\xC3\xA9llo"), "=?UTF-8?B?aMOpbGxv?=");
+  std::string long_;
+  for (int i = 0; i < 40; ++i) long_ += "\xE6\x9D\xB1";  // 40 three-byte characters
+  auto words = mail::encodedWords(long_);
+  std::istringstream in(words);
+  std::string word;
+  std::size_t count = 0;
+  while (in >> word) {
+    ++count;
+    EXPECT_LE(word.size(), 75u) << word;  // RFC 2047 2
+    EXPECT_EQ(word.rfind("=?UTF-8?B?", 0), 0u);
+  }
+  EXPECT_EQ(count, 3u);  // 45, 45 and 30 bytes: 15 characters each but the last
+}
+
+TEST(MailEncodedWords, EncodeOnlyADisplayNameThatIsNotAscii) {
+  EXPECT_EQ(mail::encodedMailbox("Ann <ann@a.example>"), "Ann <ann@a.example>");
+  EXPECT_EQ(mail::encodedMailbox("ann@a.example"), "ann@a.example");
+  EXPECT_EQ(mail::encodedMailbox("\xC3\x85sa <asa@a.example>"), "=?UTF-8?B?w4VzYQ==?= <asa@a.example>");
+  // A quoted name is unquoted first, its escapes undone.
+  EXPECT_EQ(mail::encodedMailbox("\"\\\"Q\\\" \xC3\x85, B\" <b@a.example>"), "=?UTF-8?B?IlEiIMOFLCBC?= <b@a.example>");
+  EXPECT_EQ(mail::addrSpecOf(mail::encodedMailbox("\xC3\x85sa <asa@a.example>")), "asa@a.example");
+}
+
+// A decoder for the test only, after RFC 2045 6.7: soft breaks removed, =XX decoded.
+std::string fromQuotedPrintable(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '=') {
+      out += text[i];
+    } else if (text.compare(i + 1, 2, "\r\n") == 0) {
+      i += 2;
+    } else {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    }
+  }
+  return out;
+}
+
+TEST(MailQuotedPrintable, EncodesWhatSevenBitLinesCannotCarry) {
+  EXPECT_EQ(mail::quotedPrintable("a=b caf\xC3\xA9\tx"), "a=3Db caf=C3=A9\tx");
+  EXPECT_EQ(mail::quotedPrintable("end \r\ntab\t\r\n"), "end=20\r\ntab=09\r\n");  // whitespace before a line end
+  EXPECT_EQ(mail::quotedPrintable("\x01\x7F"), "=01=7F");
+  EXPECT_EQ(mail::quotedPrintable(""), "");
+  EXPECT_EQ(mail::quotedPrintable(std::string(76, 'x')), std::string(76, 'x'));  // fits: no soft break
+  EXPECT_EQ(mail::quotedPrintable(std::string(77, 'x')), std::string(75, 'x') + "=\r\nxx");
+  // An escape is never split by a soft break.
+  EXPECT_EQ(mail::quotedPrintable(std::string(74, 'x') + "\xFF" + "y"), std::string(74, 'x') + "=\r\n=FFy");
+}
+
+TEST(MailQuotedPrintable, RoundTripsEveryByteInShortLines) {
+  std::string text;  // every byte but CR and LF, in lines of 300, some ending in a space
+  for (int i = 0; i < 6000; ++i) {
+    auto byte = static_cast<char>(i * 7 % 256);
+    text += byte == '\r' || byte == '\n' ? 'x' : byte;
+    if (i % 300 == 299) text += i % 600 == 599 ? " \r\n" : "\r\n";
+  }
+  auto encoded = mail::quotedPrintable(text);
+  EXPECT_EQ(fromQuotedPrintable(encoded), text);
+  std::size_t start = 0;
+  while (start < encoded.size()) {
+    auto end = std::min(encoded.find("\r\n", start), encoded.size());
+    auto line = encoded.substr(start, end - start);
+    EXPECT_LE(line.size(), 76u);
+    for (char c : line) EXPECT_TRUE(c == '\t' || (c >= 32 && c <= 126)) << static_cast<int>(c);
+    EXPECT_TRUE(line.empty() || (line.back() != ' ' && line.back() != '\t'));
+    start = end + 2;
+  }
+}
+
 }  // namespace
 }  // namespace strata::codecs

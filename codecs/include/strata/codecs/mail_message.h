@@ -90,6 +90,24 @@ std::vector<std::string> splitAddressList(std::string_view value);
 // Line ends made CRLF: a CRLF stays, a lone LF or lone CR becomes CRLF.
 std::string normaliseLineEnds(std::string_view text);
 
+// True when every byte is 7-bit ASCII.
+bool isAscii(std::string_view text);
+
+// RFC 2047 B-encoded words of UTF-8 text, each at most 75 characters, split only between
+// characters and joined by spaces (which decoders drop between adjacent encoded words,
+// and where a header may fold).
+std::string encodedWords(std::string_view text);
+
+// A mailbox with its display name as encoded words when the name is not ASCII
+// ("Grüße <a@b.example>" -> "=?UTF-8?B?R3LDvMOfZQ==?= <a@b.example>"; a quoted name is
+// unquoted first); any other mailbox as it is.
+std::string encodedMailbox(std::string_view mailbox);
+
+// RFC 2045 6.7 quoted-printable of CRLF text: its line ends kept as hard breaks, every
+// line at most 76 characters (soft breaks "=" CRLF), '=', controls, 8-bit bytes and
+// whitespace before a line end written as =XX.
+std::string quotedPrintable(std::string_view crlfText);
+
 }  // namespace mail
 
 }  // namespace strata::codecs

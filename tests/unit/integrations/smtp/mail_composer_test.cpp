@@ -1,5 +1,6 @@
 // MailComposer: what mail.send accepts, what it refuses, and the exact mail it queues.
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -61,12 +62,64 @@ TEST(MailComposer, UsesTheDefaultSenderOnlyWhenFromIsMissing) {
   EXPECT_NE(none.error.find("no From"), std::string::npos);
 }
 
-TEST(MailComposer, EncodesANonAsciiSubjectAndMarksANonAsciiBody) {
+bool isAscii(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+TEST(MailComposer, EncodesANonAsciiSubjectAndBody) {
   auto result = compose(R"({"from": "a@a.example", "to": ["b@b.example"], "subject": "h\u00e9llo", "body": "caf\u00e9"})");
   ASSERT_TRUE(result.ok()) << result.error;
   EXPECT_NE(result.mail.data.find("Subject: =?UTF-8?B?aMOpbGxv?=\r\n"), std::string::npos) << result.mail.data;
-  EXPECT_NE(result.mail.data.find("Content-Type: text/plain; charset=utf-8\r\n"), std::string::npos);
-  EXPECT_NE(result.mail.data.find("MIME-Version: 1.0\r\n"), std::string::npos);
+  EXPECT_NE(result.mail.data.find("MIME-Version: 1.0\r\n"
+                                  "Content-Type: text/plain; charset=utf-8\r\n"
+                                  "Content-Transfer-Encoding: quoted-printable\r\n"),
+            std::string::npos) << result.mail.data;
+  EXPECT_EQ(result.mail.data.substr(result.mail.data.size() - 13), "\r\n\r\ncaf=C3=A9");
+}
+
+TEST(MailComposer, EncodesDisplayNamesInEveryAddressHeader) {
+  auto result = compose(R"({"from": "Gr\u00fc\u00dfe \u2014 \u6771\u4eac <tokyo@example.com>",
+                           "to": ["\"M\u00fcller, Hans\" <hans@b.example>", "plain@b.example", "Ann <ann@b.example>"],
+                           "cc": ["\u00c5sa <asa@c.example>"], "bcc": ["\u00d8 <o@d.example>"],
+                           "headers": {"Reply-To": "R\u00e9ponse <r@a.example>, r2@a.example", "X-Note": "\u00e0 bient\u00f4t"},
+                           "body": "x"})");
+  ASSERT_TRUE(result.ok()) << result.error;
+  const auto& data = result.mail.data;
+  EXPECT_TRUE(isAscii(data)) << data;
+  EXPECT_NE(data.find("From: =?UTF-8?B?R3LDvMOfZSDigJQg5p2x5Lqs?= <tokyo@example.com>\r\n"), std::string::npos) << data;
+  EXPECT_NE(data.find("To: =?UTF-8?B?TcO8bGxlciwgSGFucw==?= <hans@b.example>, plain@b.example, Ann\r\n"
+                      " <ann@b.example>\r\n"),
+            std::string::npos) << data;
+  EXPECT_NE(data.find("Cc: =?UTF-8?B?w4VzYQ==?= <asa@c.example>\r\n"), std::string::npos) << data;
+  EXPECT_NE(data.find("Reply-To: =?UTF-8?B?UsOpcG9uc2U=?= <r@a.example>, r2@a.example\r\n"), std::string::npos) << data;
+  EXPECT_NE(data.find("X-Note: =?UTF-8?B?w6AgYmllbnTDtHQ=?=\r\n"), std::string::npos) << data;
+  EXPECT_EQ(result.mail.envelopeFrom, "tokyo@example.com");
+  EXPECT_EQ(result.mail.recipients, (std::vector<std::string>{"hans@b.example", "plain@b.example", "ann@b.example",
+                                                              "asa@c.example", "o@d.example"}));
+}
+
+TEST(MailComposer, WritesALongLineQuotedPrintable) {
+  auto result = compose(R"({"from": "a@a.example", "to": ["b@b.example"], "body": ")" + std::string(3000, 'x') +
+                        R"(\nshort"})");
+  ASSERT_TRUE(result.ok()) << result.error;
+  const auto& data = result.mail.data;
+  EXPECT_NE(data.find("Content-Transfer-Encoding: quoted-printable\r\n"), std::string::npos) << data;
+  auto body = data.substr(data.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body.find("\r\nshort"), 3000 + 3000 / 75 * 3 - 3);  // 39 lines of 75 and "=", then 75 more
+  std::size_t start = 0;
+  while (start < body.size()) {
+    auto end = std::min(body.find("\r\n", start), body.size());
+    EXPECT_LE(end - start, 76u);
+    start = end + 2;
+  }
+}
+
+TEST(MailComposer, KeepsABodyWithItsOwnTransferEncoding) {
+  auto result = compose(R"({"from": "a@a.example", "to": ["b@b.example"],
+                           "headers": {"Content-Transfer-Encoding": "8bit"}, "body": "caf\u00e9"})");
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.mail.data.substr(result.mail.data.size() - 9), "\r\n\r\ncaf\xC3\xA9");
+  EXPECT_EQ(result.mail.data.find("quoted-printable"), std::string::npos);
 }
 
 struct Refused {
@@ -101,9 +154,11 @@ INSTANTIATE_TEST_SUITE_P(
         Refused{"NoTo", kJson, R"({"from":"a@a.example","cc":["c@c.example"]})", STRATA_ERROR_MALFORMED, "\"to\""},
         Refused{"BadAddress", kJson, R"({"from":"a@a.example","to":["b@b"]})", STRATA_ERROR_MALFORMED, "not a valid mailbox"},
         Refused{"NotJson", kJson, "{not json", STRATA_ERROR_MALFORMED, "not JSON"},
-        Refused{"DeepJson", kJson, std::string(100000, '[') + std::string(100000, ']'), STRATA_ERROR_MALFORMED, "nests deeper"},
+        Refused{"DeepJson", kJson, std::string(100000, '[') + std::string(100000, ']'), STRATA_ERROR_MALFORMED, "nesting deeper"},
         Refused{"WrongType", "text/plain", "hello", STRATA_ERROR_MALFORMED, "is not application/json"},
-        Refused{"LongBodyLine", kJson, R"({"from":"a@a.example","to":["b@b.example"],"body":")" + std::string(999, 'x') + "\"}",
+        Refused{"LongLineWithOwnEncoding", kJson,
+                R"({"from":"a@a.example","to":["b@b.example"],"headers":{"Content-Transfer-Encoding":"7bit"},"body":")" +
+                    std::string(999, 'x') + "\"}",
                 STRATA_ERROR_MALFORMED, "body line 1 has 999 characters"},
         Refused{"Oversized", kRfc822, std::string(2 * 1024 * 1024, 'x'), STRATA_ERROR_TOO_LARGE, "exceeds the limit"}),
     [](const auto& test) { return std::string(test.param.name); });
