@@ -1,24 +1,31 @@
 // The application/xml payload codec on Poco::XML's SAX parser (expat), mapping XML to
 // and from the JSON shape of <strata/codecs/payload.h>.
 //
-// The convention (integrations/xml/DOC.md has it with examples):
+// The convention (docs/integrations.md has it with examples):
 //   decode  The document is an object with one member: the root element's name, whose
 //           value is the root element's value. An element with neither attributes nor
 //           child elements is its text, a string ("" when empty). Any other element is
-//           an object: each attribute as "@name" (a string), each child element under its
-//           name, a name that occurs more than once as an array of the values in document
-//           order, and the text as "#text" (all its pieces joined) unless the element has
-//           child elements and the text is only whitespace. Names are kept as written,
-//           prefixes included ("x:item", "@xmlns:x"); comments and processing
-//           instructions are dropped; CDATA is text. Every value is a string.
+//           an object: each attribute as "@name" (a string), then either
+//           - its child elements under their names, a name that occurs more than once as
+//             an array of the values in document order, and the text as "#text" when the
+//             element has no child elements (whitespace between child elements dropped);
+//           - or, when text that is not whitespace sits beside child elements (mixed
+//             content), or a name comes again after another (<a/><b/><a/>), "#content":
+//             an array of the pieces in document order, each text a string (whitespace
+//             too) and each child element a one-member object {name: value}.
+//           Names are kept as written, prefixes included ("x:item", "@xmlns:x");
+//           comments and processing instructions are dropped; CDATA is text. Every
+//           value is a string.
 //   encode  The reverse: an object with exactly one member (the root). Strings, numbers
 //           and booleans are text, null (or {} or "") an empty element, "@name" members
-//           attributes (scalars only), "#text" text, an array repeated elements of its
-//           member's name (not inside another array), other objects child elements.
-//   Round trips keep names, attributes, text and the order of elements of one name;
-//   they lose the interleaving of different names, comments, whitespace between
-//   elements, numbers' and booleans' types, null (becomes ""), and one-element arrays
-//   (become the element).
+//           attributes (scalars only), "#text" text, "#content" the element's pieces in
+//           order, an array repeated elements of its member's name (not inside another
+//           array), other objects child elements.
+//   Round trips keep names, attributes, text, and the order of elements and text, so the
+//   canonical form (C14N) of a document without comments or processing instructions
+//   comes back, except for whitespace between the child elements of an element in the
+//   first form; they lose comments, numbers' and booleans' types, null (becomes ""),
+//   and one-element arrays (become the element).
 //
 // Security: external entities are off, and a document with a DOCTYPE is refused
 // outright when the parser reports it, before any declaration in it is read: no DTD means
@@ -28,11 +35,13 @@
 // the next one is read (Poco's ordered Object makes each insert scan every key).
 #include <strata/codecs/payload.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <Poco/Exception.h>
@@ -49,7 +58,8 @@ namespace strata::codecs {
 namespace {
 
 constexpr std::string_view kAttributePrefix = "@";
-constexpr std::string_view kTextKey = "#text";
+constexpr std::string_view kTextKey = kXmlTextKey;
+constexpr std::string_view kContentKey = kXmlContentKey;
 // Deeper values are refused by encode (and a value that contains itself stops there).
 constexpr std::size_t kMaxEncodeDepth = 1000;
 
@@ -74,12 +84,19 @@ class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::L
   void startElement(const Poco::XML::XMLString&, const Poco::XML::XMLString&, const Poco::XML::XMLString& qname,
                     const Poco::XML::Attributes& attributes) override {
     if (open_.size() >= maxDepth_) throw Refusal{"xml: nesting deeper than " + std::to_string(maxDepth_)};
-    if (!open_.empty() && ++open_.back().memberCount > maxMembers_) tooManyMembers(open_.back().name);
+    if (!open_.empty()) {
+      Open& parent = open_.back();
+      if (++parent.memberCount > maxMembers_) tooManyMembers(parent.name);
+      parent.endText();
+    }
     auto attributeCount = static_cast<std::size_t>(attributes.getLength());
     if (attributeCount > maxMembers_) tooManyMembers(qname);
-    Open element{qname, {}, {}, false, attributeCount};
+    Open element;
+    element.name = qname;
+    element.memberCount = attributeCount;
+    if (attributeCount > 0) element.attributes = new Poco::JSON::Object(true);
     for (int i = 0; i < attributes.getLength(); ++i) {
-      object(element)->set(std::string(kAttributePrefix) + attributes.getQName(i), attributes.getValue(i));
+      element.attributes->set(std::string(kAttributePrefix) + attributes.getQName(i), attributes.getValue(i));
     }
     open_.push_back(std::move(element));
   }
@@ -87,42 +104,19 @@ class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::L
   void endElement(const Poco::XML::XMLString&, const Poco::XML::XMLString&, const Poco::XML::XMLString&) override {
     Open element = std::move(open_.back());
     open_.pop_back();
-    Poco::Dynamic::Var value;
-    if (element.members.isNull()) {
-      value = element.text;
-    } else {
-      bool keepText = element.hasChildren ? !isWhitespace(element.text) : !element.text.empty();
-      if (keepText) element.members->set(std::string(kTextKey), element.text);
-      value = element.members;
-    }
+    element.endText();
+    Poco::Dynamic::Var value = element.value();
     if (open_.empty()) {
       Poco::JSON::Object::Ptr root = new Poco::JSON::Object(true);
       root->set(element.name, value);
       result_ = root;
       return;
     }
-    Open& parent = open_.back();
-    parent.hasChildren = true;
-    auto members = object(parent);
-    if (!members->has(element.name)) {
-      members->set(element.name, value);
-      return;
-    }
-    // A decoded element value is never an array, so an array here is a repeated name.
-    Poco::Dynamic::Var existing = members->get(element.name);
-    if (existing.type() == typeid(Poco::JSON::Array::Ptr)) {
-      Poco::JSON::Array::Ptr repeated = existing.extract<Poco::JSON::Array::Ptr>();
-      repeated->add(value);  // the array is shared with members: this adds in place
-    } else {
-      Poco::JSON::Array::Ptr repeated = new Poco::JSON::Array;
-      repeated->add(existing);
-      repeated->add(value);
-      members->set(element.name, repeated);
-    }
+    open_.back().children.emplace_back(std::move(element.name), std::move(value));
   }
 
   void characters(const Poco::XML::XMLChar ch[], int start, int length) override {
-    if (!open_.empty()) open_.back().text.append(ch + start, static_cast<std::size_t>(length));
+    if (!open_.empty()) open_.back().pending.append(ch + start, static_cast<std::size_t>(length));
   }
 
   void startDTD(const Poco::XML::XMLString&, const Poco::XML::XMLString&, const Poco::XML::XMLString&) override {
@@ -136,22 +130,89 @@ class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::L
   void comment(const Poco::XML::XMLChar[], int, int) override {}
 
  private:
+  // An element being read: its attributes, its children in order, and its text pieces,
+  // each with the number of children before it.
   struct Open {
     std::string name;
-    Poco::JSON::Object::Ptr members;  // null until an attribute or child element appears
-    std::string text;
-    bool hasChildren;
+    Poco::JSON::Object::Ptr attributes;  // null when it has none
+    std::vector<std::pair<std::string, Poco::Dynamic::Var>> children;
+    std::vector<std::pair<std::size_t, std::string>> texts;
+    std::string pending;      // text since the last child started or ended
     std::size_t memberCount;  // attributes plus child elements read so far
+
+    void endText() {
+      if (pending.empty()) return;
+      texts.emplace_back(children.size(), std::move(pending));
+      pending.clear();
+    }
+
+    // Mixed content, or a name that comes again after another: only "#content" keeps the order.
+    bool needsContent() const {
+      if (children.empty()) return false;
+      for (const auto& [position, text] : texts) {
+        if (!isWhitespace(text)) return true;
+      }
+      std::unordered_set<std::string_view> before;  // names of the runs before the current one
+      for (std::size_t i = 1; i < children.size(); ++i) {
+        if (children[i].first == children[i - 1].first) continue;
+        before.insert(children[i - 1].first);
+        if (before.contains(children[i].first)) return true;
+      }
+      return false;
+    }
+
+    Poco::Dynamic::Var value() {
+      if (children.empty() && attributes.isNull()) {
+        std::string text;
+        for (auto& [position, piece] : texts) text += piece;
+        return text;
+      }
+      Poco::JSON::Object::Ptr out = attributes.isNull() ? Poco::JSON::Object::Ptr(new Poco::JSON::Object(true)) : attributes;
+      if (needsContent()) {
+        Poco::JSON::Array::Ptr content = new Poco::JSON::Array;
+        std::size_t nextText = 0;
+        for (std::size_t i = 0; i <= children.size(); ++i) {
+          while (nextText < texts.size() && texts[nextText].first == i) content->add(texts[nextText++].second);
+          if (i == children.size()) break;
+          Poco::JSON::Object::Ptr child = new Poco::JSON::Object(true);
+          child->set(children[i].first, children[i].second);
+          content->add(child);
+        }
+        out->set(std::string(kContentKey), content);
+        return out;
+      }
+      for (auto& [childName, childValue] : children) addChild(*out, childName, childValue);
+      if (children.empty()) {
+        std::string text;
+        for (auto& [position, piece] : texts) text += piece;
+        if (!text.empty()) out->set(std::string(kTextKey), text);
+      }
+      return out;
+    }
+
+    // A child under its name; a name seen before makes (or grows) an array, in order.
+    static void addChild(Poco::JSON::Object& members, const std::string& childName, const Poco::Dynamic::Var& childValue) {
+      if (!members.has(childName)) {
+        members.set(childName, childValue);
+        return;
+      }
+      // A decoded element value is never an array, so an array here is a repeated name.
+      Poco::Dynamic::Var existing = members.get(childName);
+      if (existing.type() == typeid(Poco::JSON::Array::Ptr)) {
+        Poco::JSON::Array::Ptr repeated = existing.extract<Poco::JSON::Array::Ptr>();
+        repeated->add(childValue);  // the array is shared with members: this adds in place
+        return;
+      }
+      Poco::JSON::Array::Ptr repeated = new Poco::JSON::Array;
+      repeated->add(existing);
+      repeated->add(childValue);
+      members.set(childName, repeated);
+    }
   };
 
   [[noreturn]] void tooManyMembers(const std::string& name) const {
     throw Refusal{"xml: element <" + name + "> has more than " + std::to_string(maxMembers_) +
                   " attributes and child elements (PayloadLimits::maxMembers)"};
-  }
-
-  static Poco::JSON::Object::Ptr object(Open& element) {
-    if (element.members.isNull()) element.members = new Poco::JSON::Object(true);
-    return element.members;
   }
 
   std::size_t maxDepth_;
@@ -232,6 +293,7 @@ std::string scalarText(const Poco::Dynamic::Var& value) {
 }
 
 void writeElement(const std::string& name, const Poco::Dynamic::Var& value, std::string& out, std::size_t depth);
+void writeContent(const std::string& name, const Poco::Dynamic::Var& content, std::string& out, std::size_t depth);
 
 void writeChildren(const std::string& name, const Poco::Dynamic::Var& value, std::string& out, std::size_t depth) {
   if (!isArray(value)) {
@@ -244,6 +306,31 @@ void writeChildren(const std::string& name, const Poco::Dynamic::Var& value, std
     const auto& item = array->get(static_cast<unsigned int>(i));
     if (isArray(item)) throw std::invalid_argument("xml: an array inside an array has no XML form ('" + name + "')");
     writeElement(name, item, out, depth);
+  }
+}
+
+// "#content": text (scalars) and one-member objects {name: value}, written in order.
+void writeContent(const std::string& name, const Poco::Dynamic::Var& content, std::string& out, std::size_t depth) {
+  if (!isArray(content) || content.extract<Poco::JSON::Array::Ptr>().isNull()) {
+    throw std::invalid_argument("xml: '#content' of <" + name + "> must be an array");
+  }
+  const auto& pieces = *content.extract<Poco::JSON::Array::Ptr>();
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const auto& piece = pieces.get(static_cast<unsigned int>(i));
+    if (isArray(piece)) throw std::invalid_argument("xml: an array in '#content' of <" + name + "> has no XML form");
+    if (!isObject(piece)) {
+      appendEscaped(scalarText(piece), out, false);
+      continue;
+    }
+    const auto& child = *piece.extract<Poco::JSON::Object::Ptr>();
+    if (child.size() != 1) {
+      throw std::invalid_argument("xml: each element in '#content' of <" + name + "> is an object of one member");
+    }
+    auto childName = child.getNames().front();
+    if (childName.starts_with(kAttributePrefix) || childName.starts_with('#')) {
+      throw std::invalid_argument("xml: '" + childName + "' in '#content' of <" + name + "> is not an element name");
+    }
+    writeChildren(childName, child.get(childName), out, depth + 1);
   }
 }
 
@@ -280,10 +367,17 @@ void writeElement(const std::string& name, const Poco::Dynamic::Var& value, std:
     } else if (key == kTextKey) {
       if (isObject(member) || isArray(member)) throw std::invalid_argument("xml: '#text' must be a scalar");
       appendEscaped(scalarText(member), body, false);
+    } else if (key == kContentKey) {
+      if (names.size() != static_cast<std::size_t>(std::count_if(names.begin(), names.end(), [](const std::string& n) {
+            return n.starts_with(kAttributePrefix) || n == kContentKey;
+          }))) {
+        throw std::invalid_argument("xml: '#content' holds all of <" + name + ">'s text and elements; no other members");
+      }
+      writeContent(name, member, body, depth);
     }
   }
   for (const auto& key : names) {
-    if (key.starts_with(kAttributePrefix) || key == kTextKey) continue;
+    if (key.starts_with(kAttributePrefix) || key == kTextKey || key == kContentKey) continue;
     writeChildren(key, object.get(key), body, depth + 1);
   }
   if (body.empty()) {
@@ -350,6 +444,52 @@ class XmlCodec final : public PayloadCodec {
 const PayloadCodec& xmlCodec() {
   static const XmlCodec codec;
   return codec;
+}
+
+std::vector<Poco::Dynamic::Var> xmlChildren(const Poco::Dynamic::Var& element, std::string_view name) {
+  std::vector<Poco::Dynamic::Var> out;
+  if (!isObject(element) || element.extract<Poco::JSON::Object::Ptr>().isNull()) return out;
+  const auto& object = *element.extract<Poco::JSON::Object::Ptr>();
+  auto appendOccurrences = [&out](const Poco::Dynamic::Var& member) {
+    if (!isArray(member)) {
+      out.push_back(member);
+      return;
+    }
+    const auto& array = *member.extract<Poco::JSON::Array::Ptr>();
+    for (std::size_t i = 0; i < array.size(); ++i) out.push_back(array.get(static_cast<unsigned int>(i)));
+  };
+  std::string key(name);
+  if (!object.has(std::string(kContentKey))) {
+    if (object.has(key)) appendOccurrences(object.get(key));
+    return out;
+  }
+  auto content = object.get(std::string(kContentKey));
+  if (!isArray(content)) return out;
+  const auto& pieces = *content.extract<Poco::JSON::Array::Ptr>();
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const auto& piece = pieces.get(static_cast<unsigned int>(i));
+    if (!isObject(piece)) continue;
+    const auto& child = *piece.extract<Poco::JSON::Object::Ptr>();
+    if (child.has(key)) appendOccurrences(child.get(key));
+  }
+  return out;
+}
+
+std::string xmlText(const Poco::Dynamic::Var& element) {
+  if (element.isString()) return element.extract<std::string>();
+  if (!isObject(element) || element.extract<Poco::JSON::Object::Ptr>().isNull()) return {};
+  const auto& object = *element.extract<Poco::JSON::Object::Ptr>();
+  if (object.has(std::string(kTextKey))) return object.get(std::string(kTextKey)).convert<std::string>();
+  std::string out;
+  if (!object.has(std::string(kContentKey))) return out;
+  auto content = object.get(std::string(kContentKey));
+  if (!isArray(content)) return out;
+  const auto& pieces = *content.extract<Poco::JSON::Array::Ptr>();
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const auto& piece = pieces.get(static_cast<unsigned int>(i));
+    if (!isObject(piece) && !isArray(piece) && !piece.isEmpty()) out += piece.convert<std::string>();
+  }
+  return out;
 }
 
 }  // namespace strata::codecs

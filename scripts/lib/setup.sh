@@ -7,7 +7,8 @@ STRATA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STRATA_BUILD=${STRATA_BUILD:-$STRATA_ROOT/build}
 STRATA_PACKAGES=(build-essential cmake ninja-build pkg-config
                  libzmq3-dev cppzmq-dev libsodium-dev libpoco-dev libcli11-dev libgtest-dev libsqlite3-dev libpq-dev postgresql
-                 python3-aiosmtpd openssl curl chromium prometheus-cpp-dev prometheus)
+                 python3-aiosmtpd openssl curl chromium prometheus-cpp-dev prometheus
+                 libxml2-utils slowhttptest)
 
 strata_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

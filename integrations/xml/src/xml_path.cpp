@@ -5,13 +5,14 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <strata/codecs/payload.h>
+
 namespace strata::integrations::xml {
 
 namespace {
 
 using Poco::Dynamic::Var;
 using ObjectPtr = Poco::JSON::Object::Ptr;
-using ArrayPtr = Poco::JSON::Array::Ptr;
 
 bool isNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':'; }
 bool isNameChar(char c) { return isNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
@@ -25,27 +26,6 @@ bool isName(std::string_view text) {
 }
 
 bool isObject(const Var& v) { return v.type() == typeid(ObjectPtr) && !v.extract<ObjectPtr>().isNull(); }
-bool isArray(const Var& v) { return v.type() == typeid(ArrayPtr) && !v.extract<ArrayPtr>().isNull(); }
-
-// The elements a member of the shape stands for: one, or each of a repeated name's array.
-void appendOccurrences(const Var& member, std::vector<Var>& out) {
-  if (!isArray(member)) {
-    out.push_back(member);
-    return;
-  }
-  auto array = member.extract<ArrayPtr>();
-  for (std::size_t i = 0; i < array->size(); ++i) out.push_back(array->get(static_cast<unsigned int>(i)));
-}
-
-// An element's own text: the element itself when it is text, else its "#text".
-std::string ownText(const Var& element) {
-  if (element.isString()) return element.extract<std::string>();
-  if (isObject(element)) {
-    const auto& object = *element.extract<ObjectPtr>();
-    if (object.has("#text")) return object.get("#text").convert<std::string>();
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -100,11 +80,7 @@ std::vector<std::string> XmlPath::select(const Var& document) const {
   for (const auto& step : steps_) {
     std::vector<Var> next;
     for (const auto& element : current) {
-      if (!isObject(element)) continue;
-      const auto& object = *element.extract<ObjectPtr>();
-      if (!object.has(step.name)) continue;
-      std::vector<Var> found;
-      appendOccurrences(object.get(step.name), found);
+      auto found = codecs::xmlChildren(element, step.name);
       if (step.index == 0) {
         next.insert(next.end(), found.begin(), found.end());
       } else if (step.index <= found.size()) {
@@ -116,7 +92,7 @@ std::vector<std::string> XmlPath::select(const Var& document) const {
   std::vector<std::string> out;
   for (const auto& element : current) {
     if (!attribute_) {
-      out.push_back(ownText(element));
+      out.push_back(codecs::xmlText(element));
       continue;
     }
     if (!isObject(element)) continue;

@@ -54,28 +54,35 @@ bool isEmptyText(const Var& v) { return v.isString() && trim(v.extract<std::stri
 ObjectPtr children(const Var& element, std::string_view what, std::initializer_list<std::string_view> allowed) {
   if (!isObject(element)) fail("<" + std::string(what) + "> must hold elements, not text");
   ObjectPtr object = element.extract<ObjectPtr>();
-  for (const auto& key : object->getNames()) {
+  auto check = [&](const std::string& key) {
     if (key.starts_with('@')) fail("<" + std::string(what) + "> must not have attributes ('" + key.substr(1) + "')");
-    if (key == "#text") fail("<" + std::string(what) + "> must not hold text beside elements");
+    if (key == codecs::kXmlTextKey) fail("<" + std::string(what) + "> must not hold text beside elements");
     bool known = false;
     for (auto name : allowed) known = known || key == name;
     if (!known) fail("unexpected <" + key + "> in <" + std::string(what) + ">");
+  };
+  for (const auto& key : object->getNames()) {
+    if (key != codecs::kXmlContentKey) {
+      check(key);
+      continue;
+    }
+    // Children in document order (names interleaved, or text among them).
+    auto content = object->getArray(key);
+    for (std::size_t i = 0; content && i < content->size(); ++i) {
+      Var piece = content->get(static_cast<unsigned int>(i));
+      if (isObject(piece)) {
+        check(piece.extract<ObjectPtr>()->getNames().front());
+      } else if (!isEmptyText(piece)) {
+        fail("<" + std::string(what) + "> must not hold text beside elements");
+      }
+    }
   }
   return object;
 }
 
-// The occurrences of child name: an array for a repeated name, else one.
+// The occurrences of child name, in document order.
 std::vector<Var> occurrences(const ObjectPtr& object, const std::string& name) {
-  std::vector<Var> out;
-  if (!object->has(name)) return out;
-  Var value = object->get(name);
-  if (isArray(value)) {
-    auto array = value.extract<ArrayPtr>();
-    for (std::size_t i = 0; i < array->size(); ++i) out.push_back(array->get(static_cast<unsigned int>(i)));
-  } else {
-    out.push_back(value);
-  }
-  return out;
+  return codecs::xmlChildren(Var(object), name);
 }
 
 // The single child name; fails when missing or repeated.
@@ -219,7 +226,11 @@ Var parseValue(const Var& value) {
   auto names = object.getNames();
   for (const auto& key : names) {
     if (key.starts_with('@')) fail("<value> must not have attributes ('" + key.substr(1) + "')");
-    if (key == "#text") fail("<value> must not hold text beside a typed value");
+    if (key == codecs::kXmlTextKey) fail("<value> must not hold text beside a typed value");
+    if (key == codecs::kXmlContentKey) {
+      if (!trim(codecs::xmlText(value)).empty()) fail("<value> must not hold text beside a typed value");
+      fail("<value> must hold exactly one typed value, not several");
+    }
   }
   if (names.size() != 1) fail("<value> must hold exactly one typed value, not " + std::to_string(names.size()));
   const std::string& type = names.front();

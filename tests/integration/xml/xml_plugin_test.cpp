@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "cluster.h"
@@ -61,6 +62,42 @@ TEST_F(XmlPlugin, FromJsonAndSelectTakeTheirHeaders) {
   auto selected = call("xml.select", "<o><i sku=\"A\"/><i sku=\"B\"/></o>", {{"xml-path", "/o/i[2]/@sku"}});
   ASSERT_TRUE(selected.ok) << selected.errorText;
   EXPECT_EQ(selected.bodyText(), R"(["B"])");
+}
+
+// The canonical form (C14N) of a file, as xmllint writes it.
+std::string canonical(const std::filesystem::path& file, const std::string& xml) {
+  std::ofstream(file, std::ios::binary) << xml;
+  auto r = runProgram("/usr/bin/xmllint", {"--c14n", file.string()});
+  EXPECT_EQ(r.exitCode, 0) << r.err << " for " << xml;
+  EXPECT_NE(r.out.find('<'), std::string::npos) << xml;
+  return r.out;
+}
+
+// As a new user would check it: xml.to_json then xml.from_json gives back the document,
+// compared in xmllint's canonical form.
+TEST_F(XmlPlugin, RoundTripKeepsTheCanonicalFormOfMixedContent) {
+  const std::string documents[] = {
+      "<p>text<b>bold</b>tail</p>",
+      "<p class=\"x\" id=\"1\">a <b>b <i>c</i> d</b> e<br/>f &amp; g &lt;h&gt;</p>",
+      "<doc><title>T</title><para>One <em>two</em> three.</para><para>Four.</para><title>U</title></doc>",
+      "<x:doc xmlns:x=\"urn:x\" xmlns=\"urn:d\"><x:a x:k=\"v\">1</x:a><b>caf\xC3\xA9 \xE6\x9D\xB1\xE4\xBA\xAC</b></x:doc>",
+      "<a><![CDATA[<raw> & text]]> and <b>more</b></a>",
+      "<list><i>1</i><j/><i>2</i><j>x</j></list>",
+      "<r>line\none<br/>\tline two\r\n</r>",
+  };
+  int n = 0;
+  for (const auto& document : documents) {
+    auto json = call("xml.to_json", document);
+    ASSERT_TRUE(json.ok) << json.errorText << " for " << document;
+    auto xml = call("xml.from_json", json.bodyText());
+    ASSERT_TRUE(xml.ok) << xml.errorText << " for " << json.bodyText();
+    ++n;
+    EXPECT_EQ(canonical(cluster.dir() / ("back" + std::to_string(n) + ".xml"), xml.bodyText()),
+              canonical(cluster.dir() / ("sent" + std::to_string(n) + ".xml"), document))
+        << document << "\n" << json.bodyText();
+  }
+  auto mixed = call("xml.to_json", documents[0]);
+  EXPECT_EQ(mixed.bodyText(), R"({"p":{"#content":["text",{"b":"bold"},"tail"]}})");
 }
 
 TEST_F(XmlPlugin, HostileBodiesGetClearErrorsAndTheNodeServesOn) {

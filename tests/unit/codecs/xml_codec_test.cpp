@@ -49,11 +49,17 @@ TEST(XmlCodec, MapsElementsAttributesRepeatsAndText) {
       {"<a>text</a>", R"({"a":"text"})"},
       {"<a>  </a>", R"({"a":"  "})"},
       {"<a><b>1</b><c>2</c></a>", R"({"a":{"b":"1","c":"2"}})"},
-      {"<a><b>1</b><c/><b>2</b><b>3</b></a>", R"({"a":{"b":["1","2","3"],"c":""}})"},
+      {"<a><b>1</b><b>2</b><c/></a>", R"({"a":{"b":["1","2"],"c":""}})"},
+      // A name that comes again after another keeps the order in "#content".
+      {"<a><b>1</b><c/><b>2</b><b>3</b></a>", R"({"a":{"#content":[{"b":"1"},{"c":""},{"b":"2"},{"b":"3"}]}})"},
       {"<a x=\"1\" y='2'/>", R"({"a":{"@x":"1","@y":"2"}})"},
       {"<a x=\"1\">t</a>", R"({"a":{"@x":"1","#text":"t"}})"},
       {"<a>\n  <b>1</b>\n</a>", R"({"a":{"b":"1"}})"},
-      {"<a>one<b/>two</a>", R"({"a":{"b":"","#text":"onetwo"}})"},
+      // Mixed content: text and elements in order, whitespace between them kept.
+      {"<a>one<b/>two</a>", R"({"a":{"#content":["one",{"b":""},"two"]}})"},
+      {"<p id=\"1\">text<b>bold</b> <i>it</i>tail</p>",
+       R"({"p":{"@id":"1","#content":["text",{"b":"bold"}," ",{"i":"it"},"tail"]}})"},
+      {"<a>\n <b/>\n <c/>\n <b/>\n</a>", R"({"a":{"#content":["\n ",{"b":""},"\n ",{"c":""},"\n ",{"b":""},"\n"]}})"},
       {"<a><![CDATA[<not> & markup]]></a>", R"({"a":"<not> & markup"})"},
       {"<a>&lt;&amp;&gt;&quot;&apos;&#233;&#x41;</a>", "{\"a\":\"<&>\\\"'\xC3\xA9\x41\"}"},
       {"<a><!-- gone --><?pi gone?>x</a>", R"({"a":"x"})"},
@@ -79,6 +85,9 @@ TEST(XmlCodec, RoundTripsXmlThroughJson) {
            "<a x=\"line&#10;break\ttab\">carriage&#13;return</a>",
            "<a><b><c><d>deep</d></c></b></a>",
            "<x:a xmlns:x=\"urn:a\"><x:b>1</x:b><x:b>2</x:b></x:a>",
+           "<p>text<b>bold</b>tail</p>",
+           "<p>a <b>b <i>c</i> d</b> e<br/>f</p>",
+           "<list><a/><b>1</b><a>2</a><b/></list>",
        }) {
     auto once = xmlCodec().decode(xml);
     ASSERT_TRUE(once.ok()) << once.error;
@@ -86,6 +95,29 @@ TEST(XmlCodec, RoundTripsXmlThroughJson) {
     ASSERT_TRUE(again.ok()) << again.error;
     EXPECT_EQ(jsonCodec().encode(again.value), jsonCodec().encode(once.value)) << xml;
   }
+}
+
+TEST(XmlCodec, KeepsTheOrderOfMixedContent) {
+  auto decoded = xmlCodec().decode("<p>text<b>bold</b>tail</p>");
+  ASSERT_TRUE(decoded.ok()) << decoded.error;
+  EXPECT_EQ(xmlCodec().encode(decoded.value), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><p>text<b>bold</b>tail</p>");
+  EXPECT_EQ(xmlCodec().encode(json(R"({"p":{"@x":"1","#content":["a",{"b":["1","2"]},2,{"c":{"@y":"z"}},"&"]}})")),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><p x=\"1\">a<b>1</b><b>2</b>2<c y=\"z\"/>&amp;</p>");
+}
+
+TEST(XmlCodec, ReadsChildrenAndTextFromEitherForm) {
+  for (std::string xml : {"<a><b>1</b><c>x</c><b>2</b></a>", "<a><b>1</b><b>2</b><c>x</c></a>"}) {
+    auto root = xmlChildren(xmlCodec().decode(xml).value, "a");
+    ASSERT_EQ(root.size(), 1u) << xml;
+    auto b = xmlChildren(root[0], "b");
+    ASSERT_EQ(b.size(), 2u) << xml;
+    EXPECT_EQ(xmlText(b[1]), "2");
+    EXPECT_EQ(xmlChildren(root[0], "c").size(), 1u);
+    EXPECT_TRUE(xmlChildren(root[0], "d").empty());
+  }
+  auto mixed = xmlChildren(xmlCodec().decode("<p>text<b>bold</b>tail</p>").value, "p");
+  EXPECT_EQ(xmlText(mixed.at(0)), "texttail");
+  EXPECT_EQ(xmlText(xmlCodec().decode("<p x=\"1\">t</p>").value.extract<Poco::JSON::Object::Ptr>()->get("p")), "t");
 }
 
 TEST(XmlCodec, RoundTripsJsonOfStringsThroughXml) {
@@ -281,6 +313,13 @@ TEST(XmlCodec, EncodeRefusesValuesWithNoXmlForm) {
       R"({"a":{"#text":["x"]}})",        // text not a scalar
       R"({"a":"bell\u0007"})",           // control character
       R"({"@a":"x"})",                   // attribute as root
+      R"({"a":{"#content":"x"}})",       // content not an array
+      R"({"a":{"#content":["x"],"b":"1"}})",   // content beside an element
+      R"({"a":{"#content":["x"],"#text":"y"}})",  // content beside text
+      R"({"a":{"#content":[["x"]]}})",   // an array in content
+      R"({"a":{"#content":[{"b":"1","c":"2"}]}})",  // an element of two names
+      R"({"a":{"#content":[{"@b":"1"}]}})",  // an attribute in content
+      R"({"a":{"#content":[{"#text":"1"}]}})",  // text as an element
   };
   for (const auto& text : refused) EXPECT_THROW(xmlCodec().encode(json(text)), std::invalid_argument) << text;
   EXPECT_THROW(xmlCodec().encode(Var(std::string("x"))), std::invalid_argument);

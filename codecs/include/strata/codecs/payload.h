@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <Poco/Dynamic/Var.h>
 
@@ -65,6 +66,18 @@ class PayloadCodec {
 const PayloadCodec& jsonCodec();
 const PayloadCodec& xmlCodec();
 const PayloadCodec& mailCodec();
+
+// Reading the XML codec's JSON shape (docs/integrations.md): an element is a string (text
+// only) or an object of "@attribute" members, child elements grouped by name, and "#text";
+// an element whose text and elements interleave holds them, in order, in "#content".
+inline constexpr std::string_view kXmlTextKey = "#text";
+inline constexpr std::string_view kXmlContentKey = "#content";
+
+// The values of an element's children named name, in document order, from either form.
+std::vector<Poco::Dynamic::Var> xmlChildren(const Poco::Dynamic::Var& element, std::string_view name);
+
+// An element's own text: every piece of text directly in it, joined.
+std::string xmlText(const Poco::Dynamic::Var& element);
 
 // The media type of a content-type header value: parameters dropped, spaces trimmed,
 // lower case ("Application/JSON; charset=utf-8" gives "application/json").
