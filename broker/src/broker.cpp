@@ -230,24 +230,11 @@ void Broker::receiveAll() {
     zmq::message_t routing;
     if (!socket_.recv(routing, zmq::recv_flags::dontwait)) return;
     frames.clear();
-    std::size_t count = 0;
-    std::size_t total = 0;
-    bool oversized = false;
+    // Of an oversized message keep only the first frames, to answer it by id.
+    bool oversized = core::receiveRest(socket_, routing.more(), frames, limits, 2) == core::Received::kOversized;
     std::string userId;
-    bool more = routing.more();
-    while (more) {
-      zmq::message_t frame;
-      // The rest of a message is already queued once its first part has arrived.
-      (void)socket_.recv(frame, zmq::recv_flags::none);
-      more = frame.more();
-      ++count;
-      total += frame.size();
-      if (count == 1) {
-        if (const char* user = zmq_msg_gets(frame.handle(), "User-Id")) userId = user;
-      }
-      if (count > limits.maxFrames || total > limits.maxMessageSize) oversized = true;
-      // Of an oversized message keep only the first frames, to answer it by id.
-      if (!oversized || frames.size() < 2) frames.push_back(std::move(frame));
+    if (!frames.empty()) {
+      if (const char* user = zmq_msg_gets(frames.front().handle(), "User-Id")) userId = user;
     }
     if (frames.empty()) continue;  // a routing id alone: nothing to route
     PeerId peer(routing.data<char>(), routing.size());

@@ -4,6 +4,9 @@
 
 #include <Poco/Logger.h>
 
+#include <strata/core/layer_policy.h>
+#include <strata/core/service_name.h>
+
 #include "event_hub.h"
 #include "pending_requests.h"
 #include "reserved_services.h"
@@ -41,11 +44,6 @@ zmq::message_t copyOf(zmq::message_t& frame) {
   zmq::message_t out;
   out.copy(frame);  // shares the buffer of a large frame instead of copying it
   return out;
-}
-
-std::string mayNotCall(int callerLayer, const Service& service) {
-  return "layer " + std::to_string(callerLayer) + " may not call '" + service.name + "' (layer " +
-         std::to_string(service.layer) + ")";
 }
 
 }  // namespace
@@ -230,7 +228,7 @@ void BrokerCore::handleMalformed(const PeerId& peer, std::string_view sender, Fr
 void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, FrameList& frames,
                                codec::Request& request, TimePoint now) {
   ++stats_.requests;
-  if (request.service.starts_with(codec::kReservedPrefix)) {
+  if (core::isReservedService(request.service)) {
     events_->onSeen(peer, now);  // a subscriber's client pings (strata.ping) while it waits
     handleReserved(peer, request);
     return;
@@ -270,7 +268,7 @@ void BrokerCore::handleRequest(const PeerId& peer, const core::Identity& who, Fr
   }
   if (service->layer >= 0 && !policy_.allows(who.layer, service->layer, service->name)) {
     ++stats_.forbidden;
-    sendError(peer, request.id, ErrorCode::kForbidden, mayNotCall(who.layer, *service));
+    sendError(peer, request.id, ErrorCode::kForbidden, core::mayNotCall(who.layer, service->name, service->layer));
     return;
   }
   if (service->queued >= settings_.queueMax) {
@@ -325,7 +323,7 @@ void BrokerCore::dispatch(Service& service) {
     service.queue.pop_front();
     if (p->durable && !policy_.allows(p->callerLayer, service.layer, service.name)) {
       ++stats_.forbidden;
-      sendError(p->client, p->id, ErrorCode::kForbidden, mayNotCall(p->callerLayer, service));
+      sendError(p->client, p->id, ErrorCode::kForbidden, core::mayNotCall(p->callerLayer, service.name, service.layer));
       forget(p->id);
       pending_->apply(*p, {Move::kFinish});
       continue;

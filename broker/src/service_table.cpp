@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <strata/core/service_name.h>
+
 namespace strata::broker {
 
 Service* ServiceTable::find(std::string_view name) {
@@ -29,7 +31,7 @@ Worker* ServiceTable::worker(const PeerId& peer) {
 std::optional<std::string> ServiceTable::refusal(const core::Identity& who, const codecs::Ready& ready) const {
   if (who.layer == core::kMaxLayer) return "layer 4 may not offer services";
   for (auto name : ready.services) {
-    if (name.starts_with(codecs::kReservedPrefix)) return "service names starting with 'strata.' are reserved";
+    if (auto problem = core::serviceNameProblem(name)) return *problem;
     const Service* s = find(name);
     if (s && s->layer >= 0 && !s->workers.empty() && s->layer != who.layer) {
       return "service '" + std::string(name) + "' is offered at layer " + std::to_string(s->layer);

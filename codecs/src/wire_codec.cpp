@@ -259,7 +259,7 @@ DecodeError decodeRequest(Reader& in, Frames frames, Request& r) {
   if (r.timeoutMs == 0 || r.timeoutMs > kMaxTimeoutMs) return DecodeError::kBadTimeout;
   if (auto e = decodeCaller(in, r.caller); e != DecodeError::kNone) return e;
   if (!in.shortField(r.service)) return DecodeError::kTruncated;
-  if (!isValidServiceName(r.service)) return DecodeError::kBadService;
+  if (!core::isServiceName(r.service)) return DecodeError::kBadService;
   if (auto e = decodeHeaders(in, r.headers); e != DecodeError::kNone) return e;
   return decodeBody(in, flags, frames, r.body);
 }
@@ -292,7 +292,7 @@ DecodeError decodeReady(Reader& in, Ready& r) {
     if (r.services.size() == kMaxServicesPerReady) return DecodeError::kTrailingBytes;
     std::string_view name;
     if (!in.shortField(name)) return DecodeError::kTruncated;
-    if (!isValidServiceName(name)) return DecodeError::kBadService;
+    if (!core::isServiceName(name)) return DecodeError::kBadService;
     r.services.push_back(name);
   }
   return r.services.empty() ? DecodeError::kTruncated : DecodeError::kNone;
@@ -463,13 +463,6 @@ std::string_view decodeErrorName(DecodeError error) {
     case DecodeError::kBadCount: return "bad count";
   }
   return "unknown";
-}
-
-bool isValidServiceName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxServiceName) return false;
-  for (char c : name)
-    if (!isNameChar(c)) return false;
-  return true;
 }
 
 std::uint32_t readU32(std::string_view four) {
@@ -809,7 +802,7 @@ std::optional<std::vector<std::string>> upgradeVersion1(Frames frames) {
     Request r;
     r.id = *id;
     r.service = frames[2];
-    if (!isValidServiceName(r.service) || frames[3].size() != 4) return std::nullopt;
+    if (!core::isServiceName(r.service) || frames[3].size() != 4) return std::nullopt;
     r.timeoutMs = readU32(frames[3]);
     if (r.timeoutMs == 0 || r.timeoutMs > kMaxTimeoutMs) return std::nullopt;
     if (!frames[4].empty()) {

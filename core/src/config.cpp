@@ -4,7 +4,6 @@
 #include <filesystem>
 
 #include <Poco/Exception.h>
-#include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/Util/IniFileConfiguration.h>
 #include <Poco/Util/JSONConfiguration.h>
@@ -14,6 +13,7 @@
 #include <Poco/Util/SystemConfiguration.h>
 
 #include <strata/core/errors.h>
+#include <strata/core/whole_number.h>
 
 namespace strata::core {
 
@@ -226,15 +226,9 @@ std::vector<std::string> Config::getList(const std::string& key) const {
 long long Config::getInt(const std::string& key, long long fallback, long long min, long long max) const {
   if (!has(key)) return fallback;
   std::string text = Poco::trim(conf_->getString(key));
-  Poco::Int64 value = 0;
-  if (!Poco::NumberParser::tryParse64(text, value)) {
-    throw ConfigError("configuration key '" + key + "' must be a whole number, not '" + text + "'");
-  }
-  if (value < min || value > max) {
-    throw ConfigError("configuration key '" + key + "' must be between " + std::to_string(min) + " and " +
-                      std::to_string(max) + ", not " + text);
-  }
-  return value;
+  auto value = parseWholeNumber(text, min, max);
+  if (!value) throw ConfigError("configuration key " + wholeNumberProblem(key, text, min, max));
+  return *value;
 }
 
 bool Config::getBool(const std::string& key, bool fallback) const {

@@ -2,6 +2,7 @@
 
 #include <strata/core/config.h>
 #include <strata/core/errors.h>
+#include <strata/core/service_name.h>
 #include <strata/core/subject.h>
 
 namespace strata::core {
@@ -16,7 +17,6 @@ Layer parseLayer(std::string_view text, std::string_view context) {
   return text[0] - '0';
 }
 
-constexpr std::string_view kReservedPrefix = "strata.";
 constexpr std::string_view kNoRights = "none";
 constexpr std::string_view kAnySubject = ">";
 
@@ -86,10 +86,16 @@ void LayerPolicy::setServiceCallers(const std::string& service, std::string_view
 }
 
 bool LayerPolicy::allows(Layer caller, Layer serviceLayer, std::string_view service) const {
-  if (service.starts_with(kReservedPrefix)) return true;
+  if (isReservedService(service)) return true;
   if (caller < kMinLayer || caller > kMaxLayer) return false;
   if (auto it = serviceCallers_.find(service); it != serviceCallers_.end()) return it->second.contains(caller);
   return targets_[caller].contains(serviceLayer);
+}
+
+std::string mayNotCall(Layer caller, std::string_view service, std::optional<Layer> serviceLayer) {
+  std::string text = "layer " + std::to_string(caller) + " may not call '" + std::string(service) + "'";
+  if (serviceLayer) text += " (layer " + std::to_string(*serviceLayer) + ")";
+  return text;
 }
 
 }  // namespace strata::core

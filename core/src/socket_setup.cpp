@@ -69,4 +69,24 @@ std::string bindSecure(zmq::socket_t& socket, const std::string& endpoint) {
   return socket.get(zmq::sockopt::last_endpoint);
 }
 
+Received receiveRest(zmq::socket_t& socket, bool more, std::vector<zmq::message_t>& frames, const Limits& limits,
+                     std::size_t keepWhenOversized) {
+  std::size_t count = frames.size();
+  std::size_t total = 0;
+  for (const auto& frame : frames) total += frame.size();
+  bool oversized = count > limits.maxFrames || total > limits.maxMessageSize;
+  while (more) {
+    zmq::message_t frame;
+    (void)socket.recv(frame, zmq::recv_flags::none);
+    more = frame.more();
+    ++count;
+    total += frame.size();
+    if (count > limits.maxFrames || total > limits.maxMessageSize) oversized = true;
+    if (!oversized || frames.size() < keepWhenOversized) frames.push_back(std::move(frame));
+  }
+  if (!oversized) return Received::kWhole;
+  if (frames.size() > keepWhenOversized) frames.resize(keepWhenOversized);
+  return Received::kOversized;
+}
+
 }  // namespace strata::core

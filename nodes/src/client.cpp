@@ -10,6 +10,7 @@
 #include <zmq_addon.hpp>
 
 #include <strata/core/errors.h>
+#include <strata/core/service_name.h>
 #include <strata/core/socket_setup.h>
 #include <strata/core/subject.h>
 #include <strata/nodes/call_table.h>
@@ -41,7 +42,7 @@ std::optional<std::string> validateHeaders(const Headers& headers);
 
 // A request the client can tell is bad before sending: answered locally, never sent.
 std::optional<std::string> validate(const OutgoingRequest& request) {
-  if (!codec::isValidServiceName(request.service)) {
+  if (!core::isServiceName(request.service)) {
     return "service name '" + request.service + "' is not 1 to 255 letters, digits, '.', '-' or '_'";
   }
   return validateHeaders(request.headers);

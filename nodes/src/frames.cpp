@@ -1,23 +1,14 @@
 #include "frames.h"
 
+#include <strata/core/socket_setup.h>
+
 namespace strata::nodes::detail {
 
 bool receiveRest(zmq::socket_t& socket, zmq::message_t& first, FrameList& frames, const core::Limits& limits) {
   frames.clear();
-  std::size_t total = first.size();
   bool more = first.more();
-  bool withinLimits = true;
   frames.push_back(std::move(first));
-  while (more) {
-    zmq::message_t frame;
-    (void)socket.recv(frame, zmq::recv_flags::none);
-    more = frame.more();
-    total += frame.size();
-    if (frames.size() >= limits.maxFrames || total > limits.maxMessageSize) withinLimits = false;
-    if (withinLimits) frames.push_back(std::move(frame));
-  }
-  if (!withinLimits) frames.clear();
-  return withinLimits;
+  return core::receiveRest(socket, more, frames, limits) == core::Received::kWhole;
 }
 
 codecs::DecodeResult decodeFrames(const FrameList& frames, std::vector<std::string_view>& views) {

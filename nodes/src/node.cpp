@@ -7,6 +7,7 @@
 
 #include <strata/codecs/wire_codec.h>
 #include <strata/core/errors.h>
+#include <strata/core/service_name.h>
 #include <strata/core/subject.h>
 
 #include "raw_reply.h"
@@ -61,15 +62,6 @@ Outcome outcomeOf(Response&& response) {
 
 }  // namespace
 
-std::optional<std::string> serviceNameProblem(const std::string& name) {
-  bool printable = std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
-  if (name.empty() || name.size() > codecs::kMaxServiceName || !printable) {
-    return "service name '" + name + "' must be 1 to 255 printable characters without spaces";
-  }
-  if (name.rfind("strata.", 0) == 0) return "service names starting 'strata.' are reserved: " + name;
-  return std::nullopt;
-}
-
 Outcome invokeRawHandler(strata_handler_fn handler, void* context, const IncomingRequest& request,
                          const PartialSender* partial) {
   std::vector<strata_header> headers;
@@ -110,7 +102,7 @@ Node::~Node() {
 
 void Node::add(const std::string& name, Service service) {
   STRATA_ASSERT(state_ == State::kLoading);  // only the loading thread gets here
-  if (auto problem = serviceNameProblem(name)) throw ConfigError(*problem);
+  if (auto problem = core::serviceNameProblem(name)) throw ConfigError(*problem);
   if (!services_.emplace(name, std::move(service)).second) {
     throw ConfigError("service '" + name + "' is offered twice in this node");
   }
@@ -415,7 +407,7 @@ int Node::call(const strata_call& call, strata_response_fn onResponse, void* con
     id = *core::MessageId::fromBytes({reinterpret_cast<const char*>(call.id), core::MessageId::kSize});
   }
   if ((call.frames == nullptr && call.frame_count > 0) || (call.headers == nullptr && call.header_count > 0) ||
-      call.service.data == nullptr || call.service.size == 0 || call.service.size > codecs::kMaxServiceName) {
+      call.service.data == nullptr || call.service.size == 0 || call.service.size > core::kMaxServiceName) {
     return deliver(id, Outcome::failure(ErrorCode::kMalformed, "call needs a service name and valid frames"),
                    onResponse, context);
   }
@@ -464,7 +456,7 @@ int Node::callAdmitted(const strata_call& call, const core::MessageId& id, strat
 int Node::callStream(const strata_call& call, RawResponse onPartial, RawResponse onFinal) {
   if (call.struct_size < sizeof(strata_call) || (call.frames == nullptr && call.frame_count > 0) ||
       (call.headers == nullptr && call.header_count > 0) || call.service.data == nullptr || call.service.size == 0 ||
-      call.service.size > codecs::kMaxServiceName) {
+      call.service.size > core::kMaxServiceName) {
     return STRATA_ERROR_MALFORMED;
   }
   if (!client_) return STRATA_ERROR_UNAVAILABLE;

@@ -17,6 +17,7 @@
 
 #include <strata/codecs/protocol.h>
 #include <strata/core/errors.h>
+#include <strata/core/service_name.h>
 
 #include "raw_reply.h"
 
@@ -118,7 +119,7 @@ int hostAddService(strata_host* host, const char* name, strata_handler_fn handle
   constexpr std::uint32_t known = STRATA_SERVICE_INLINE | STRATA_SERVICE_LOCAL;
   if ((flags & ~known) != 0) return STRATA_ERROR_MALFORMED;
   std::string service(name);
-  if (auto problem = serviceNameProblem(service)) {
+  if (auto problem = core::serviceNameProblem(service)) {
     plugin.logger->error("add_service refused: %s", *problem);
     return STRATA_ERROR_MALFORMED;
   }

@@ -7,6 +7,7 @@
 
 #include <strata/core/errors.h>
 #include <strata/core/logging.h>
+#include <strata/core/service_name.h>
 #include <strata/core/socket_setup.h>
 #include <strata/core/wakeup.h>
 #include <strata/core/zap_server.h>
@@ -206,9 +207,7 @@ Worker::~Worker() { stop(); }
 
 void Worker::addService(const std::string& name, Handler handler, Execution execution) {
   STRATA_ASSERT(!impl_->started);
-  if (!codec::isValidServiceName(name) || name.starts_with(codec::kReservedPrefix)) {
-    throw ConfigError("'" + name + "' is not a valid service name (strata.* is reserved)");
-  }
+  if (auto problem = core::serviceNameProblem(name)) throw ConfigError(*problem);
   impl_->services[name] = Impl::Service{std::move(handler), execution};
 }
 
@@ -489,8 +488,7 @@ void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::s
     push({std::move(origin), codec::encode(codec::Error{request->id, code, text}), false, {}});
   };
   if (!options.policy.allows(identity->layer, options.layer, request->service)) {
-    refuse(ErrorCode::kForbidden, "layer " + std::to_string(identity->layer) + " may not call '" +
-                                      std::string(request->service) + "'");
+    refuse(ErrorCode::kForbidden, core::mayNotCall(identity->layer, request->service));
     return;
   }
   if (directInFlight >= options.capacity) {

@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include <strata/core/whole_number.h>
 #include <strata/plugin_abi.h>
 
 namespace strata::plugin {
@@ -232,18 +233,9 @@ class Host {
   long long configInt(const std::string& key, long long fallback, long long min, long long max) const {
     auto text = config(key);
     if (!text) return fallback;
-    std::size_t used = 0;
-    long long value = 0;
-    try {
-      value = std::stoll(*text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != text->size() || value < min || value > max) {
-      throw std::invalid_argument(key + " must be a whole number from " + std::to_string(min) + " to " +
-                                  std::to_string(max) + ", not '" + *text + "'");
-    }
-    return value;
+    auto value = core::parseWholeNumber(*text, min, max);
+    if (!value) throw std::invalid_argument(core::wholeNumberProblem(key, *text, min, max));
+    return *value;
   }
   std::string dataDir() const { return api_.data_dir(raw_); }
   // Every configured key of this plug-in, sorted (without "strata.plugin.<name>.").

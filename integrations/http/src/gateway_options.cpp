@@ -7,6 +7,7 @@
 
 #include <strata/core/errors.h>
 #include <strata/core/private_file.h>
+#include <strata/core/service_name.h>
 
 namespace strata::integrations::http {
 
@@ -100,7 +101,7 @@ GatewayOptions parseGatewayOptions(const ConfigLookup& config) {
   options.streamKeepAlive = std::chrono::milliseconds(
       configInt(config, "stream_keepalive_ms", GatewayOptions::kDefaultStreamKeepAlive.count(), 100, kMaxMillis));
   if (auto service = config("watch_service")) {
-    if (!isServiceName(*service)) throw ConfigError("strata.plugin.http.watch_service is not a service name");
+    if (!core::isServiceName(*service)) throw ConfigError("strata.plugin.http.watch_service is not a service name");
     options.watchService = *service;
   }
   options.sessionTtl = std::chrono::milliseconds(

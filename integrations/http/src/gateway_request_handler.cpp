@@ -19,6 +19,8 @@
 #include <Poco/URI.h>
 
 #include <strata/codecs/payload.h>
+#include <strata/core/layer_policy.h>
+#include <strata/core/service_name.h>
 #include <strata/core/subject.h>
 #include <strata/integrations/http/error_status.h>
 #include <strata/integrations/http/header_text.h>
@@ -156,7 +158,7 @@ GatewayRequestHandler::Answer GatewayRequestHandler::route(Poco::Net::HTTPServer
   if (method != Poco::Net::HTTPRequest::HTTP_POST) return refuseMethod("POST");
   if (xmlrpc) return callXmlRpc(request);
   auto name = path.substr(kServicesPath.size());
-  if (!isServiceName(name)) {
+  if (!core::isServiceName(name)) {
     return error(HTTPResponse::HTTP_NOT_FOUND, "not_found", "not a service name", true);
   }
   return callService(request, std::string(name));
@@ -485,8 +487,7 @@ std::optional<BusReply> GatewayRequestHandler::refusalFor(const Principal& princ
     allowed = context_.options.policy.allows(principal.layer, *serviceLayer, service);
   }
   if (!allowed) {
-    return BusReply::failure(codecs::ErrorCode::kForbidden,
-                             "layer " + std::to_string(principal.layer) + " may not call '" + service + "'");
+    return BusReply::failure(codecs::ErrorCode::kForbidden, core::mayNotCall(principal.layer, service));
   }
   return std::nullopt;
 }

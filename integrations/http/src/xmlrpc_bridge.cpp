@@ -7,6 +7,7 @@
 
 #include <strata/codecs/payload.h>
 #include <strata/codecs/text.h>
+#include <strata/core/service_name.h>
 #include <strata/integrations/xml/xmlrpc.h>
 
 namespace strata::integrations::http {
@@ -52,7 +53,7 @@ XmlRpcRequest busRequestFromXmlRpc(std::string_view xml, std::size_t maxBytes) {
   auto parsed = xml::parseMethodCall(xml, limits);
   if (!parsed.call) return {std::nullopt, parsed.error};
   const auto& call = *parsed.call;
-  if (!isServiceName(call.method)) {
+  if (!core::isServiceName(call.method)) {
     return {std::nullopt, "method name '" + call.method + "' is not a bus service name"};
   }
   BusRequest request;

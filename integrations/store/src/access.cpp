@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include <strata/integrations/common/whole_number.h>
+#include <strata/core/whole_number.h>
 
 namespace strata::integrations::store {
 
@@ -56,8 +56,8 @@ Who Who::parse(std::string_view text) {
       if (list.size() > 1) throw std::invalid_argument("mixes \"none\" with others");
     } else if (isLayerToken(token)) {
       auto dash = token.find('-');
-      auto first = parseWholeNumber(token.substr(0, dash), 0, kLastLayer);
-      auto last = dash == std::string_view::npos ? first : parseWholeNumber(token.substr(dash + 1), 0, kLastLayer);
+      auto first = core::parseWholeNumber(token.substr(0, dash), 0, kLastLayer);
+      auto last = dash == std::string_view::npos ? first : core::parseWholeNumber(token.substr(dash + 1), 0, kLastLayer);
       if (!first || !last || *first > *last) {
         throw std::invalid_argument("has '" + std::string(token) + "', which is not a layer 0 to 4 or a range of them");
       }

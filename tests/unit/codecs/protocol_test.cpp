@@ -75,31 +75,6 @@ TEST(WireCodec, DecodeErrorNameIsDistinctForEveryValue) {
   }
 }
 
-// ---- isValidServiceName ----
-
-TEST(ServiceName, AcceptsLettersDigitsDotDashUnderscore) {
-  EXPECT_TRUE(isValidServiceName("echo"));
-  EXPECT_TRUE(isValidServiceName("sql.query"));
-  EXPECT_TRUE(isValidServiceName("Reports-2024_v1"));
-  EXPECT_TRUE(isValidServiceName("strata.ping"));
-  EXPECT_TRUE(isValidServiceName("0"));
-}
-
-TEST(ServiceName, AcceptsMaximumLength) { EXPECT_TRUE(isValidServiceName(std::string(kMaxServiceName, 'x'))); }
-
-TEST(ServiceName, RejectsEmpty) { EXPECT_FALSE(isValidServiceName("")); }
-
-TEST(ServiceName, RejectsOneOverMaximumLength) {
-  EXPECT_FALSE(isValidServiceName(std::string(kMaxServiceName + 1, 'x')));
-}
-
-TEST(ServiceName, RejectsEachForbiddenCharacter) {
-  for (std::string_view bad : {"a b", "a/b", "a:b", "a*b", "a\tb", "a\nb", "caf\xc3\xa9", "a#b"}) {
-    EXPECT_FALSE(isValidServiceName(bad)) << bad;
-  }
-  EXPECT_FALSE(isValidServiceName("a\0b"s));
-}
-
 // ---- peekCommand ----
 
 TEST(PeekCommand, ReturnsCommandOfEveryTableEntry) {

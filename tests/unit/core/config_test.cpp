@@ -161,7 +161,7 @@ TEST_F(ConfigTest, GetIntBelowMinimumThrowsConfigErrorNamingKeyAndRange) {
   Config config = load("strata.queue.max = 0\n");
   std::string message = configErrorOf([&] { config.getInt("strata.queue.max", 10, 1, 100); });
   EXPECT_NE(message.find("strata.queue.max"), std::string::npos) << message;
-  EXPECT_NE(message.find("between 1 and 100"), std::string::npos) << message;
+  EXPECT_NE(message.find("must be a whole number from 1 to 100, not '0'"), std::string::npos) << message;
 }
 
 TEST_F(ConfigTest, GetIntAboveMaximumThrowsConfigError) {

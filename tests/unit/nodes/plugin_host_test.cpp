@@ -127,6 +127,21 @@ TEST_F(PluginHostTest, ABadServiceNameFailsThatPluginOnly) {
   EXPECT_TRUE(call("greet", "x").ok);
 }
 
+// Names the wire cannot carry, or reserved, are refused when the plug-in offers them, by
+// the same rule the codec applies: never accepted here and then fatal at Node::start.
+TEST_F(PluginHostTest, RefusesAtLoadEveryNameTheWireWouldRefuse) {
+  int n = 0;
+  for (const std::string& name : std::vector<std::string>{"a:b", "a/b", "caf\xC3\xA9", "strata.mine", std::string(256, 'x')}) {
+    auto failure = host_.load(spec("bad" + std::to_string(++n), kTestPlugins / "libtest_bad_service_name.so",
+                                   {{"service", name}}));
+    ASSERT_TRUE(failure) << name;
+    EXPECT_NE(failure->find("start failed: the node refused service"), std::string::npos) << *failure;
+  }
+  EXPECT_TRUE(host_.loaded().empty());
+  ASSERT_FALSE(host_.load(spec("greeter", kPlugins / "libstrata_greeter.so")));
+  EXPECT_TRUE(call("greet", "x").ok);  // the node starts, with what was accepted
+}
+
 TEST_F(PluginHostTest, ASecondPluginOfferingATakenServiceFails) {
   ASSERT_FALSE(host_.load(spec("greeter", kPlugins / "libstrata_greeter.so")));
   auto failure = host_.load(spec("greeter2", kPlugins / "libstrata_greeter.so"));

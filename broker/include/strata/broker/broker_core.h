@@ -63,8 +63,8 @@ struct EventSettings {
 };
 
 struct BrokerSettings {
-  static constexpr std::chrono::milliseconds kDefaultHeartbeat{1000};
-  static constexpr int kDefaultLiveness = 3;
+  static constexpr std::chrono::milliseconds kDefaultHeartbeat = codecs::kDefaultHeartbeat;
+  static constexpr int kDefaultLiveness = codecs::kDefaultLiveness;
   static constexpr std::size_t kDefaultQueueMax = 100'000;
 
   std::chrono::milliseconds heartbeat = kDefaultHeartbeat;

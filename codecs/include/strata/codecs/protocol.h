@@ -1,9 +1,12 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include <strata/core/service_name.h>
 
 namespace strata::codecs {
 
@@ -36,7 +39,7 @@ enum class Command : std::uint8_t {
 };
 
 // Bounds on fields, checked by the decoder.
-inline constexpr std::size_t kMaxServiceName = 255;
+using core::kMaxServiceName;  // the rule is core/service_name.h
 inline constexpr std::size_t kMaxCallerName = 64;
 inline constexpr std::size_t kMaxHeadersSize = 64 * 1024;
 inline constexpr std::size_t kMaxErrorText = 1024;
@@ -96,8 +99,13 @@ inline constexpr std::array<CommandSpec, 14> kCommands{{
     {Command::kReceived, "RECEIVED", 1, "session batch"},
 }};
 
+// Liveness, the same at both ends of every link: a heartbeat (or any message) each
+// kDefaultHeartbeat, and a peer silent for kDefaultLiveness of them is taken for dead.
+inline constexpr std::chrono::milliseconds kDefaultHeartbeat{1000};
+inline constexpr int kDefaultLiveness = 3;
+
 // Names, prefixes and headers with a meaning on the wire, in one place.
-inline constexpr std::string_view kReservedPrefix = "strata.";
+using core::kReservedPrefix;
 inline constexpr std::string_view kPingService = "strata.ping";
 inline constexpr std::string_view kServicesService = "strata.services";
 inline constexpr std::string_view kServiceService = "strata.service";

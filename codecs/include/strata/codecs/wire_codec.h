@@ -188,8 +188,6 @@ std::optional<std::uint8_t> peekVersion(std::string_view envelope);
 // rest is not: so a malformed or oversized request can still be answered by id.
 std::optional<core::MessageId> peekRequestId(std::string_view envelope);
 
-// A service name: 1 to 255 bytes of letters, digits, '.', '-', '_'.
-bool isValidServiceName(std::string_view name);
 
 // The frames of message: its envelope, then its body frames unless the body is inline.
 std::vector<std::string> encode(const Message& message);

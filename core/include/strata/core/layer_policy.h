@@ -2,6 +2,7 @@
 
 #include <array>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -42,5 +43,9 @@ class LayerPolicy {
   std::array<std::vector<std::string>, kMaxLayer + 1> publish_;
   std::array<std::vector<std::string>, kMaxLayer + 1> subscribe_;
 };
+
+// The one text for a refused call: "layer 4 may not call 'orders.get'", with " (layer 1)"
+// when the service's layer is known to the one refusing.
+std::string mayNotCall(Layer caller, std::string_view service, std::optional<Layer> serviceLayer = std::nullopt);
 
 }  // namespace strata::core

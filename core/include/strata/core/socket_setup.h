@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -34,5 +35,16 @@ void makeCurveClient(zmq::socket_t& socket, const SecretKey& secret, const Publi
 // Binds and returns the endpoint actually bound (with the port chosen for "*").
 // Refuses tcp:// on a socket that is not a CURVE server.
 std::string bindSecure(zmq::socket_t& socket, const std::string& endpoint);
+
+// Whether a message read with receiveRest came within the limits.
+enum class Received { kWhole, kOversized };
+
+// Reads the remaining parts of a multipart message into frames, after what frames holds
+// (which counts toward the limits), given the more flag of the part read last. The rest
+// of a message is queued once its first part has arrived, so this never waits. Past
+// limits.maxFrames or limits.maxMessageSize it still reads the message to its end, so
+// the next one starts clean, but keeps only the first keepWhenOversized frames.
+Received receiveRest(zmq::socket_t& socket, bool more, std::vector<zmq::message_t>& frames, const Limits& limits,
+                     std::size_t keepWhenOversized = 0);
 
 }  // namespace strata::core

@@ -11,6 +11,7 @@
 
 #include <zmq.hpp>
 
+#include <strata/codecs/protocol.h>
 #include <strata/core/clock.h>
 #include <strata/core/curve_keys.h>
 #include <strata/core/errors.h>
@@ -31,7 +32,7 @@ class SubscribeError : public Error {
 struct ClientOptions {
   static constexpr std::chrono::milliseconds kDefaultTimeout{10'000};
   static constexpr std::chrono::milliseconds kDefaultPing{500};
-  static constexpr int kDefaultLiveness = 3;
+  static constexpr int kDefaultLiveness = codecs::kDefaultLiveness;
 
   std::vector<std::string> endpoints;  // brokers, or workers in direct mode
   std::shared_ptr<const core::SecretKey> secretKey;

@@ -168,10 +168,6 @@ class Node {
   std::atomic<std::uint64_t> remoteCalls_{0};
 };
 
-// What is wrong with a service name (empty, too long, spaces or control characters, the
-// reserved "strata." prefix), or nullopt when it is good.
-std::optional<std::string> serviceNameProblem(const std::string& name);
-
 // Runs a C ABI handler on request: the handler sees views of request's frames and
 // headers, and its reply becomes the Outcome. partial may be null (partials dropped).
 Outcome invokeRawHandler(strata_handler_fn handler, void* context, const IncomingRequest& request,

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include <strata/codecs/protocol.h>
 #include <strata/core/authorized_keys.h>
 #include <strata/core/curve_keys.h>
 #include <strata/core/layer_policy.h>
@@ -25,8 +26,8 @@ using PartialSender = std::function<void(Body body, Headers headers)>;
 using Handler = std::function<Outcome(const IncomingRequest&, const PartialSender&)>;
 
 struct WorkerOptions {
-  static constexpr std::chrono::milliseconds kDefaultHeartbeat{1000};
-  static constexpr int kDefaultLiveness = 3;
+  static constexpr std::chrono::milliseconds kDefaultHeartbeat = codecs::kDefaultHeartbeat;
+  static constexpr int kDefaultLiveness = codecs::kDefaultLiveness;
   static constexpr std::size_t kDefaultThreads = 4;
   static constexpr std::uint32_t kDefaultCapacity = 64;
 

@@ -1,4 +1,5 @@
-// Offers a service under a name the node must refuse (a space in it).
+// Offers a service under a name the node must refuse: its "service" setting, by
+// default one with a space in it.
 #include <strata/plugin.h>
 
 namespace {
@@ -6,10 +7,10 @@ namespace {
 class BadServiceName : public strata::plugin::Plugin {
  public:
   explicit BadServiceName(strata::plugin::Host& host) {
-    host.addService("has space", [](const strata::plugin::Request&, strata::plugin::Reply& reply) { reply.frame("x"); });
+    host.addService(host.config("service", "has space"), [](const strata::plugin::Request&, strata::plugin::Reply& reply) { reply.frame("x"); });
   }
 };
 
 }  // namespace
 
-STRATA_PLUGIN(BadServiceName, "bad_service_name", "0", "offers a bad service name")
+STRATA_PLUGIN(BadServiceName, "bad_service_name", "0", "offers a bad service name", "service")

@@ -42,19 +42,6 @@ struct BusReply {
   static BusReply failure(codecs::ErrorCode code, std::string text) { return {code, std::move(text), {}, {}}; }
 };
 
-// A bus service name as the gateway accepts it in a path or an XML-RPC method name:
-// 1 to kMaxServiceName letters, digits, '.', '_' and '-'.
-inline constexpr std::size_t kMaxServiceName = 255;
-inline bool isServiceName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxServiceName) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // Must be callable from several threads at once; blocks until the answer.
 using BusCall = std::function<BusReply(const BusRequest&)>;
 
