@@ -7,14 +7,19 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include <Poco/Net/StreamSocketImpl.h>
 
 #include <strata/core/errors.h>
+#include <strata/core/whole_number.h>
 
 namespace strata::integrations::http {
 
@@ -28,6 +33,11 @@ constexpr std::string_view kBadRequest =
     "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 64\r\nConnection: close\r\n\r\n"
     "{\"error\":\"malformed\",\"message\":\"header lines must end in CR LF\"}";
 static_assert(kBadRequest.size() - kBadRequest.find("\r\n\r\n") - 4 == 64, "Content-Length of kBadRequest");
+// Sent to a connection whose header arrived but whose body did not within the deadline.
+constexpr std::string_view kRequestTimeout =
+    "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: 64\r\nConnection: close\r\n\r\n"
+    "{\"error\":\"request_timeout\",\"message\":\"the body came too slowly\"}";
+static_assert(kRequestTimeout.size() - kRequestTimeout.find("\r\n\r\n") - 4 == 64, "Content-Length of kRequestTimeout");
 
 // True when every line of header ends in CR LF, with no bare CR, bare LF or NUL: a header
 // that two parsers could split into different lines (request smuggling) is refused.
@@ -39,6 +49,92 @@ bool wellFramed(std::string_view header) {
     if (c == '\r' && (i + 1 == header.size() || header[i + 1] != '\n')) return false;
   }
   return true;
+}
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trimmed(std::string_view text) {
+  auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// What a request header says of the body after it. kAtOnce: nothing to wait for (no body,
+// or a framing the worker refuses before reading any of it).
+struct BodyFraming {
+  enum class Kind { kAtOnce, kLength, kChunked };
+  Kind kind = Kind::kAtOnce;
+  std::size_t length = 0;
+  bool expectContinue = false;
+};
+
+// header: the request line and header lines, each ending in CR LF (wellFramed).
+BodyFraming framingOf(std::string_view header) {
+  BodyFraming out;
+  int lengths = 0;
+  int encodings = 0;
+  bool chunked = false;
+  std::optional<long long> length;
+  std::size_t pos = header.find("\r\n");
+  while (pos != std::string_view::npos && pos + 2 < header.size()) {
+    pos += 2;
+    auto end = header.find("\r\n", pos);
+    if (end == std::string_view::npos || end == pos) break;
+    auto line = header.substr(pos, end - pos);
+    pos = end;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    auto name = line.substr(0, colon);
+    auto value = trimmed(line.substr(colon + 1));
+    if (equalsIgnoreCase(name, "Content-Length")) {
+      ++lengths;
+      length = core::parseWholeNumber(value, 0, std::numeric_limits<long long>::max());
+    } else if (equalsIgnoreCase(name, "Transfer-Encoding")) {
+      ++encodings;
+      chunked = equalsIgnoreCase(value, "chunked");
+    } else if (equalsIgnoreCase(name, "Expect")) {
+      out.expectContinue = equalsIgnoreCase(value, "100-continue");
+    }
+  }
+  if (encodings == 1 && chunked && lengths == 0) {
+    out.kind = BodyFraming::Kind::kChunked;
+  } else if (encodings == 0 && lengths == 1 && length && *length > 0) {
+    out.kind = BodyFraming::Kind::kLength;
+    out.length = static_cast<std::size_t>(*length);
+  }
+  return out;
+}
+
+// Whether a chunked body (RFC 9112 7.1) is all in bytes: its chunks, the last chunk and
+// the trailer section. A malformed one counts as complete: the worker refuses it.
+bool chunkedBodyComplete(std::string_view bytes) {
+  std::size_t pos = 0;
+  while (true) {
+    auto lineEnd = bytes.find("\r\n", pos);
+    if (lineEnd == std::string_view::npos) return false;
+    auto sizeText = bytes.substr(pos, lineEnd - pos);
+    sizeText = trimmed(sizeText.substr(0, sizeText.find(';')));
+    std::size_t size = 0;
+    auto [end, error] = std::from_chars(sizeText.data(), sizeText.data() + sizeText.size(), size, 16);
+    if (sizeText.empty() || error != std::errc() || end != sizeText.data() + sizeText.size()) return true;
+    pos = lineEnd + 2;
+    if (size == 0) {
+      while (true) {  // trailer lines, then the empty line
+        auto trailerEnd = bytes.find("\r\n", pos);
+        if (trailerEnd == std::string_view::npos) return false;
+        if (trailerEnd == pos) return true;
+        pos = trailerEnd + 2;
+      }
+    }
+    if (size > bytes.size() || bytes.size() - pos < size + 2) return false;
+    pos += size + 2;
+  }
 }
 
 bool tryAddToEpoll(int epoll, int fd, std::uint32_t events) {
@@ -68,6 +164,7 @@ ConnectionGate::ConnectionGate(Poco::Net::ServerSocket listener, Options options
     }
     throw SystemError(std::string("cannot set up the http gateway's poller: ") + std::strerror(errno));
   }
+  peekBuffer_.resize(options_.maxHeaderBytes + kBodyBytes);
   listener_.setBlocking(false);
   addToEpoll(epoll_, listener_.impl()->sockfd(), EPOLLIN);
   addToEpoll(epoll_, wake_, EPOLLIN);
@@ -178,8 +275,7 @@ void ConnectionGate::takeHandedBack() {
 void ConnectionGate::inspect(int fd) {
   auto it = pending_.find(fd);
   if (it == pending_.end()) return;
-  std::vector<char> buffer(options_.maxHeaderBytes);
-  auto n = ::recv(fd, buffer.data(), buffer.size(), MSG_PEEK);
+  auto n = ::recv(fd, peekBuffer_.data(), peekBuffer_.size(), MSG_PEEK);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
   if (n <= 0) {
     drop(fd);  // closed or failed before a request
@@ -190,27 +286,49 @@ void ConnectionGate::inspect(int fd) {
     it->second.idle = false;
     it->second.deadline = std::chrono::steady_clock::now() + options_.headerTimeout;
   }
-  std::string_view seen(buffer.data(), static_cast<std::size_t>(n));
-  auto end = std::min(seen.find(kHeaderEnd), seen.find(kBareHeaderEnd));
-  if (end != std::string_view::npos) {
-    auto headerEnd = seen.substr(end).starts_with(kHeaderEnd) ? end + kHeaderEnd.size() : end + kBareHeaderEnd.size();
-    if (!wellFramed(seen.substr(0, headerEnd))) {
-      [[maybe_unused]] auto sent = ::send(fd, kBadRequest.data(), kBadRequest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      drop(fd);
-      return;
-    }
-    auto socket = it->second.socket;
-    if (it->second.served > 0) {
-      std::lock_guard lock(mutex_);
-      served_[fd] = it->second.served;
-    }
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
-    pending_.erase(it);
-    socket.setBlocking(true);
-    dispatch_(socket);
+  std::string_view seen(peekBuffer_.data(), static_cast<std::size_t>(n));
+  std::string_view headerPart = seen.substr(0, options_.maxHeaderBytes);
+  auto end = std::min(headerPart.find(kHeaderEnd), headerPart.find(kBareHeaderEnd));
+  if (end == std::string_view::npos) {
+    if (headerPart.size() >= options_.maxHeaderBytes) drop(fd);
     return;
   }
-  if (static_cast<std::size_t>(n) >= options_.maxHeaderBytes) drop(fd);
+  auto headerEnd = seen.substr(end).starts_with(kHeaderEnd) ? end + kHeaderEnd.size() : end + kBareHeaderEnd.size();
+  if (!wellFramed(seen.substr(0, headerEnd))) {
+    [[maybe_unused]] auto sent = ::send(fd, kBadRequest.data(), kBadRequest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    drop(fd);
+    return;
+  }
+  if (!bodyArrived(seen.substr(0, headerEnd), seen.substr(headerEnd), it->second)) {
+    it->second.headerSeen = true;
+    return;
+  }
+  auto socket = it->second.socket;
+  if (it->second.served > 0) {
+    std::lock_guard lock(mutex_);
+    served_[fd] = it->second.served;
+  }
+  ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+  pending_.erase(it);
+  socket.setBlocking(true);
+  dispatch_(socket);
+}
+
+bool ConnectionGate::bodyArrived(std::string_view header, std::string_view body, Pending& pending) {
+  auto framing = framingOf(header);
+  bool arrived = true;
+  if (framing.kind == BodyFraming::Kind::kLength && framing.length <= options_.maxBody) {
+    arrived = body.size() >= std::min(framing.length, kBodyBytes);
+  } else if (framing.kind == BodyFraming::Kind::kChunked) {
+    arrived = body.size() >= kBodyBytes || chunkedBodyComplete(body);
+  }
+  if (!arrived && framing.expectContinue && !pending.continued && body.empty()) {
+    // The client waits for this before it sends the body the gate waits for.
+    pending.continued = true;
+    [[maybe_unused]] auto sent = ::send(pending.socket.impl()->sockfd(), kContinue.data(), kContinue.size(),
+                                        MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  return arrived;
 }
 
 void ConnectionGate::drop(int fd) {
@@ -224,7 +342,13 @@ void ConnectionGate::expire() {
   for (const auto& [fd, pending] : pending_) {
     if (now >= pending.deadline) late.push_back(fd);
   }
-  for (int fd : late) drop(fd);
+  for (int fd : late) {
+    if (pending_.at(fd).headerSeen) {
+      [[maybe_unused]] auto sent =
+          ::send(fd, kRequestTimeout.data(), kRequestTimeout.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    drop(fd);
+  }
 }
 
 }  // namespace strata::integrations::http

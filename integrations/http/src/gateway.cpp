@@ -113,6 +113,7 @@ Gateway::Gateway(GatewayOptions options, BusCall call, LogFunction log, BusStrea
   gateOptions.maxHeaderBytes = o.maxHeaderBytes;
   gateOptions.maxPending = o.maxConnections;
   gateOptions.keepAliveTimeout = o.keepAliveTimeout;
+  gateOptions.maxBody = o.maxBody;
   auto* dispatcher = s.dispatcher;
   s.gate = std::make_unique<ConnectionGate>(
       listener, gateOptions, [dispatcher](const Poco::Net::StreamSocket& socket) { dispatcher->enqueue(socket); },

@@ -4,9 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
 #include <thread>
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/StreamCopier.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/String.h>
 
@@ -115,6 +122,47 @@ TEST_F(GatewayDefence, AGoodRequestGets200WhileFiftySlowlorisConnectionsAreHeld)
   for (int i = 0; i < kSlowClients; ++i) slow.emplace_back(gateway->address());
   // Each sends its header a byte at a time and never finishes it.
   expectServedWhileDripping(fixture, *gateway, slow, header);
+}
+
+// Each of slowClients sends a whole header at once, then its body a byte at a time.
+void expectServedWhileBodiesDrip(GatewayFixture& fixture, const integrations::http::Gateway& gateway,
+                                 const std::string& header, const std::string& bodyPrefix) {
+  constexpr int kSlowClients = 50;
+  std::vector<Poco::Net::StreamSocket> slow;
+  for (int i = 0; i < kSlowClients; ++i) {
+    slow.emplace_back(gateway.address());
+    slow.back().sendBytes(header.data(), static_cast<int>(header.size()));
+  }
+  expectServedWhileDripping(fixture, gateway, slow, bodyPrefix);
+}
+
+TEST_F(GatewayDefence, AGoodRequestGets200WhileFiftySlowBodiesAreHeld) {
+  auto gateway = fixture.start({{"max_threads", "4"}, {"max_queued", "8"}, {"request_timeout_ms", "30000"}});
+  expectServedWhileBodiesDrip(fixture, *gateway, request("Content-Length: 4096\r\n"), std::string(400, 'b'));
+}
+
+TEST_F(GatewayDefence, AGoodRequestGets200WhileFiftySlowChunkedBodiesAreHeld) {
+  auto gateway = fixture.start({{"max_threads", "4"}, {"max_queued", "8"}, {"request_timeout_ms", "30000"}});
+  expectServedWhileBodiesDrip(fixture, *gateway, request("Transfer-Encoding: chunked\r\n"),
+                              "5\r\nhello\r\n100\r\n" + std::string(200, 'c'));
+}
+
+// A client that waits for 100 Continue before its body gets it from the gate, then its answer.
+TEST_F(GatewayDefence, ExpectContinueIsAnsweredBeforeTheBody) {
+  auto gateway = fixture.start();
+  std::string body(20000, 'e');
+  auto file = fixture.cluster().dir() / "body.txt";
+  std::ofstream(file) << body;
+  auto started = std::chrono::steady_clock::now();
+  auto r = curl(fixture.cluster().dir(), {"--max-time", "8", "--expect100-timeout", "4", "-H", "Expect: 100-continue",
+                                          "--data-binary", "@" + file.string(), "-H",
+                                          std::string("Authorization: Bearer ") + kAliceToken,
+                                          gateway->url() + "/v1/services/echo"});
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.status, 200) << r.err;
+  EXPECT_EQ(r.body, body);
+  // Without the 100, curl would wait out its 4 s expect timeout before sending.
+  EXPECT_LT(took, 2s);
 }
 
 TEST_F(GatewayDefence, ClosesAConnectionThatDoesNotFinishItsHeaderInTime) {
@@ -250,6 +298,74 @@ TEST_F(GatewayDefence, SlowBodyIsCutOffAt408) {
   }
   EXPECT_EQ(statusOf(got), 408) << got;
   EXPECT_TRUE(fixture.calls().empty());
+}
+
+// The last count of slowhttptest's status lines named label ("connected:", "closed:"),
+// colour codes skipped; 0 before the first.
+int countOf(const std::string& log, const std::string& label) {
+  auto at = log.rfind(label);
+  if (at == std::string::npos) return 0;
+  std::string line = log.substr(at + label.size(), log.find('\n', at) - at - label.size());
+  std::string plain;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\x1b') {
+      i = line.find('m', i);
+      if (i == std::string::npos) break;
+      continue;
+    }
+    plain += line[i];
+  }
+  return std::atoi(plain.c_str());
+}
+
+// As a new user would attack a public gateway (anonymous callers, default limits):
+// slowhttptest's slow-body mode, 400 connections that each trickle a 4096-byte body.
+// Good callers meanwhile get their answer within 2 s, every time.
+TEST_F(GatewayDefence, GoodCallsAreAnsweredWithinTwoSecondsDuringASlowBodyAttack) {
+  auto gateway = fixture.start({{"anonymous_layer", "4"}});
+  // stdbuf: its status lines reach the log as they are written, not at its exit.
+  Process attack("/usr/bin/stdbuf",
+                 {"-oL", "/usr/bin/slowhttptest", "-B", "-c", "400", "-i", "10", "-r", "200", "-l", "30", "-u", gateway->url() + "/v1/services/echo"},
+                 fixture.cluster().dir() / "slowhttptest.log");
+  // Launched: 300 of its connections opened, whether the gateway still holds them or not.
+  auto opened = [&] { return countOf(attack.log(), "connected:") + countOf(attack.log(), "closed:"); };
+  ASSERT_TRUE(waitUntil([&] { return opened() >= 300; }, 15s)) << attack.log();
+
+  // One good call after another, each on a new connection, until the attack is over.
+  int calls = 0;
+  int duringAttack = 0;
+  auto longest = 0ms;
+  auto until = std::chrono::steady_clock::now() + 40s;
+  while (attack.running() && std::chrono::steady_clock::now() < until) {
+    bool held = countOf(attack.log(), "connected:") >= 300;
+    auto started = std::chrono::steady_clock::now();
+    Poco::Net::HTTPClientSession session(gateway->address());
+    session.setTimeout(Poco::Timespan(5, 0));
+    Poco::Net::HTTPRequest post(Poco::Net::HTTPRequest::HTTP_POST, "/v1/services/echo", Poco::Net::HTTPMessage::HTTP_1_1);
+    std::string body = "call " + std::to_string(++calls);
+    post.setContentLength(static_cast<std::streamsize>(body.size()));
+    std::string answer;
+    Poco::Net::HTTPResponse response;
+    try {
+      session.sendRequest(post) << body;
+      Poco::StreamCopier::copyToString(session.receiveResponse(response), answer);
+    } catch (const Poco::Exception& e) {
+      FAIL() << "call " << calls << ": " << e.displayText() << "\n" << attack.log().substr(0, 4000);
+    }
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    longest = std::max(longest, took);
+    EXPECT_EQ(response.getStatus(), Poco::Net::HTTPResponse::HTTP_OK) << "call " << calls;
+    EXPECT_EQ(answer, body);
+    EXPECT_LT(took, 2s) << "call " << calls;
+    if (held && countOf(attack.log(), "connected:") >= 300) ++duringAttack;
+    std::this_thread::sleep_for(100ms);  // pacing the good caller, not waiting for a condition
+  }
+  // The attack held its connections for most of the request deadline (10 s), and good
+  // calls went on all that time.
+  EXPECT_GE(duringAttack, 30) << attack.log();
+  std::cout << "good calls " << calls << " (" << duringAttack << " while 300 or more attack connections were open), longest "
+            << longest.count() << " ms\n";
+  EXPECT_TRUE(attack.wait(60s).has_value());
 }
 
 TEST_F(GatewayDefence, RequestHeaderInjectionAndSmugglingAre400) {
