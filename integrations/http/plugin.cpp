@@ -28,7 +28,7 @@ class HttpPlugin : public plugin::Plugin {
     if (config("allow")) {
       requester_ = std::make_unique<http::HttpRequester>(http::parseRequesterOptions(config));
       host.addService(kRequestService, [this](const plugin::Request& request, plugin::Reply& reply) {
-        auto answer = requester_->handle(request.body());
+        auto answer = requester_->handle(request.body(), request.timeLeft());
         if (!answer.ok()) {
           reply.error(static_cast<strata_error>(*answer.error), answer.errorText);
           return;

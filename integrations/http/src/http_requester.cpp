@@ -34,6 +34,7 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kRequestOverhead = 64 * 1024;  // the JSON around "body"
 constexpr long long kMaxMillis = 3'600'000;
 constexpr long long kMaxBodyLimit = 256LL * 1024 * 1024;
+constexpr std::chrono::milliseconds kAnswerMargin{500};  // the most kept back to answer in
 constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 // Headers the client itself sets from the URL and the body; a caller's would let the
 // request differ from what the allow-list checked (Host) or break the framing.
@@ -73,7 +74,7 @@ RequesterOptions parseRequesterOptions(const ConfigLookup& config) {
 
 HttpRequester::HttpRequester(RequesterOptions options) : options_(std::move(options)) {}
 
-BusReply HttpRequester::handle(std::string_view body) const {
+BusReply HttpRequester::handle(std::string_view body, std::chrono::milliseconds timeLeft) const {
   if (body.size() > options_.maxRequestBody + kRequestOverhead) {
     return refuse(ErrorCode::kTooLarge, "the request is larger than " + std::to_string(options_.maxRequestBody) + " bytes");
   }
@@ -133,9 +134,18 @@ BusReply HttpRequester::handle(std::string_view body) const {
     request.setContentLength64(static_cast<Poco::Int64>(requestBody->size()));
   }
 
+  // Time to answer the caller in: a tenth of what it has left, at most kAnswerMargin.
+  auto limit = options_.timeout;
+  if (timeLeft.count() > 0) {
+    auto margin = std::min(kAnswerMargin, timeLeft / 10);
+    if (timeLeft - margin < std::chrono::milliseconds(1)) {
+      return refuse(ErrorCode::kTimeout, "no time left for a request to " + url.text());
+    }
+    limit = std::min(limit, timeLeft - margin);
+  }
   auto started = std::chrono::steady_clock::now();
-  auto deadline = started + options_.timeout;
-  Poco::Timespan timeout(options_.timeout.count() * 1000);
+  auto deadline = started + limit;
+  Poco::Timespan timeout(limit.count() * 1000);
   try {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (url.scheme == "https") {
@@ -164,7 +174,7 @@ BusReply HttpRequester::handle(std::string_view body) const {
                                                 std::to_string(options_.maxResponseBody) + " bytes");
       }
       if (std::chrono::steady_clock::now() > deadline) {
-        return refuse(ErrorCode::kTimeout, "the response took longer than " + std::to_string(options_.timeout.count()) + " ms");
+        return refuse(ErrorCode::kTimeout, "the response took longer than " + std::to_string(limit.count()) + " ms");
       }
     }
     if (in.bad()) return refuse(ErrorCode::kUnavailable, "the response was cut off");
@@ -190,7 +200,7 @@ BusReply HttpRequester::handle(std::string_view body) const {
     reply.body = text.str();
     return reply;
   } catch (const Poco::TimeoutException&) {
-    return refuse(ErrorCode::kTimeout, "no answer from " + url.text() + " within " + std::to_string(options_.timeout.count()) + " ms");
+    return refuse(ErrorCode::kTimeout, "no answer from " + url.text() + " within " + std::to_string(limit.count()) + " ms");
   } catch (const Poco::Net::SSLException& e) {
     return refuse(ErrorCode::kUnavailable, "TLS with " + url.text() + " failed: " + e.displayText());
   } catch (const Poco::Exception& e) {

@@ -174,6 +174,20 @@ TEST_F(Requester, TimesOutOnASlowServer) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
 }
 
+TEST_F(Requester, GivesUpInTimeToAnswerBeforeTheCallersDeadline) {
+  Poco::Net::ServerSocket hanging(Poco::Net::SocketAddress("127.0.0.1", 0));  // never accepts, never answers
+  auto base = "http://127.0.0.1:" + std::to_string(hanging.address().port());
+  for (auto left : {1000ms, 3000ms}) {
+    auto started = std::chrono::steady_clock::now();
+    auto reply = requester({{"allow", base + "/"}}).handle(spec("GET", base + "/x"), left);
+    auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(reply.error, ErrorCode::kTimeout) << reply.errorText;
+    EXPECT_LT(took, left);
+    EXPECT_GT(took, left / 2);
+  }
+  EXPECT_EQ(requester().handle(spec("GET", upstream.base + "/api/slow"), 5ms).error, ErrorCode::kTimeout);
+}
+
 TEST_F(Requester, StopsReadingAHugeResponseAtTheCap) {
   auto started = std::chrono::steady_clock::now();
   auto reply = requester({{"client_max_body", "65536"}}).handle(spec("GET", upstream.base + "/api/huge"));

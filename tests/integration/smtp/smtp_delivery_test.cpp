@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -224,6 +225,35 @@ TEST_F(SmtpDelivery, AnEightBitBodyOfItsOwnChoosingIsDeclared8BitMime) {
   EXPECT_EQ(compact(read->get("defects")), "[]") << mail.data;
   EXPECT_FALSE(read->getValue<bool>("seven_bit"));
   EXPECT_EQ(read->getValue<std::string>("body"), asDelivered("caf\xC3\xA9\n"));
+}
+
+// The mail server gone for a minute, as when it is down for maintenance: the mail waits in
+// the outbox and goes out once, when the server is back.
+TEST_F(SmtpDelivery, MailWaitsWhileTheServerIsGoneForAMinuteAndIsDeliveredOnce) {
+  std::optional<SmtpConfig> probed;
+  {
+    SmtpTestServer probe(cluster_.dir() / "probe");  // a port that was free, let go again
+    probed = config(probe);
+  }
+  auto c = *probed;
+  int port = c.port;
+  c.retryBase = 1s;  // retries after 1, 2, 4, ... 32 s: the 7th attempt, at 63 s, finds it
+  c.maxAttempts = 20;
+  auto smtp = service(c);
+  ASSERT_EQ(smtp->send(idOf(7), kJson, R"({"from":"a@a.example","to":["b@b.example"],"body":"patience"})").code,
+            STRATA_OK);
+  ASSERT_TRUE(waitUntil([&] { return statusObject(*smtp, idOf(7))->getValue<int>("attempts") >= 2; }, 10s)) << log();
+  EXPECT_EQ(statusOf(*smtp, idOf(7)), "queued");
+  std::this_thread::sleep_for(60s - 3s);  // the outage itself, counted from the first attempt
+  SmtpServerOptions back;
+  back.port = port;
+  SmtpTestServer server(cluster_.dir() / "server", back);
+  ASSERT_TRUE(waitForStatus(*smtp, idOf(7), "sent")) << log();
+  auto mail = server.received();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(mail[0].data.find("\r\n\r\npatience"), std::string::npos) << mail[0].data;
+  EXPECT_EQ(server.attempts(), 1u);  // one DATA: delivered once
+  EXPECT_GE(statusObject(*smtp, idOf(7))->getValue<int>("attempts"), 6);
 }
 
 TEST_F(SmtpDelivery, HeaderInjectionIsRefusedAndNothingIsQueuedOrSent) {

@@ -64,6 +64,7 @@ def main():
     parser.add_argument("--fail-first", type=int, default=0, help="answer 451 to this many DATA")
     parser.add_argument("--tempfail-until", help="answer 451 to every DATA until this file exists")
     parser.add_argument("--reject", type=int, default=0, help="answer this 5xx code to every DATA")
+    parser.add_argument("--port", type=int, default=0, help="listen on this port (0: a free one)")
     args = parser.parse_args()
 
     tls = None
@@ -87,7 +88,8 @@ def main():
                     auth_required=bool(args.auth), auth_require_tls=True,
                     authenticator=authenticator if args.auth else None, loop=loop)
 
-    server = loop.run_until_complete(loop.create_server(factory, "127.0.0.1", 0))
+    server = loop.run_until_complete(loop.create_server(factory, "127.0.0.1", args.port,
+                                                                reuse_address=True))
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
     loop.run_forever()
 

@@ -36,6 +36,7 @@ SmtpTestServer::SmtpTestServer(const std::filesystem::path& dir, const SmtpServe
   if (options.failFirst > 0) args.insert(args.end(), {"--fail-first", std::to_string(options.failFirst)});
   if (options.reject > 0) args.insert(args.end(), {"--reject", std::to_string(options.reject)});
   if (!options.tempfailUntil.empty()) args.insert(args.end(), {"--tempfail-until", options.tempfailUntil.string()});
+  if (options.port != 0) args.insert(args.end(), {"--port", std::to_string(options.port)});
   process_ = std::make_unique<Process>("/usr/bin/python3", args, dir_ / "server.log");
   if (!process_->waitForLog("PORT ", kStartTimeout)) throw std::runtime_error("SMTP test server did not start:\n" + process_->log());
   auto log = process_->log();

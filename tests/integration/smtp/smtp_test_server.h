@@ -30,6 +30,7 @@ struct SmtpServerOptions {
   int failFirst = 0;  // answer 451 to this many DATA
   int reject = 0;     // answer this 5xx code to every DATA
   std::filesystem::path tempfailUntil;  // answer 451 until this file exists
+  int port = 0;                          // 0: a free one
 };
 
 class SmtpTestServer {

@@ -38,7 +38,10 @@ class HttpRequester {
  public:
   explicit HttpRequester(RequesterOptions options);
 
-  BusReply handle(std::string_view body) const;
+  // timeLeft: what is left of the caller's deadline (0: none known). The request to the
+  // upstream gets at most client_timeout_ms, and gives up early enough that the timeout
+  // answer reaches the caller before its deadline.
+  BusReply handle(std::string_view body, std::chrono::milliseconds timeLeft = {}) const;
   std::size_t prefixCount() const { return options_.allow.prefixes().size(); }
 
  private:
