@@ -50,15 +50,24 @@ PostgresServer::PostgresServer() : bin_(findBin()) {
   runProgram("/bin/chown", {"-R", "postgres:postgres", dir_.string()});
   auto init = asPostgres({bin_ + "/initdb", "-D", (dir_ / "data").string(), "-A", "trust", "-U", "postgres"});
   if (init.exitCode != 0) throw std::runtime_error("initdb failed: " + init.out + init.err);
-  int port = freePort();
-  auto start = asPostgres({bin_ + "/pg_ctl", "-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(),
-                           "-w", "-o",
-                           "-c listen_addresses=127.0.0.1 -p " + std::to_string(port) + " -k " + dir_.string(),
-                           "start"});
-  if (start.exitCode != 0) {
-    throw std::runtime_error("PostgreSQL did not start: " + start.out + start.err + readFile(dir_ / "server.log"));
+  port_ = freePort();
+  start();
+  uri_ = "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/postgres";
+}
+
+void PostgresServer::start() {
+  auto started = asPostgres({bin_ + "/pg_ctl", "-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(),
+                             "-w", "-o",
+                             "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_.string(),
+                             "start"});
+  if (started.exitCode != 0) {
+    throw std::runtime_error("PostgreSQL did not start: " + started.out + started.err + readFile(dir_ / "server.log"));
   }
-  uri_ = "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/postgres";
+}
+
+void PostgresServer::stop() {
+  auto stopped = asPostgres({bin_ + "/pg_ctl", "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"});
+  if (stopped.exitCode != 0) throw std::runtime_error("PostgreSQL did not stop: " + stopped.out + stopped.err);
 }
 
 PostgresServer::~PostgresServer() {

@@ -19,10 +19,16 @@ class PostgresServer {
   // A libpq URI for the server's postgres database.
   const std::string& uri() const { return uri_; }
 
+  // Stops the server at once (pg_ctl -m immediate: as if it crashed); start() brings it
+  // back on the same port with the same data. Both throw std::runtime_error on failure.
+  void stop();
+  void start();
+
  private:
   std::filesystem::path dir_;
   std::string bin_;
   std::string uri_;
+  int port_ = 0;
 };
 
 }  // namespace strata::test
