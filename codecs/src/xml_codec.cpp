@@ -146,6 +146,12 @@ class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::L
       pending.clear();
     }
 
+    std::string joinedText() const {
+      std::string text;
+      for (const auto& [position, piece] : texts) text += piece;
+      return text;
+    }
+
     // Mixed content, or a name that comes again after another: only "#content" keeps the order.
     bool needsContent() const {
       if (children.empty()) return false;
@@ -162,11 +168,7 @@ class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::L
     }
 
     Poco::Dynamic::Var value() {
-      if (children.empty() && attributes.isNull()) {
-        std::string text;
-        for (auto& [position, piece] : texts) text += piece;
-        return text;
-      }
+      if (children.empty() && attributes.isNull()) return joinedText();
       Poco::JSON::Object::Ptr out = attributes.isNull() ? Poco::JSON::Object::Ptr(new Poco::JSON::Object(true)) : attributes;
       if (needsContent()) {
         Poco::JSON::Array::Ptr content = new Poco::JSON::Array;
@@ -183,8 +185,7 @@ class ShapeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::L
       }
       for (auto& [childName, childValue] : children) addChild(*out, childName, childValue);
       if (children.empty()) {
-        std::string text;
-        for (auto& [position, piece] : texts) text += piece;
+        auto text = joinedText();
         if (!text.empty()) out->set(std::string(kTextKey), text);
       }
       return out;

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include <Poco/Net/StreamSocketImpl.h>
+#include <Poco/String.h>
 
 #include <strata/core/errors.h>
 #include <strata/core/whole_number.h>
@@ -53,17 +53,9 @@ bool wellFramed(std::string_view header) {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+bool isNamed(std::string_view text, const std::string& name) { return Poco::icompare(std::string(text), name) == 0; }
 
-std::string_view trimmed(std::string_view text) {
-  auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
+std::string trimmed(std::string_view text) { return Poco::trim(std::string(text)); }
 
 // What a request header says of the body after it. kAtOnce: nothing to wait for (no body,
 // or a framing the worker refuses before reading any of it).
@@ -92,14 +84,14 @@ BodyFraming framingOf(std::string_view header) {
     if (colon == std::string_view::npos) continue;
     auto name = line.substr(0, colon);
     auto value = trimmed(line.substr(colon + 1));
-    if (equalsIgnoreCase(name, "Content-Length")) {
+    if (isNamed(name, "Content-Length")) {
       ++lengths;
       length = core::parseWholeNumber(value, 0, std::numeric_limits<long long>::max());
-    } else if (equalsIgnoreCase(name, "Transfer-Encoding")) {
+    } else if (isNamed(name, "Transfer-Encoding")) {
       ++encodings;
-      chunked = equalsIgnoreCase(value, "chunked");
-    } else if (equalsIgnoreCase(name, "Expect")) {
-      out.expectContinue = equalsIgnoreCase(value, "100-continue");
+      chunked = isNamed(value, "chunked");
+    } else if (isNamed(name, "Expect")) {
+      out.expectContinue = isNamed(value, "100-continue");
     }
   }
   if (encodings == 1 && chunked && lengths == 0) {
@@ -119,7 +111,8 @@ bool chunkedBodyComplete(std::string_view bytes) {
     auto lineEnd = bytes.find("\r\n", pos);
     if (lineEnd == std::string_view::npos) return false;
     auto sizeText = bytes.substr(pos, lineEnd - pos);
-    sizeText = trimmed(sizeText.substr(0, sizeText.find(';')));
+    auto sizeDigits = trimmed(sizeText.substr(0, sizeText.find(';')));
+    sizeText = sizeDigits;
     std::size_t size = 0;
     auto [end, error] = std::from_chars(sizeText.data(), sizeText.data() + sizeText.size(), size, 16);
     if (sizeText.empty() || error != std::errc() || end != sizeText.data() + sizeText.size()) return true;

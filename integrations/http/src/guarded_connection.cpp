@@ -95,7 +95,9 @@ GuardedConnection::Next GuardedConnection::serveOne(Poco::Net::StreamSocket& soc
       response.setVersion(request.getVersion());
       response.setKeepAlive(mayContinue && request.getKeepAlive());
       std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(handlers->createRequestHandler(request));
-      if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK) {
+      // On plain HTTP the accept thread answered 100-continue before the body arrived
+      // (ConnectionGate); only a TLS connection, which it cannot read, gets it here.
+      if (tls && request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK) {
         response.sendContinue();
       }
       handler->handleRequest(request, response);

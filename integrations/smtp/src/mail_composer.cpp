@@ -1,10 +1,10 @@
 #include <strata/integrations/smtp/mail_composer.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
+#include <Poco/String.h>
 #include <Poco/Timestamp.h>
 
 #include <strata/codecs/mail_message.h>
@@ -38,17 +38,11 @@ std::string longestBodyLineProblem(const std::string& crlfBody) {
   return {};
 }
 
-bool startsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
 // RFC 5322 3.6.2, 3.6.3 and 3.6.6: the headers that hold mailboxes.
-bool isAddressHeader(std::string_view name) {
-  for (std::string_view known : {"Sender", "Reply-To", "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc",
-                                 "Resent-Bcc"}) {
-    if (name.size() == known.size() && startsWithIgnoreCase(name, known)) return true;
+bool isAddressHeader(const std::string& name) {
+  for (const char* known : {"Sender", "Reply-To", "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc",
+                            "Resent-Bcc"}) {
+    if (Poco::icompare(name, known) == 0) return true;
   }
   return false;
 }
@@ -89,7 +83,8 @@ std::string encodeBody(codecs::MailMessage& message) {
   auto longLine = longestBodyLineProblem(message.body);
   if (ascii && longLine.empty()) return {};
   const auto* type = message.header("Content-Type");
-  bool composite = type != nullptr && (startsWithIgnoreCase(*type, "multipart/") || startsWithIgnoreCase(*type, "message/"));
+  auto media = type == nullptr ? std::string() : codecs::mediaType(*type);
+  bool composite = media.starts_with("multipart/") || media.starts_with("message/");
   addHeaderUnlessPresent(message, "MIME-Version", "1.0");
   if (composite || message.header("Content-Transfer-Encoding") != nullptr) {
     if (!longLine.empty()) return longLine + " (leave Content-Transfer-Encoding out, and Strata encodes the body)";
