@@ -2,6 +2,9 @@
 
 #include <mutex>
 
+#include <libpq-fe.h>
+
+#include <Poco/Data/DataException.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/URI.h>
@@ -25,6 +28,22 @@ void appendPair(std::string& out, const std::string& key, const std::string& val
   }
   if (!out.empty()) out += ' ';
   out += key + '=' + value;
+}
+
+// Poco's PostgreSQL connector never finishes the PGconn of a connect that failed, and
+// libpq keeps that attempt's socket open until it is finished: a server that is down
+// would use up the process's file descriptors, one per call. So the connection is tried
+// with libpq first, and always finished; Poco opens its own only after that succeeded.
+void tryPostgres(const std::string& connection, std::chrono::seconds timeout) {
+  // A connect_timeout of the user's own comes later in the text and wins.
+  std::string conninfo = "connect_timeout=" + std::to_string(timeout.count()) + " " + connection;
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  bool ok = conn != nullptr && PQstatus(conn) == CONNECTION_OK;
+  std::string error = conn != nullptr ? PQerrorMessage(conn) : "libpq is out of memory";
+  PQfinish(conn);
+  if (ok) return;
+  while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+  throw Poco::Data::ConnectionFailedException("Connection Error: " + error);
 }
 
 }  // namespace
@@ -57,6 +76,7 @@ ConnectionPool::ConnectionPool(Dialect dialect, std::string database, std::size_
 ConnectionPool::~ConnectionPool() = default;
 
 std::unique_ptr<Poco::Data::Session> ConnectionPool::open() {
+  if (dialect_ == Dialect::kPostgresql) tryPostgres(connection_, kOpenTimeout);
   auto session = std::make_unique<Poco::Data::Session>(std::string(connectorName(dialect_)), connection_,
                                                        static_cast<std::size_t>(kOpenTimeout.count()));
   if (dialect_ == Dialect::kSqlite) {
@@ -81,10 +101,26 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     idle_.pop_back();
     return Lease(*this, std::move(session));
   }
+  // The database refused a session a moment ago: say so again at once rather than have
+  // every caller knock on a server that is down or restarting.
+  auto now = std::chrono::steady_clock::now();
+  if (now < refusedUntil_) {
+    auto ago = std::chrono::duration_cast<std::chrono::milliseconds>(now - (refusedUntil_ - kReopenPause));
+    throw Poco::Data::ConnectionFailedException(refusal_ + " (" + std::to_string(ago.count()) +
+                                                " ms ago; the next attempt within " +
+                                                std::to_string(kReopenPause.count()) + " ms)");
+  }
   ++open_;  // reserve the slot, then open without holding the lock
   lock.unlock();
   try {
     return Lease(*this, open());
+  } catch (const Poco::Exception& e) {
+    lock.lock();
+    --open_;
+    refusedUntil_ = std::chrono::steady_clock::now() + kReopenPause;
+    refusal_ = e.displayText();
+    freed_.notify_one();
+    throw;
   } catch (...) {
     lock.lock();
     --open_;

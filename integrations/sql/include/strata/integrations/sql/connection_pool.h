@@ -35,6 +35,9 @@ class ConnectionPool {
   static constexpr std::chrono::seconds kOpenTimeout{10};
   // How long acquire() waits for a free session.
   static constexpr std::chrono::milliseconds kAcquireTimeout{30000};
+  // After a session failed to open, how long acquire() answers with that failure at once
+  // instead of trying again.
+  static constexpr std::chrono::milliseconds kReopenPause{1000};
 
   class Lease {
    public:
@@ -67,7 +70,8 @@ class ConnectionPool {
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   // A free session, opening one if fewer than size are open. Throws PoolExhausted after
-  // kAcquireTimeout, Poco::Exception when a new session does not open.
+  // kAcquireTimeout, Poco::Exception when a new session does not open (or, for
+  // kReopenPause after that, at once with the same text).
   Lease acquire();
 
   Dialect dialect() const { return dialect_; }
@@ -88,6 +92,8 @@ class ConnectionPool {
   std::condition_variable freed_;
   std::vector<std::unique_ptr<Poco::Data::Session>> idle_;
   std::size_t open_ = 0;  // idle plus leased
+  std::chrono::steady_clock::time_point refusedUntil_;
+  std::string refusal_;  // why the last session did not open
 };
 
 // Opens a transaction for work that writes or not. On SQLite, IMMEDIATE takes the write
