@@ -79,6 +79,7 @@ case $mode in
     seconds=${1:-300}
     [[ $seconds =~ ^[0-9]+$ ]] || usage
     strata_install_packages
+    strata_install_package_list clang libclang-rt-14-dev  # libFuzzer's runtime
     dir=$STRATA_ROOT/build-fuzz
     if [[ ! -f $dir/build.ninja ]]; then
       strata_log "configuring into build-fuzz (clang)"

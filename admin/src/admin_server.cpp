@@ -105,7 +105,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
  private:
   bool authorized(const Poco::Net::HTTPServerRequest& request) const {
     if (!options_.token) return true;
-    const auto& value = request.get("Authorization", "");
+    // By value: get() with a default returns a reference to that default when the header
+    // is absent, a temporary here.
+    const std::string value = request.get("Authorization", "");
     constexpr std::string_view kBearer = "Bearer ";
     return value.size() > kBearer.size() && value.compare(0, kBearer.size(), kBearer) == 0 &&
            sameToken(value.substr(kBearer.size()), *options_.token);

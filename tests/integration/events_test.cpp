@@ -247,7 +247,17 @@ TEST_F(Events, AFrozenSubscriberSlowsNobodyAndHearsHowManyItLost) {
       << others[0].count() << " and " << others[1].count() << " of " << kEvents;
   highestRss = std::max(highestRss, residentKiB(cluster.broker().pid()));
   // 50,000 events of 1 KiB held for the frozen one would be 50 MiB; its queue holds 4 MiB.
-  EXPECT_LT(highestRss, 40u * 1024) << "broker resident memory " << highestRss << " KiB";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Under a sanitizer the broker's resident memory holds shadow memory and (ASan) every
+  // freed block kept in quarantine, so it says nothing of the queue's bound; the drop
+  // count below still shows the bound at work.
+  constexpr bool kResidentMemoryMeans = false;
+#else
+  constexpr bool kResidentMemoryMeans = true;
+#endif
+  if (kResidentMemoryMeans) {
+    EXPECT_LT(highestRss, 40u * 1024) << "broker resident memory " << highestRss << " KiB";
+  }
   std::cout << "broker resident memory at most " << highestRss << " KiB\n";
   auto held = subjects("logic", endpoint);
   EXPECT_GT(jsonNumber(held, "dropped"), 0u) << held;

@@ -434,11 +434,17 @@ TEST(WireCodec, EncodeIntoMatchesEncodeWhateverTheVectorHeldBefore) {
 
 const std::string kV1Header = "ST\x01"s;
 
+// Frames held as strings, and views of them as the decoder takes them.
+struct Frames {
+  explicit Frames(std::vector<std::string> frames) : owned(std::move(frames)), views(owned.begin(), owned.end()) {}
+  std::vector<std::string> owned;
+  std::vector<std::string_view> views;
+};
+
 TEST(WireCodec, RefusesVersion1RequestWithVersion1ErrorNamingBothVersions) {
-  const std::vector<std::string_view> v1 = {kV1Header + "\x01", kCountingIdFrame, "echo", "\x00\x00\x03\xe8"s, "",
-                                            "", "hi"};
-  EXPECT_EQ(decodeOwned({v1.begin(), v1.end()}).error, DecodeError::kBadVersion);
-  auto refusal = versionRefusal(v1);
+  const Frames v1({kV1Header + "\x01", kCountingIdFrame, "echo", "\x00\x00\x03\xe8"s, "", "", "hi"});
+  EXPECT_EQ(decodeOwned(v1.owned).error, DecodeError::kBadVersion);
+  auto refusal = versionRefusal(v1.views);
   ASSERT_TRUE(refusal);
   ASSERT_EQ(refusal->size(), 4u);  // version 1's ERROR: header, id, code, text
   EXPECT_EQ((*refusal)[0], kV1Header + "\x04");
@@ -449,8 +455,8 @@ TEST(WireCodec, RefusesVersion1RequestWithVersion1ErrorNamingBothVersions) {
 }
 
 TEST(WireCodec, RefusesVersion1WorkerWithVersion1Disconnect) {
-  const std::vector<std::string_view> ready = {kV1Header + "\x05", "\x00\x00\x00\x05\x00\x00\x03\xe8"s, "echo"};
-  auto refusal = versionRefusal(ready);
+  const Frames ready({kV1Header + "\x05", "\x00\x00\x00\x05\x00\x00\x03\xe8"s, "echo"});
+  auto refusal = versionRefusal(ready.views);
   ASSERT_TRUE(refusal);
   ASSERT_EQ(refusal->size(), 2u);
   EXPECT_EQ((*refusal)[0], kV1Header + "\x08");
@@ -465,20 +471,20 @@ TEST(WireCodec, HasNoRefusalForCurrentOrUnknownVersions) {
 }
 
 TEST(WireCodec, UpgradesVersion1RequestReplyAndError) {
-  const std::vector<std::string_view> request = {kV1Header + "\x01", kCountingIdFrame, "echo", "\x00\x00\x03\xe8"s,
-                                                 "\x02" "web"s, "\x01" "k" "\x00\x01" "v"s, "hi"};
-  auto upgraded = upgradeVersion1(request);
+  const Frames request({kV1Header + "\x01", kCountingIdFrame, "echo", "\x00\x00\x03\xe8"s, "\x02" "web"s,
+                        "\x01" "k" "\x00\x01" "v"s, "hi"});
+  auto upgraded = upgradeVersion1(request.views);
   ASSERT_TRUE(upgraded);
   Request expected{countingId(), "echo", 1000, Caller{2, "web"}, {{"k", "v"}}, {"hi"}};
   EXPECT_EQ(*upgraded, encode(expected));
 
-  const std::vector<std::string_view> reply = {kV1Header + "\x03", kCountingIdFrame, "", "a", "b"};
-  auto upgradedReply = upgradeVersion1(reply);
+  const Frames reply({kV1Header + "\x03", kCountingIdFrame, "", "a", "b"});
+  auto upgradedReply = upgradeVersion1(reply.views);
   ASSERT_TRUE(upgradedReply);
   EXPECT_EQ(*upgradedReply, encode(Reply{countingId(), {}, {"a", "b"}}));
 
-  const std::vector<std::string_view> error = {kV1Header + "\x04", kCountingIdFrame, "\x00\x02"s, "late"};
-  auto upgradedError = upgradeVersion1(error);
+  const Frames error({kV1Header + "\x04", kCountingIdFrame, "\x00\x02"s, "late"});
+  auto upgradedError = upgradeVersion1(error.views);
   ASSERT_TRUE(upgradedError);
   EXPECT_EQ(*upgradedError, encode(Error{countingId(), ErrorCode::kTimeout, "late"}));
 }
