@@ -97,7 +97,7 @@ case $mode in
       rm -rf "$found" && mkdir -p "$found"
       strata_log "fuzzing $target for $seconds s (seeds: tests/fuzz/${corpus[$target]})"
       log=$dir/$target.log
-      if ! ASAN_OPTIONS=detect_leaks=1 "$dir/tests/fuzz/$target" -max_total_time="$seconds" -max_len=4096 \
+      if ! ASAN_OPTIONS=detect_leaks=1 "$dir/bin/$target" -max_total_time="$seconds" -max_len=4096 \
         -print_final_stats=1 -artifact_prefix="$dir/$target-" "$found" "$seeds" >"$log" 2>&1; then
         strata_log "$target FAILED: see ${log#"$STRATA_ROOT"/}"
         grep -A30 -m1 "ERROR:\|runtime error" "$log" >&2 || tail -30 "$log" >&2
@@ -106,7 +106,7 @@ case $mode in
       execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
       # Of the inputs found, keep those that reach coverage the checked-in seeds do not.
       before=$(find "$seeds" -type f | wc -l)
-      "$dir/tests/fuzz/$target" -merge=1 -max_len=4096 "$seeds" "$found" >>"$log" 2>&1 || true
+      "$dir/bin/$target" -merge=1 -max_len=4096 "$seeds" "$found" >>"$log" 2>&1 || true
       added=$(($(find "$seeds" -type f | wc -l) - before))
       summary+=("$target: ${execs:-0} executions in $seconds s, $added new corpus file(s)")
     done
