@@ -138,9 +138,11 @@ void Node::start() {
   bool served = std::any_of(services_.begin(), services_.end(),
                             [](const auto& entry) { return entry.second.reach == Reach::kServed; });
   bool reachable = !workerOptions_.brokers.empty() || !workerOptions_.bind.empty();
-  if (clientOptions_) client_ = std::make_unique<Client>(*clientOptions_);
-  if (client_) {
+  if (clientOptions_) {
+    auto client = std::make_unique<Client>(*clientOptions_);
+    // Under the lock subscribe() reads it with: a plug-in's thread may subscribe already.
     std::lock_guard lock(eventsMutex_);
+    client_ = std::move(client);
     // Without waiting: the brokers may come up after this node. A refusal is logged.
     for (auto& [number, subscription] : eventSubscriptions_) subscribeRemote(subscription, false);
   }
@@ -459,8 +461,13 @@ int Node::callStream(const strata_call& call, RawResponse onPartial, RawResponse
       call.service.size > core::kMaxServiceName) {
     return STRATA_ERROR_MALFORMED;
   }
-  if (!client_) return STRATA_ERROR_UNAVAILABLE;
+  // enter() first: client_ is set before the node runs, and a plug-in's thread (a gateway
+  // already serving) may call before that.
   if (!enter()) return STRATA_ERROR_UNAVAILABLE;
+  if (!client_) {
+    leave();
+    return STRATA_ERROR_UNAVAILABLE;
+  }
   OutgoingRequest request;
   request.id = call.id != nullptr
                    ? *core::MessageId::fromBytes({reinterpret_cast<const char*>(call.id), core::MessageId::kSize})

@@ -178,14 +178,17 @@ TEST(ProtocolDoc, ExampleRequestBytesMatchEncoder) {
   EXPECT_EQ(std::vector<std::string>{exampleEnvelope(std::string(id.bytes()))}, encode(example));
 }
 
-// The fuzz corpus (tests/fuzz/make_wire_corpus.py writes it) is only a regression test if
-// its valid seeds are valid: the replay checks the round trip on those alone, and a seed
-// that stopped decoding would pass it silently.
+// The fuzz corpus is only a regression test if its valid seeds are valid: the replay checks
+// the round trip on those alone, and a seed that stopped decoding would pass it silently.
+// The seeds tests/fuzz/make_wire_corpus.py writes are named valid_* and broken_*; the
+// inputs the fuzzer added (named by their hash) may be either, and the replay runs them.
 TEST(FuzzCorpus, ValidSeedsDecodeAndBrokenOnesDoNot) {
   namespace fs = std::filesystem;
   std::size_t valid = 0;
   std::size_t broken = 0;
   for (const auto& entry : fs::directory_iterator(STRATA_SOURCE_DIR "/tests/fuzz/corpus")) {
+    auto name = entry.path().filename().string();
+    if (!name.starts_with("valid_") && !name.starts_with("broken_")) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_FALSE(bytes.empty()) << entry.path();
@@ -198,8 +201,7 @@ TEST(FuzzCorpus, ValidSeedsDecodeAndBrokenOnesDoNot) {
       pos += 2 + length;
     }
     std::vector<std::string_view> views(frames.begin(), frames.end());
-    auto name = entry.path().filename().string();
-    if (name.rfind("valid_", 0) == 0) {
+    if (name.starts_with("valid_")) {
       EXPECT_EQ(decode(views).error, DecodeError::kNone) << name;
       ++valid;
     } else {
