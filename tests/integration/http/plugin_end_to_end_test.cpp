@@ -29,6 +29,9 @@ std::map<std::string, std::string> nodeKeys(const Cluster& cluster, const std::s
 // The gateway's URL from the node's log, or "" when it did not start in time.
 std::string gatewayUrl(const Process& node) {
   if (!node.waitForLog("http gateway listening on ", 15s)) return "";
+  // The plug-in listens while the node still starts (and answers "still starting"); the
+  // node logs what it serves once it runs.
+  if (!node.waitForLog(" serving ", 15s)) return "";
   std::smatch match;
   auto log = node.log();
   if (!std::regex_search(log, match, std::regex("http gateway listening on (https?://127\\.0\\.0\\.1:[0-9]+)"))) {
