@@ -70,12 +70,15 @@ class Admin : public ::testing::Test {
 
   std::string adminUrl() { return adminUrlOf(cluster.broker()); }
 
-  static std::string adminUrlOf(const Process& process) {
-    if (!process.waitForLog("admin listening on ", 10s)) return "";
-    std::smatch match;
-    auto log = process.log();
-    if (!std::regex_search(log, match, std::regex("admin listening on (https?://127\\.0\\.0\\.1:[0-9]+)"))) return "";
-    return match[1];
+  // Runs a broker with an admin endpoint and these keys besides, to its end (one that
+  // refuses to start ends at once).
+  RunResult runBrokerWith(const std::string& configName, const std::map<std::string, std::string>& admin) {
+    std::map<std::string, std::string> keys = {{"strata.broker.bind", "tcp://127.0.0.1:*"},
+                                               {"strata.key", cluster.keyFile("broker").string()},
+                                               {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
+                                               {"strata.admin.bind", "127.0.0.1:0"}};
+    keys.insert(admin.begin(), admin.end());
+    return runProgram(brokerBinary(), {"--config", cluster.writeConfig(configName, keys).string()}, "", 20s);
   }
 
   Cluster cluster;
@@ -165,13 +168,7 @@ TEST_F(Admin, ATokenGuardsTheFiguresButNotTheProbes) {
   std::ofstream(file) << kToken << "\n";
   ::chmod(file.c_str(), 0644);
   // Readable by others: refused at start, with the fix in the log.
-  auto config = cluster.writeConfig("open-token.properties",
-                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
-                                     {"strata.key", cluster.keyFile("broker").string()},
-                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
-                                     {"strata.admin.bind", "127.0.0.1:0"},
-                                     {"strata.admin.token_file", file.string()}});
-  auto refused = runProgram(brokerBinary(), {"--config", config.string()}, "", 20s);
+  auto refused = runBrokerWith("open-token.properties", {{"strata.admin.token_file", file.string()}});
   EXPECT_NE(refused.exitCode, 0);
   EXPECT_NE((refused.out + refused.err).find("chmod 600"), std::string::npos) << refused.out << refused.err;
 
@@ -195,14 +192,8 @@ TEST_F(Admin, ServesHttpsWithACertificateAndRefusesAnOpenKey) {
                           "-addext", "subjectAltName=IP:127.0.0.1"});
   ASSERT_EQ(made.exitCode, 0) << made.err;
   ::chmod(key.c_str(), 0644);
-  auto config = cluster.writeConfig("open-tls-key.properties",
-                                    {{"strata.broker.bind", "tcp://127.0.0.1:*"},
-                                     {"strata.key", cluster.keyFile("broker").string()},
-                                     {"strata.authorized_keys", (cluster.dir() / "authorized_keys").string()},
-                                     {"strata.admin.bind", "127.0.0.1:0"},
-                                     {"strata.admin.tls_cert", cert.string()},
-                                     {"strata.admin.tls_key", key.string()}});
-  auto refused = runProgram(brokerBinary(), {"--config", config.string()}, "", 20s);
+  auto refused = runBrokerWith("open-tls-key.properties",
+                               {{"strata.admin.tls_cert", cert.string()}, {"strata.admin.tls_key", key.string()}});
   EXPECT_EQ(refused.exitCode, 77) << refused.out << refused.err;
   EXPECT_NE(refused.err.find("strata.admin.tls_key"), std::string::npos) << refused.err;
 

@@ -53,10 +53,9 @@ class KeyRotation : public ::testing::Test {
   }
 
   std::string metrics() {
-    std::smatch match;
-    auto log = cluster.broker().log();
-    if (!std::regex_search(log, match, std::regex("admin listening on (http://127\\.0\\.0\\.1:[0-9]+)"))) return "";
-    return runProgram("/usr/bin/curl", {"-sS", "--max-time", "5", std::string(match[1]) + "/metrics"}).out;
+    auto url = adminUrlOf(cluster.broker());
+    if (url.empty()) return "";
+    return runProgram("/usr/bin/curl", {"-sS", "--max-time", "5", url + "/metrics"}).out;
   }
 
   Cluster cluster;

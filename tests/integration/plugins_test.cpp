@@ -56,10 +56,9 @@ TEST_F(Plugins, TheNodesMetricsCountEachPluginsCalls) {
   nodes::Client client(cluster.clientOptions("front"));
   constexpr int kOrders = 3;
   for (int i = 0; i < kOrders; ++i) ASSERT_TRUE(client.call("orders.place", "apple 1\n", 5s).ok);
-  std::smatch match;
-  auto log = node.log();
-  ASSERT_TRUE(std::regex_search(log, match, std::regex("admin listening on (http://127\\.0\\.0\\.1:[0-9]+)"))) << log;
-  auto metrics = runProgram("/usr/bin/curl", {"-sS", "--max-time", "5", std::string(match[1]) + "/metrics"}).out;
+  auto url = adminUrlOf(node);
+  ASSERT_FALSE(url.empty()) << node.log();
+  auto metrics = runProgram("/usr/bin/curl", {"-sS", "--max-time", "5", url + "/metrics"}).out;
   // Each order asks the pricing module once; the module itself calls nothing.
   EXPECT_NE(metrics.find("strata_plugin_calls_total{plugin=\"orders\"} " + std::to_string(kOrders) + "\n"),
             std::string::npos) << metrics;

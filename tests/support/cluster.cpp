@@ -121,6 +121,14 @@ std::size_t countOf(const std::string& text, const std::string& needle) {
   return n;
 }
 
+std::string adminUrlOf(const Process& process, std::chrono::milliseconds timeout) {
+  if (!process.waitForLog("admin listening on ", timeout)) return "";
+  std::smatch match;
+  auto log = process.log();
+  if (!std::regex_search(log, match, std::regex("admin listening on (https?://127\\.0\\.0\\.1:[0-9]+)"))) return "";
+  return match[1];
+}
+
 RunResult runProgram(const std::string& program, const std::vector<std::string>& args, const std::string& stdinText,
                      std::chrono::milliseconds timeout) {
   auto base = fs::temp_directory_path() / ("strata-run-" + std::to_string(::getpid()) + "-" +

@@ -63,6 +63,10 @@ RunResult runProgram(const std::string& program, const std::vector<std::string>&
 
 std::size_t countOf(const std::string& text, const std::string& needle);
 
+// The URL a daemon's admin endpoint logged ("admin listening on http://127.0.0.1:PORT",
+// or https), waiting up to timeout for the line; empty when it did not come.
+std::string adminUrlOf(const Process& process, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 std::string brokerBinary();
 std::string nodeBinary();
 std::string cliBinary();
