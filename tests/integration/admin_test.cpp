@@ -154,10 +154,13 @@ TEST_F(Admin, JournalCommitsAreTimed) {
   }
   Http metrics;
   // One call at a time: each durable request is its own batch, so at least its own commit
-  // (its answer may take one more, to mark it done).
+  // (its answer may take one more, to mark it done). The figures are a snapshot taken
+  // every 250 ms: one taken halfway through the calls may already hold five commits (two
+  // per request) but fewer requests, so both are waited for.
   ASSERT_TRUE(waitUntil([&] {
     metrics = get(url + "/metrics");
-    return sample(metrics.body, "strata_journal_commit_duration_seconds_count") >= kDurable;
+    return sample(metrics.body, "strata_journal_commit_duration_seconds_count") >= kDurable &&
+           sample(metrics.body, "strata_durable_requests_total") >= kDurable;
   }, 10s)) << metrics.body;
   EXPECT_GT(sample(metrics.body, "strata_journal_commit_duration_seconds_sum"), 0);
   EXPECT_EQ(sample(metrics.body, "strata_durable_requests_total"), kDurable);
