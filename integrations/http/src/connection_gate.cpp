@@ -53,7 +53,8 @@ bool wellFramed(std::string_view header) {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-bool isNamed(std::string_view text, const std::string& name) { return Poco::icompare(std::string(text), name) == 0; }
+// Poco's compare takes the view as it is: no copy per header line.
+bool isNamed(std::string_view text, const char* name) { return Poco::icompare(text, name) == 0; }
 
 std::string trimmed(std::string_view text) { return Poco::trim(std::string(text)); }
 
@@ -110,9 +111,8 @@ bool chunkedBodyComplete(std::string_view bytes) {
   while (true) {
     auto lineEnd = bytes.find("\r\n", pos);
     if (lineEnd == std::string_view::npos) return false;
-    auto sizeText = bytes.substr(pos, lineEnd - pos);
-    auto sizeDigits = trimmed(sizeText.substr(0, sizeText.find(';')));
-    sizeText = sizeDigits;
+    auto line = bytes.substr(pos, lineEnd - pos);
+    const std::string sizeText = trimmed(line.substr(0, line.find(';')));
     std::size_t size = 0;
     auto [end, error] = std::from_chars(sizeText.data(), sizeText.data() + sizeText.size(), size, 16);
     if (sizeText.empty() || error != std::errc() || end != sizeText.data() + sizeText.size()) return true;

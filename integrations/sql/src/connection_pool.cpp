@@ -103,9 +103,10 @@ ConnectionPool::Lease ConnectionPool::acquire() {
   }
   // The database refused a session a moment ago: say so again at once rather than have
   // every caller knock on a server that is down or restarting.
-  auto now = std::chrono::steady_clock::now();
-  if (now < refusedUntil_) {
-    auto ago = std::chrono::duration_cast<std::chrono::milliseconds>(now - (refusedUntil_ - kReopenPause));
+  auto ago = refusedAt_ ? std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                               *refusedAt_)
+                        : kReopenPause;
+  if (ago < kReopenPause) {
     throw Poco::Data::ConnectionFailedException(refusal_ + " (" + std::to_string(ago.count()) +
                                                 " ms ago; the next attempt within " +
                                                 std::to_string(kReopenPause.count()) + " ms)");
@@ -117,7 +118,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
   } catch (const Poco::Exception& e) {
     lock.lock();
     --open_;
-    refusedUntil_ = std::chrono::steady_clock::now() + kReopenPause;
+    refusedAt_ = std::chrono::steady_clock::now();
     refusal_ = e.displayText();
     freed_.notify_one();
     throw;

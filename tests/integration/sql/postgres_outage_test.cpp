@@ -3,6 +3,7 @@
 // is back the service answers again by itself, with each write applied at most once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -45,21 +46,15 @@ class Ledger {
     outcomes_.push_back(std::move(outcome));
     changed_.notify_all();
   }
-  // Waits until at least count calls that began after since succeeded; false at deadline.
-  bool waitForSuccesses(std::size_t count, Clock::time_point since, std::chrono::seconds deadline) {
+  // Waits until at least count calls that began after since succeeded (or, with
+  // succeeded false, failed); false at the deadline.
+  bool waitFor(std::size_t count, bool succeeded, Clock::time_point since, std::chrono::seconds deadline) {
     std::unique_lock lock(mutex_);
     return changed_.wait_for(lock, deadline, [&] {
-      std::size_t ok = 0;
-      for (const auto& o : outcomes_) ok += (o.code == STRATA_OK && o.began >= since) ? 1 : 0;
-      return ok >= count;
-    });
-  }
-  bool waitForFailures(std::size_t count, Clock::time_point since, std::chrono::seconds deadline) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, deadline, [&] {
-      std::size_t failed = 0;
-      for (const auto& o : outcomes_) failed += (o.code != STRATA_OK && o.began >= since) ? 1 : 0;
-      return failed >= count;
+      auto seen = std::count_if(outcomes_.begin(), outcomes_.end(), [&](const Outcome& o) {
+        return (o.code == STRATA_OK) == succeeded && o.began >= since;
+      });
+      return static_cast<std::size_t>(seen) >= count;
     });
   }
   std::string lastFailure() {
@@ -126,18 +121,18 @@ TEST(PostgresOutage, CallsFailFastWhileStoppedAndTheServiceRecoversByItself) {
   }
 
   const auto started = Clock::now();
-  ASSERT_TRUE(ledger.waitForSuccesses(100, started, 30s)) << "no steady load before the outage";
+  ASSERT_TRUE(ledger.waitFor(100, true, started, 30s)) << "no steady load before the outage";
   const std::size_t descriptorsBefore = openDescriptors();
 
   server.stop();
   const auto stopped = Clock::now();
-  ASSERT_TRUE(ledger.waitForFailures(20, stopped, 30s)) << "calls did not fail while the server was down";
+  ASSERT_TRUE(ledger.waitFor(20, false, stopped, 30s)) << "calls did not fail while the server was down";
   // The outage itself: the server stays down this long whatever the calls do.
   std::this_thread::sleep_until(stopped + kOutage);
   const auto restarted = Clock::now();
   server.start();
 
-  bool recovered = ledger.waitForSuccesses(100, restarted, 60s);
+  bool recovered = ledger.waitFor(100, true, restarted, 60s);
   const std::size_t descriptorsAfter = openDescriptors();
   stop = true;
   for (auto& thread : load) thread.join();

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -92,8 +93,9 @@ class ConnectionPool {
   std::condition_variable freed_;
   std::vector<std::unique_ptr<Poco::Data::Session>> idle_;
   std::size_t open_ = 0;  // idle plus leased
-  std::chrono::steady_clock::time_point refusedUntil_;
-  std::string refusal_;  // why the last session did not open
+  // The last session that did not open: when, and why.
+  std::optional<std::chrono::steady_clock::time_point> refusedAt_;
+  std::string refusal_;
 };
 
 // Opens a transaction for work that writes or not. On SQLite, IMMEDIATE takes the write
