@@ -25,7 +25,6 @@ using test::Cluster;
 
 constexpr int kRounds = 3;  // each row is the median of this many alternating rounds
 constexpr std::size_t kBody = 64;
-constexpr std::array<int, 3> kFanOuts{1, 10, 100};
 // From this many subscribers on, a run sends a tenth of the events (and a paced one at a
 // tenth of the rate), so the middle delivers about as many as at 10 in all (and per second).
 constexpr int kWideFanOut = 100;
@@ -115,7 +114,7 @@ RunningPath startStrata(Cluster& cluster) {
   // The subscribers share one key and one configuration file; each is its own connection.
   path.subscriberArgs = [config = cluster.clientConfig("subscriber").string()](std::uint64_t count) {
     return std::vector<std::string>{"subscribe", "--config", config,    kSubject,      "--count",
-                                    std::to_string(count), "--quiet", "--summary", "--timeout", kIdleTimeoutMs};
+                                    std::to_string(count), "--quiet", "--summary", "--stamped", "--timeout", kIdleTimeoutMs};
   };
   path.publisherProgram = test::cliBinary();
   path.publisherArgs = [config = cluster.clientConfig("publisher").string()](const Scenario& s) {
@@ -319,12 +318,13 @@ void printColumns(std::uint64_t smallestRow) {
 
 }  // namespace
 
-int runEvents(std::uint64_t events, std::uint64_t rate, std::uint64_t latencyEvents, const std::string& only) {
+int runEvents(std::uint64_t events, std::uint64_t rate, std::uint64_t latencyEvents, const std::string& only,
+              const std::vector<int>& fanOuts) {
   std::cout << "strata-bench events: publish/subscribe fan-out on loopback, one publisher and 1, 10 or 100 "
                "subscribers on one subject, each its own process, "
             << kBody
             << "-byte events\n"
-               "  strata: strata publish --repeat --stamp -> strata-broker -> strata subscribe --summary; CURVE on "
+               "  strata: strata publish --repeat --stamp -> strata-broker -> strata subscribe --summary --stamped; CURVE on "
                "every hop\n"
                "  bare:   bare-publisher (PUSH) -> bare-event-forwarder (PULL in, XPUB out) -> bare-subscriber (SUB) "
                "(bench/bare); CURVE on every hop\n"
@@ -342,14 +342,14 @@ int runEvents(std::uint64_t events, std::uint64_t rate, std::uint64_t latencyEve
   printHeader();
 
   std::map<int, std::map<Path, Result>> throughput;
-  for (int subscribers : kFanOuts) {
+  for (int subscribers : fanOuts) {
     auto medians = medianRounds(paths, Scenario{Path::kStrata, subscribers, forFanOut(events, subscribers), 0},
                                 natsServer, false);
     for (const auto& [path, result] : medians) printRow(result);
     throughput[subscribers] = medians;
   }
   std::map<int, std::map<Path, Result>> latency;
-  for (int subscribers : kFanOuts) {
+  for (int subscribers : fanOuts) {
     auto medians = medianRounds(
         paths,
         Scenario{Path::kStrata, subscribers, forFanOut(latencyEvents, subscribers), forFanOut(rate, subscribers)},

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace strata::bench {
 
@@ -20,7 +21,8 @@ namespace strata::bench {
 // subscribers. Prints a table, what its columns mean and the ratios; returns a process
 // exit code. Throws std::runtime_error when a path does not start, a subscriber does not
 // subscribe or a client prints no summary. only, when not empty, names the one path to
-// run ("strata", "bare" or "nats").
-int runEvents(std::uint64_t events, std::uint64_t rate, std::uint64_t latencyEvents, const std::string& only = {});
+// run ("strata", "bare" or "nats"); fanOuts are the subscriber counts to run.
+int runEvents(std::uint64_t events, std::uint64_t rate, std::uint64_t latencyEvents, const std::string& only,
+              const std::vector<int>& fanOuts);
 
 }  // namespace strata::bench

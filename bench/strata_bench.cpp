@@ -348,6 +348,9 @@ int main(int argc, char** argv) {
                                                         "subscribers)")
       ->check(CLI::Range(100, 10'000'000));
   events->add_option("--only", eventsOnly, "run one path alone (strata, bare or nats), e.g. to profile it");
+  std::vector<int> fanOuts{1, 10, 100};
+  events->add_option("--subscribers", fanOuts, "the fan-outs to run (default 1 10 100), e.g. one alone to profile it")
+      ->check(CLI::Range(1, 1000));
   auto* watch = app.add_subcommand("watch", "live objects: Strata's store (SQLite, PostgreSQL) against NATS "
                                             "JetStream's key-value store, 1, 100 and 1,000 watches and writes per "
                                             "second, each writer, middle and watcher its own process");
@@ -367,7 +370,7 @@ int main(int argc, char** argv) {
     if (*plugins) return strata::bench::runPluginBench(requests);
     if (*soak) return strata::bench::runSoak(std::chrono::seconds(soakSeconds), std::chrono::seconds(soakInterval));
     if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only);
-    if (*events) return strata::bench::runEvents(eventCount, eventRate, latencyEvents, eventsOnly);
+    if (*events) return strata::bench::runEvents(eventCount, eventRate, latencyEvents, eventsOnly, fanOuts);
     if (*watch) return strata::bench::runWatch(watchRounds, watchOnly);
     if (*adminBench) return strata::bench::runAdminBench(adminRequests, adminRounds);
     return strata::bench::runBench(requests, latencyRequests, idleClients);

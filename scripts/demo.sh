@@ -165,7 +165,7 @@ say "What the subscriber printed (SUBJECT BODY):"
 sed 's/^/subscriber: /' subscriber.log
 say ""
 say "Now 3,000 events at 1,000 a second, and the second broker killed with SIGKILL after one second:"
-strata subscribe --config front-pool.properties demo.tick --count 3000 --timeout 10000 --quiet --summary \
+strata subscribe --config front-pool.properties demo.tick --count 3000 --timeout 10000 --quiet --summary --stamped \
   >ticks.log 2>&1 &
 TICKS=$!
 pids+=($TICKS)

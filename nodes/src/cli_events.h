@@ -90,6 +90,7 @@ struct SubscribeOptions {
   long long idleMs = 0;
   bool quiet = false;
   bool summary = false;
+  bool stamped = false;
 };
 
 struct WatchOptions {

@@ -144,9 +144,9 @@ struct Client::State {
   // Events. The publisher's and the subscriber's sessions are drawn once per client.
   std::optional<PublishTable> publishes;
   PublishTable::Actions publishActions;
+  std::vector<PublishTable::Done> publishedBatch;
   std::vector<PublishJob> submittedEvents;  // guarded by mutex
   std::vector<PublishJob> eventBatch;
-  std::vector<PublishJob> localEvents;  // made by callbacks on the loop thread
   std::vector<std::function<void()>> tasks;  // guarded by mutex: subscribe and cancel
   std::vector<std::function<void()>> taskBatch;
   std::uint64_t subscriberSession = codec::newEventSession();
@@ -175,7 +175,7 @@ struct Client::State {
   bool nothingSubmitted() const { return submitted.empty() && submittedEvents.empty() && tasks.empty(); }
   void run();
   void submit(Call&& call, TimePoint now);
-  void publish(PublishJob&& job, TimePoint now);
+  void publish(const OutgoingEvent& event, PublishHandler&& onDone, TimePoint now);
   void carryOutPublishes();
   void addToBatch(std::string_view record);
   void sendPublishBatch();
@@ -287,11 +287,21 @@ Response Client::call(const std::string& service, std::string body, std::chrono:
   return call(std::move(request));
 }
 
-void Client::publishAsync(OutgoingEvent event, PublishHandler onDone) {
-  if (event.timeout.count() <= 0) event.timeout = options_.defaultTimeout;
+void Client::publishAsync(const OutgoingEvent& event, PublishHandler onDone) {
   State& s = *state_;
   if (std::this_thread::get_id() == s.loopThread.load()) {
-    s.localEvents.push_back({std::move(event), std::move(onDone)});
+    // On the loop thread (a callback's publish): encoded at once, with no copy and in the
+    // order published, into the PUBLISH this turn of the loop sends.
+    s.publish(event, std::move(onDone), s.clock.now());
+    return;
+  }
+  publishAsync(OutgoingEvent(event), std::move(onDone));
+}
+
+void Client::publishAsync(OutgoingEvent&& event, PublishHandler onDone) {
+  State& s = *state_;
+  if (std::this_thread::get_id() == s.loopThread.load()) {
+    s.publish(event, std::move(onDone), s.clock.now());
     return;
   }
   bool wake = false;
@@ -387,20 +397,20 @@ void Client::Subscription::cancel() {
   if (auto* client = std::exchange(client_, nullptr)) client->unsubscribe(number_);
 }
 
-void Client::State::publish(PublishJob&& job, TimePoint now) {
+void Client::State::publish(const OutgoingEvent& event, PublishHandler&& onDone, TimePoint now) {
   auto fail = [&](ErrorCode code, std::string text) {
-    publishActions.done.push_back({std::move(job.onDone), {MessageId{}, false, code, std::move(text)}});
+    publishActions.done.push_back({std::move(onDone), {MessageId{}, false, code, std::move(text)}});
   };
   if (stopping) return fail(ErrorCode::kUnavailable, "the client is shutting down");
-  if (const char* problem = core::subjectProblem(job.event.subject, core::SubjectKind::kSubject)) {
-    return fail(ErrorCode::kMalformed, "'" + job.event.subject + "' is no subject: " + problem);
+  if (const char* problem = core::subjectProblem(event.subject, core::SubjectKind::kSubject)) {
+    return fail(ErrorCode::kMalformed, "'" + event.subject + "' is no subject: " + problem);
   }
-  if (auto problem = validateHeaders(job.event.headers)) return fail(ErrorCode::kMalformed, *problem);
+  if (auto problem = validateHeaders(event.headers)) return fail(ErrorCode::kMalformed, *problem);
   if (auto refusal = allRefused()) return fail(ErrorCode::kUnavailable, *refusal);
   auto id = publishes->nextId();
-  detail::assignViews(wire.headers, job.event.headers);
+  detail::assignViews(wire.headers, event.headers);
   codec::encodeHeadersInto(wire.headers, headerBlock);
-  codec::Event e{id, {}, job.event.subject, headerBlock, job.event.body};
+  codec::Event e{id, {}, event.subject, headerBlock, event.body};
   if (codec::kPublishHeaderSize + codec::eventRecordSize(e) > options.limits.maxFrameSize) {
     return fail(ErrorCode::kTooLarge, "the event is larger than a frame may be (" +
                                           std::to_string(options.limits.maxFrameSize) + " bytes, strata.limits.max_frame_size)");
@@ -408,7 +418,8 @@ void Client::State::publish(PublishJob&& job, TimePoint now) {
   encodedEvent.resize(codec::eventRecordSize(e));
   codec::writeEventRecord(e, encodedEvent.data());
   addToBatch(encodedEvent);
-  publishes->submit(id, encodedEvent, std::move(job.onDone), job.event.timeout, now);
+  auto timeout = event.timeout.count() > 0 ? event.timeout : options.defaultTimeout;
+  publishes->submit(id, encodedEvent, std::move(onDone), timeout, now);
 }
 
 void Client::State::addToBatch(std::string_view record) {
@@ -446,15 +457,16 @@ void Client::State::carryOutPublishes() {
   publishActions.resend.clear();
   // Everything published in this turn of the loop goes out as one frame per broker.
   sendPublishBatch();
-  auto done = std::move(publishActions.done);
-  publishActions.done.clear();
-  for (auto& d : done) {
+  // Swapped, not moved, as for calls: both lists keep their capacity.
+  publishedBatch.swap(publishActions.done);
+  for (auto& d : publishedBatch) {
     try {
       if (d.handler) d.handler(std::move(d.result));
     } catch (const std::exception& ex) {
       logger().error("a publish callback threw: %s", std::string(ex.what()));
     }
   }
+  publishedBatch.clear();
 }
 
 void Client::State::sendSubscribe(std::size_t link, const std::vector<std::string>& patterns, const MessageId& id) {
@@ -578,7 +590,7 @@ void Client::State::sendTo(std::size_t i, const std::vector<std::string>& out) {
 void Client::State::carryOut() {
   // Callbacks may call again; their calls are submitted once they return, and what those
   // produce is carried out in turn, in a loop rather than by recursion.
-  while (!actions.sends.empty() || !actions.done.empty() || !local.empty() || !localEvents.empty() ||
+  while (!actions.sends.empty() || !actions.done.empty() || !local.empty() ||
          !publishActions.done.empty() || !publishActions.resend.empty() || publishCount > 0) {
     for (const auto& send : actions.sends) sendTo(send.link, *send.frames);
     actions.sends.clear();
@@ -591,12 +603,6 @@ void Client::State::carryOut() {
       auto now = clock.now();
       for (auto& call : localBatch) submit(std::move(call), now);
       localBatch.clear();
-    }
-    if (!localEvents.empty()) {
-      eventBatch.swap(localEvents);
-      auto now = clock.now();
-      for (auto& job : eventBatch) publish(std::move(job), now);
-      eventBatch.clear();
     }
     carryOutPublishes();
   }
@@ -646,7 +652,7 @@ void Client::State::submitQueued() {
   auto now = clock.now();
   for (auto& call : batch) submit(std::move(call), now);
   batch.clear();
-  for (auto& job : eventBatch) publish(std::move(job), now);
+  for (auto& job : eventBatch) publish(job.event, std::move(job.onDone), now);
   eventBatch.clear();
   carryOut();
 }

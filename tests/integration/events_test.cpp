@@ -200,6 +200,34 @@ TEST_F(Events, TheCommandLineToolPublishesAndSubscribes) {
   EXPECT_NE(log.find("\"headers\":{\"k\":\"v\"}"), std::string::npos) << log;
 }
 
+TEST_F(Events, StampedEventsGiveTheSubscriberTheirLatency) {
+  cluster.startBroker();
+  auto& subscriber = cluster.startProcess(cliBinary(),
+                                          {"subscribe", "--config", cluster.clientConfig("front").string(), "tick",
+                                           "--quiet", "--summary", "--stamped", "--count", "200"},
+                                          "sub.log");
+  ASSERT_TRUE(subscriber.waitForLog("subscribed to tick", 10s)) << subscriber.log();
+  auto config = cluster.clientConfig("logic").string();
+  // The stamp takes the body's first 8 bytes: a shorter body is refused before anything is sent.
+  auto tooShort = runProgram(cliBinary(), {"publish", "--config", config, "tick", "--stamp", "--size", "7"});
+  EXPECT_EQ(tooShort.exitCode, 64) << tooShort.err;
+  EXPECT_NE(tooShort.err.find("at least 8 bytes"), std::string::npos) << tooShort.err;
+  auto sent = runProgram(cliBinary(), {"publish", "--config", config, "tick", "--stamp", "--size", "64", "--repeat",
+                                       "200", "--rate", "2000"});
+  EXPECT_EQ(sent.exitCode, 0) << sent.out << sent.err;
+  ASSERT_TRUE(subscriber.wait(10s).has_value()) << subscriber.log();
+  // events=200 dropped=0 ev_per_s=N p50_us=N p99_us=N, with latencies from the stamps.
+  auto log = subscriber.log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(events=200 dropped=0 ev_per_s=\d+ p50_us=(\d+) p99_us=(\d+))")))
+      << log;
+  auto p50 = std::stoull(m[1]);
+  auto p99 = std::stoull(m[2]);
+  EXPECT_GT(p99, 0u) << log;
+  EXPECT_LE(p50, p99) << log;
+  EXPECT_LT(p99, 10'000'000u) << "a latency of more than 10 s is no stamp read right: " << log;
+}
+
 TEST_F(Events, StrataServicesListsSubjectPatternsWithTheirSubscribers) {
   cluster.startBroker();
   Client a(cluster.clientOptions("front"));

@@ -107,8 +107,11 @@ class Client {
   // the loop thread, when the first broker accepts it (ok), refuses it, or its deadline
   // passes. Brokers that come back get it too, so a broker lost at any moment loses
   // nothing accepted; subscribers drop the copies. The event's id (PublishResult::id) is
-  // given when it is sent, so ids follow the order events leave this client.
-  void publishAsync(OutgoingEvent event, PublishHandler onDone);
+  // given when it is sent, so ids follow the order events leave this client. Called on
+  // the loop thread (from a callback), the event is encoded before this returns and is
+  // not copied; from another thread it is copied (or moved) to the loop.
+  void publishAsync(const OutgoingEvent& event, PublishHandler onDone);
+  void publishAsync(OutgoingEvent&& event, PublishHandler onDone);
   std::future<PublishResult> publishFuture(OutgoingEvent event);
   // Blocks until accepted, refused or timed out. Must not be called from a callback.
   PublishResult publish(OutgoingEvent event);
