@@ -134,47 +134,66 @@ void EventHub::onUnsubscribe(const PeerId& peer, const core::Identity& who, cons
 }
 
 void EventHub::onPublish(const PeerId& peer, const core::Identity& who, const codec::Publish& m) {
-  for (const auto& e : m.events) publishOne(peer, who, e);
+  // A publisher's batch mostly holds one subject again and again: its limits, the
+  // policy and the subscribers it matches are worked out once for a run of it. A refused
+  // event never starts a run, so each refused one is refused on its own.
+  Accepts& accepts = accepts_[peer];
+  std::string_view run;  // the subject of the run matched_ holds
+  std::uint64_t runTable = 0;  // the table's generation when matched_ was filled
+  for (const auto& e : m.events) {
+    if (e.subject != run || runTable != table_.generation()) {
+      if (!admitted(peer, who, e)) {
+        run = {};
+        continue;
+      }
+      table_.match(e.subject, matched_);
+      run = e.subject;
+      runTable = table_.generation();
+    }
+    ++stats_.published;
+    if (!matched_.empty()) {
+      // Encoded once, with its publisher as authenticated, and copied into each queue.
+      codec::Event relayed{e.id, {static_cast<std::uint8_t>(who.layer), who.name}, e.subject, e.headerBlock, e.body};
+      record_.resize(codec::eventRecordSize(relayed));
+      codec::writeEventRecord(relayed, record_.data());
+      // enqueue may end that one slow subscriber's session and no other: the table's
+      // generation then changes, and the next event is matched again.
+      for (Subscriber* s : matched_) enqueue(*s, record_);
+    }
+    accept(peer, accepts, e.id);
+  }
 }
 
-void EventHub::publishOne(const PeerId& peer, const core::Identity& who, const codec::Event& e) {
+bool EventHub::admitted(const PeerId& peer, const core::Identity& who, const codec::Event& e) {
   if (auto problem = overLimits(e.subject)) {
     ++stats_.refused;
-    return refuse(peer, e.id, ErrorCode::kTooLarge, *problem);
+    refuse(peer, e.id, ErrorCode::kTooLarge, *problem);
+    return false;
   }
   if (!policy_.mayPublish(who.layer, e.subject)) {
     ++stats_.refused;
-    return refuse(peer, e.id, ErrorCode::kForbidden,
-                  "layer " + std::to_string(who.layer) + " may not publish on " + quoted(e.subject) +
-                      " (strata.events.publish." + std::to_string(who.layer) + ")");
+    refuse(peer, e.id, ErrorCode::kForbidden,
+           "layer " + std::to_string(who.layer) + " may not publish on " + quoted(e.subject) +
+               " (strata.events.publish." + std::to_string(who.layer) + ")");
+    return false;
   }
-  ++stats_.published;
-  table_.match(e.subject, matched_);
-  if (!matched_.empty()) {
-    // Encoded once, with its publisher as authenticated, and shared by every queue.
-    codec::Event relayed{e.id, {static_cast<std::uint8_t>(who.layer), who.name}, e.subject, e.headerBlock, e.body};
-    auto record = std::make_shared<std::string>(codec::eventRecordSize(relayed), '\0');
-    codec::writeEventRecord(relayed, record->data());
-    EventRecord shared = std::move(record);
-    for (Subscriber* s : matched_) enqueue(*s, shared);
-  }
-  accept(peer, e.id);
+  return true;
 }
 
-void EventHub::enqueue(Subscriber& s, const EventRecord& record) {
-  if (record->size() > settings_.queueBytes) {
+void EventHub::enqueue(Subscriber& s, std::string_view record) {
+  if (record.size() > settings_.queueBytes) {
     ++s.dropped;  // larger than the whole queue: it can never be held, and takes nothing else with it
     ++stats_.dropped;
     return;
   }
   auto fits = [&] {
-    return s.queue.size() < settings_.queueEvents && s.queuedBytes + record->size() <= settings_.queueBytes;
+    return s.queue.size() < settings_.queueEvents && s.queue.bytes() + record.size() <= settings_.queueBytes;
   };
   // A subscriber that can take a batch gets one now rather than at the end of the turn,
   // when a full one is ready or its queue would overflow: only one that cannot take more
   // (its window is used up) ever loses events.
   bool windowOpen = !s.peer.empty() && s.unconfirmed.size() < codec::kEventWindow;
-  if (windowOpen && (!fits() || s.queuedBytes + record->size() > codec::kEventsBatchBytes)) sendBatches(s);
+  if (windowOpen && (!fits() || s.queue.bytes() + record.size() > codec::kEventsBatchBytes)) sendBatches(s);
   if (!fits() && settings_.slow == EventSettings::SlowPolicy::kDisconnect) {
     ++stats_.disconnectedSlow;
     logger().warning("subscriber %s is too slow (%z events queued): disconnected, its session ended", s.name,
@@ -184,15 +203,12 @@ void EventHub::enqueue(Subscriber& s, const EventRecord& record) {
     return;
   }
   // Oldest first, so what it gets when it catches up is the newest.
-  while (!s.queue.empty() && (s.queue.size() >= settings_.queueEvents ||
-                              s.queuedBytes + record->size() > settings_.queueBytes)) {
-    s.queuedBytes -= s.queue.front()->size();
-    s.queue.pop_front();
+  while (!s.queue.empty() && !fits()) {
+    s.queue.pop();
     ++s.dropped;
     ++stats_.dropped;
   }
-  s.queue.push_back(record);
-  s.queuedBytes += record->size();
+  s.queue.push(record);
   markPending(s);
 }
 
@@ -240,24 +256,19 @@ void EventHub::sendBatches(Subscriber& s) {
   if (s.unsent > 0) return;  // the connection is still full: batches keep their order
   while (!s.peer.empty() && !s.queue.empty() && s.unconfirmed.size() < codec::kEventWindow) {
     std::size_t count = 0;
-    std::size_t size = codec::kEventsHeaderSize;
-    for (const auto& record : s.queue) {
-      if (count == codec::kMaxEventsPerBatch || (count > 0 && size + record->size() > codec::kEventsBatchBytes)) break;
-      size += record->size();
-      ++count;
+    std::size_t bytes = 0;
+    for (; count < s.queue.size() && count < codec::kMaxEventsPerBatch; ++count) {
+      auto next = s.queue.sizeAt(count);
+      if (count > 0 && codec::kEventsHeaderSize + bytes + next > codec::kEventsBatchBytes) break;
+      bytes += next;
     }
-    zmq::message_t frame(size);
+    zmq::message_t frame(codec::kEventsHeaderSize + bytes);
     auto* at = frame.data<char>();
     std::uint64_t batch = s.nextBatch++;
     codec::writeEventsHeader(batch, s.dropped, static_cast<std::uint32_t>(count), at);
-    at += codec::kEventsHeaderSize;
-    for (std::size_t i = 0; i < count; ++i) {
-      const auto& record = *s.queue.front();
-      std::memcpy(at, record.data(), record.size());
-      at += record.size();
-      s.queuedBytes -= record.size();
-      s.queue.pop_front();
-    }
+    auto run = s.queue.front(bytes);
+    std::memcpy(at + codec::kEventsHeaderSize, run.data(), run.size());
+    s.queue.popFront(count, bytes);
     s.delivered += count;
     stats_.delivered += count;
     zmq::message_t kept;
@@ -283,10 +294,9 @@ SendResult EventHub::sendFrame(Subscriber& s, zmq::message_t& frame) {
   return result;
 }
 
-void EventHub::accept(const PeerId& peer, const core::MessageId& id) {
+void EventHub::accept(const PeerId& peer, Accepts& a, const core::MessageId& id) {
   auto session = codec::eventSession(id);
   auto sequence = codec::eventSequence(id);
-  Accepts& a = accepts_[peer];
   if (a.session != session && !a.ranges.empty()) flushAccepts(peer, a);
   a.session = session;
   if (!a.ranges.empty() && a.ranges.back().last + 1 == sequence) {

@@ -19,12 +19,10 @@
 #include <strata/core/clock.h>
 #include <strata/core/layer_policy.h>
 
+#include "record_queue.h"
 #include "subscription_table.h"
 
 namespace strata::broker {
-
-// One event as encoded once for every subscriber it goes to (an EVENTS record).
-using EventRecord = std::shared_ptr<const std::string>;
 
 // A subscriber session: one client's subscriptions and the queue of what it has yet to
 // receive. It outlives the connection it came on for EventSettings::linger, so that a
@@ -37,8 +35,7 @@ struct Subscriber {
   std::vector<std::string> patterns;
   core::TimePoint lastSeen{};
 
-  std::deque<EventRecord> queue;  // not yet sent
-  std::size_t queuedBytes = 0;
+  RecordQueue queue;  // not yet sent
   std::uint64_t dropped = 0;  // running total, as EVENTS reports it
   std::uint64_t delivered = 0;
   std::uint64_t nextBatch = 1;
@@ -98,8 +95,9 @@ class EventHub {
   void reply(const PeerId& peer, const core::MessageId& id, std::string text);
   void refuse(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string text);
   void refuseSubscription(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string text);
-  void publishOne(const PeerId& peer, const core::Identity& who, const codecs::Event& event);
-  void enqueue(Subscriber& subscriber, const EventRecord& record);
+  // Whether who may publish on subject, refusing event when not.
+  bool admitted(const PeerId& peer, const core::Identity& who, const codecs::Event& event);
+  void enqueue(Subscriber& subscriber, std::string_view record);
   void sendBatches(Subscriber& subscriber);
   SendResult sendFrame(Subscriber& subscriber, zmq::message_t& frame);
   void sendUnsent(Subscriber& subscriber);
@@ -107,7 +105,7 @@ class EventHub {
   void markPending(Subscriber& subscriber);
   // Encodes message and sends it to peer (replies, refusals, ACCEPTED, DISCONNECT).
   void sendMessage(const PeerId& peer, const codecs::Message& message);
-  void accept(const PeerId& peer, const core::MessageId& id);
+  void accept(const PeerId& peer, Accepts& accepts, const core::MessageId& id);
   void flushAccepts(const PeerId& peer, Accepts& accepts);
   void end(Subscriber& subscriber);
   Subscriber* attached(const PeerId& peer);
@@ -123,6 +121,7 @@ class EventHub {
   std::vector<Subscriber*> toSend_;
   std::unordered_map<PeerId, Accepts> accepts_;
   std::vector<Subscriber*> matched_;  // reused by every publish
+  std::string record_;                // reused to encode each relayed event
   core::TimePoint nextLingerCheck_{};
   FrameList out_;
 };

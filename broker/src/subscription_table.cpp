@@ -37,7 +37,9 @@ void SubscriptionTable::add(std::string_view pattern, Subscriber* subscriber) {
   for (std::size_t i = 0; i < tokens_.size(); ++i) {
     auto token = tokens_[i];
     if (token == ">") {
-      size_ += addOnce(node->tail, subscriber);
+      bool added = addOnce(node->tail, subscriber);
+      size_ += added;
+      generation_ += added;
       return;
     }
     if (token == "*") {
@@ -49,14 +51,19 @@ void SubscriptionTable::add(std::string_view pattern, Subscriber* subscriber) {
     if (it == node->literal.end()) it = node->literal.emplace(std::string(token), std::make_unique<Node>()).first;
     node = it->second.get();
   }
-  size_ += addOnce(node->exact, subscriber);
+  bool added = addOnce(node->exact, subscriber);
+  size_ += added;
+  generation_ += added;
 }
 
 void SubscriptionTable::remove(std::string_view pattern, Subscriber* subscriber) {
   core::splitTokens(pattern, tokens_);
   bool removed = false;
   removeBelow(*root_, 0, subscriber, removed);
-  if (removed) --size_;
+  if (removed) {
+    --size_;
+    ++generation_;
+  }
 }
 
 bool SubscriptionTable::removeBelow(Node& node, std::size_t at, Subscriber* subscriber, bool& removed) {

@@ -33,6 +33,9 @@ class SubscriptionTable {
   void match(std::string_view subject, std::vector<Subscriber*>& out);
 
   std::size_t size() const { return size_; }  // subscriber-pattern pairs held
+  // Changes with every add and remove that changes the table: a match made at one
+  // generation holds while it stays the same.
+  std::uint64_t generation() const { return generation_; }
 
  private:
   struct Node;
@@ -55,6 +58,7 @@ class SubscriptionTable {
 
   std::unique_ptr<Node> root_;
   std::size_t size_ = 0;
+  std::uint64_t generation_ = 1;
   std::uint64_t matchStamp_ = 0;
   std::vector<std::string_view> tokens_;  // reused by every call
 };

@@ -339,6 +339,64 @@ TEST_F(BrokerEvents, HoldsTheLimitsOnSubjectsAndSubscriptions) {
   EXPECT_EQ(harness.broker.events().sessions().begin()->second->patterns.size(), 768u);
 }
 
+TEST_F(BrokerEvents, ABatchWithARefusedEventAmongRunsOfOneSubjectRefusesThatOneAlone) {
+  subscribed(kFront, {"a.*"});
+  subscribed(kFront2, {"b"});
+  std::string tooLong(EventSettings::kDefaultMaxSubject + 1, 's');
+  // Runs of one subject share their checks and match; the refused one in the middle must
+  // neither pass nor carry the run's match over to the events after it.
+  harness.send(kLogicA, publish({"a.x", "a.x", tooLong, "a.x", "b", "b", "a.y"}));
+  harness.broker.flushEvents();
+  std::vector<std::string> front, front2;
+  std::size_t refusals = 0;
+  for (const auto& s : harness.take()) {
+    auto d = decodeSent(s);
+    if (auto* e = std::get_if<codecs::Events>(&d.message)) {
+      ASSERT_TRUE(s.peer == peerOf(kFront) || s.peer == peerOf(kFront2)) << s.peer;
+      for (const auto& event : e->events) (s.peer == peerOf(kFront) ? front : front2).emplace_back(event.subject);
+    }
+    if (auto* error = std::get_if<codecs::Error>(&d.message)) {
+      EXPECT_EQ(s.peer, peerOf(kLogicA));
+      EXPECT_EQ(error->id, eventId(kPublisherSession, 3));
+      ++refusals;
+    }
+  }
+  EXPECT_EQ(front, (std::vector<std::string>{"a.x", "a.x", "a.x", "a.y"}));
+  EXPECT_EQ(front2, (std::vector<std::string>{"b", "b"}));
+  EXPECT_EQ(refusals, 1u);
+  EXPECT_EQ(harness.broker.events().stats().published, 6u);
+}
+
+TEST(RecordQueue, KeepsOrderAndSizesAcrossDropsBatchesAndCompaction) {
+  RecordQueue q;
+  std::uint64_t pushed = 0, taken = 0;
+  auto record = [](std::uint64_t n) { return std::string(1 + n % 700, static_cast<char>('a' + n % 26)); };
+  // Enough to pass the kept capacity several times, so the buffer is compacted and drained.
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < 37; ++i) q.push(record(pushed++));
+    if (round % 3 == 0) {
+      q.pop();  // the oldest dropped
+      ++taken;
+    }
+    std::size_t count = 0, bytes = 0;
+    for (; count < q.size() && count < 20; ++count) bytes += q.sizeAt(count);
+    auto run = q.front(bytes);
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < count; ++i, ++taken) {
+      auto expected = record(taken);
+      ASSERT_EQ(run.substr(at, expected.size()), expected) << "record " << taken;
+      at += expected.size();
+    }
+    q.popFront(count, bytes);
+  }
+  std::size_t left = 0;
+  for (std::size_t i = 0; i < q.size(); ++i) left += q.sizeAt(i);
+  EXPECT_EQ(q.bytes(), left);
+  EXPECT_EQ(q.size(), pushed - taken);
+  ASSERT_FALSE(q.empty());
+  EXPECT_EQ(q.front(q.frontSize()), record(taken));
+}
+
 TEST_F(BrokerEvents, RefusesEventsFromAPeerThatIsNoBroker) {
   harness.send(kFront, codecs::Events{1, 0, {{eventId(1, 1), {1, "x"}, "a", "", "b"}}});
   EXPECT_EQ(harness.broker.stats().malformed, 1u);
