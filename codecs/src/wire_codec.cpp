@@ -240,15 +240,19 @@ DecodeError decodeBody(Reader& in, std::uint8_t flags, Frames frames, std::vecto
   return DecodeError::kNone;
 }
 
-DecodeError decodeCaller(Reader& in, Caller& caller) {
-  std::string_view field;
-  if (!in.shortField(field)) return DecodeError::kTruncated;
+DecodeError callerFrom(std::string_view field, Caller& caller) {
   caller = Caller{};
   if (field.empty()) return DecodeError::kNone;
   auto layer = static_cast<std::uint8_t>(field[0]);
   if (layer > 4 || !isValidCallerName(field.substr(1))) return DecodeError::kBadCaller;
   caller = Caller{layer, field.substr(1)};
   return DecodeError::kNone;
+}
+
+DecodeError decodeCaller(Reader& in, Caller& caller) {
+  std::string_view field;
+  if (!in.shortField(field)) return DecodeError::kTruncated;
+  return callerFrom(field, caller);
 }
 
 DecodeError decodeRequest(Reader& in, Frames frames, Request& r) {
@@ -335,11 +339,6 @@ DecodeError decodeSubscription(Reader& in, T& r, bool mayBeEmpty) {
   return r.patterns.empty() && !mayBeEmpty ? DecodeError::kBadCount : DecodeError::kNone;
 }
 
-DecodeError decodeSubject(Reader& in, std::string_view& subject) {
-  if (!in.mediumField(subject)) return DecodeError::kTruncated;
-  return core::isValidSubject(subject) ? DecodeError::kNone : DecodeError::kBadSubject;
-}
-
 // count, then that many event records; in a PUBLISH the publisher field is empty (the
 // broker fills it in), in EVENTS it never is.
 DecodeError decodeEventRecords(Reader& in, std::vector<Event>& events, bool relayed) {
@@ -347,12 +346,27 @@ DecodeError decodeEventRecords(Reader& in, std::vector<Event>& events, bool rela
   if (!in.u32(count)) return DecodeError::kTruncated;
   if (count == 0 || count > kMaxEventsPerBatch) return DecodeError::kBadCount;
   events.clear();
+  // A batch mostly holds runs of one publisher and one subject: a field equal to the one
+  // just checked is the same valid field, and is not scanned again.
+  std::string_view checkedCaller;
+  std::string_view checkedSubject;
   for (std::uint32_t i = 0; i < count; ++i) {
     Event& event = events.emplace_back();
     if (auto e = decodeEventId(in, event.id); e != DecodeError::kNone) return e;
-    if (auto e = decodeCaller(in, event.publisher); e != DecodeError::kNone) return e;
+    std::string_view caller;
+    if (!in.shortField(caller)) return DecodeError::kTruncated;
+    if (i > 0 && caller == checkedCaller) {
+      event.publisher = events[i - 1].publisher;
+    } else {
+      if (auto e = callerFrom(caller, event.publisher); e != DecodeError::kNone) return e;
+      checkedCaller = caller;
+    }
     if (event.publisher.name.empty() == relayed) return DecodeError::kBadCaller;
-    if (auto e = decodeSubject(in, event.subject); e != DecodeError::kNone) return e;
+    if (!in.mediumField(event.subject)) return DecodeError::kTruncated;
+    if (i == 0 || event.subject != checkedSubject) {
+      if (!core::isValidSubject(event.subject)) return DecodeError::kBadSubject;
+      checkedSubject = event.subject;
+    }
     if (auto e = decodeHeaderField(in, event.headerBlock); e != DecodeError::kNone) return e;
     if (!in.longField(event.body)) return DecodeError::kTruncated;
   }

@@ -73,7 +73,8 @@ struct Progress {
   std::uint64_t errors = 0;
   std::string firstError;
 
-  void count(const PublishResult& r) {  // with mutex held
+  // With mutex held, or, in an unpaced run, on the client's thread alone.
+  void count(const PublishResult& r) {
     ++answered;
     if (r.ok) {
       ++ok;
@@ -96,29 +97,40 @@ std::optional<std::int64_t> stampOf(const Event& e) {
 }
 
 // As fast as the brokers accept: each answer publishes the next event from the client's
-// own thread, as runLoad does for calls, so events go out with no lock contended and no
-// wake-up, gathered into a PUBLISH per turn of the client's loop.
+// own thread, as runLoad does for calls, so events go out with no lock, no copy and no
+// wake-up, gathered into a PUBLISH per turn of the client's loop. Only the first window
+// goes from this thread (copies of the prototype); the answers are all counted on the
+// client's thread, which takes the lock once, to say it is done.
 void publishUnpaced(Client& client, const OutgoingEvent& prototype, const PublishOptions& o, std::uint64_t window,
                     Progress& p) {
   struct Chain {
     Client& client;
-    OutgoingEvent event;  // published again and again: on the loop thread it is not copied
+    OutgoingEvent event;  // the client's thread's: published again and again, never copied
     const PublishOptions& o;
     Progress& p;
-    void sendOne() {  // with p.mutex held
-      ++p.sent;
-      if (o.stamp) stamp(event);
-      client.publishAsync(event, [this](PublishResult&& r) {
+    std::atomic<std::uint64_t> claimed{0};  // events this run has taken to publish, up to o.repeat
+    bool done = false;                      // guarded by p.mutex
+    bool claim() { return claimed.fetch_add(1) < o.repeat; }
+    void answered(PublishResult&& r) {  // on the client's thread
+      p.count(r);
+      if (claim()) {
+        if (o.stamp) stamp(event);
+        client.publishAsync(event, [this](PublishResult&& next) { answered(std::move(next)); });
+      }
+      if (p.answered == o.repeat) {
         std::lock_guard lock(p.mutex);
-        p.count(r);
-        if (p.sent < o.repeat) sendOne();
-        if (p.answered == o.repeat) p.changed.notify_all();
-      });
+        done = true;
+        p.changed.notify_all();
+      }
     }
   } chain{client, prototype, o, p};
+  for (std::uint64_t i = 0; i < std::min(window, o.repeat) && chain.claim(); ++i) {
+    OutgoingEvent first = prototype;
+    if (o.stamp) stamp(first);
+    client.publishAsync(std::move(first), [&chain](PublishResult&& r) { chain.answered(std::move(r)); });
+  }
   std::unique_lock lock(p.mutex);
-  for (std::uint64_t i = 0; i < std::min(window, o.repeat); ++i) chain.sendOne();
-  p.changed.wait(lock, [&] { return p.answered == o.repeat; });
+  p.changed.wait(lock, [&] { return chain.done; });
 }
 
 // At o.rate events a second, from this thread, at most window awaiting acceptance.

@@ -129,6 +129,7 @@ struct Client::State {
   std::vector<CallTable::Done> doneBatch;
   core::Wakeup wakeup;
   core::SteadyClock clock;
+  TimePoint turnTime{};  // when this turn of the loop began: the time of what callbacks start in it
   std::atomic<std::thread::id> loopThread;
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> resent{0};
@@ -160,6 +161,7 @@ struct Client::State {
   std::vector<codec::Header> eventHeaders;
   std::string publishBatch;  // the PUBLISH frame being gathered in this turn of the loop
   std::string headerBlock;   // reused to encode each event
+  std::string checkedSubject;  // the last subject published on, known to be valid
   std::string encodedEvent;  // swapped with the publish table's spare buffers
   std::uint32_t publishCount = 0;
   detail::FrameList frames;
@@ -292,7 +294,7 @@ void Client::publishAsync(const OutgoingEvent& event, PublishHandler onDone) {
   if (std::this_thread::get_id() == s.loopThread.load()) {
     // On the loop thread (a callback's publish): encoded at once, with no copy and in the
     // order published, into the PUBLISH this turn of the loop sends.
-    s.publish(event, std::move(onDone), s.clock.now());
+    s.publish(event, std::move(onDone), s.turnTime);
     return;
   }
   publishAsync(OutgoingEvent(event), std::move(onDone));
@@ -301,7 +303,7 @@ void Client::publishAsync(const OutgoingEvent& event, PublishHandler onDone) {
 void Client::publishAsync(OutgoingEvent&& event, PublishHandler onDone) {
   State& s = *state_;
   if (std::this_thread::get_id() == s.loopThread.load()) {
-    s.publish(event, std::move(onDone), s.clock.now());
+    s.publish(event, std::move(onDone), s.turnTime);
     return;
   }
   bool wake = false;
@@ -402,8 +404,12 @@ void Client::State::publish(const OutgoingEvent& event, PublishHandler&& onDone,
     publishActions.done.push_back({std::move(onDone), {MessageId{}, false, code, std::move(text)}});
   };
   if (stopping) return fail(ErrorCode::kUnavailable, "the client is shutting down");
-  if (const char* problem = core::subjectProblem(event.subject, core::SubjectKind::kSubject)) {
-    return fail(ErrorCode::kMalformed, "'" + event.subject + "' is no subject: " + problem);
+  // A publisher mostly publishes on one subject again and again: checked once while it stays.
+  if (event.subject != checkedSubject) {
+    if (const char* problem = core::subjectProblem(event.subject, core::SubjectKind::kSubject)) {
+      return fail(ErrorCode::kMalformed, "'" + event.subject + "' is no subject: " + problem);
+    }
+    checkedSubject = event.subject;
   }
   if (auto problem = validateHeaders(event.headers)) return fail(ErrorCode::kMalformed, *problem);
   if (auto refusal = allRefused()) return fail(ErrorCode::kUnavailable, *refusal);
@@ -811,6 +817,7 @@ void Client::State::run() {
     for (auto& link : links) items.push_back({link.monitor.handle(), 0, ZMQ_POLLIN, 0});
     items.push_back({nullptr, wakeup.fd(), ZMQ_POLLIN, 0});
     zmq::poll(items.data(), items.size(), wait);
+    turnTime = clock.now();
     std::size_t n = links.size();
     if (items.back().revents & ZMQ_POLLIN) wakeup.drain();
     for (std::size_t i = 0; i < n; ++i) {

@@ -7,18 +7,24 @@ namespace strata::nodes {
 bool EventDedup::firstSight(const core::MessageId& id) {
   auto session = codecs::eventSession(id);
   auto sequence = codecs::eventSequence(id);
-  auto [it, added] = seen_.try_emplace(session);
-  Seen& s = it->second;
-  if (added) {
-    order_.push_back(session);
-    if (order_.size() > maxPublishers_) {
-      seen_.erase(order_.front());
-      order_.pop_front();
+  if (!last_ || session != lastSession_) {
+    auto [it, added] = seen_.try_emplace(session);
+    if (added) {
+      order_.push_back(session);
+      if (order_.size() > maxPublishers_) {
+        seen_.erase(order_.front());
+        order_.pop_front();
+      }
+      it->second.highest = sequence;
+      it->second.below.set(0);
+      lastSession_ = session;
+      last_ = &it->second;  // taken after the erase: an older session went, never this one
+      return true;
     }
-    s.highest = sequence;
-    s.below.set(0);
-    return true;
+    lastSession_ = session;
+    last_ = &it->second;
   }
+  Seen& s = *last_;
   if (sequence > s.highest) {
     auto shift = sequence - s.highest;
     s.below = shift >= kWindow ? std::bitset<kWindow>() : s.below << shift;

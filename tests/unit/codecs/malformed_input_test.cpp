@@ -124,6 +124,15 @@ Parts events() {
           {}};
 }
 Parts received() { return {{header(0x0e), u64(7), u64(1)}, {}}; }
+// A PUBLISH or EVENTS whose first record is the valid one above and whose second has
+// this publisher and subject: the decoder checks a field again unless it is the same
+// bytes as the one before, so a bad second one must be caught however alike it looks.
+Parts withSecondEvent(Parts parts, std::size_t countIndex, std::string publisher, std::string subject) {
+  parts.fields.at(countIndex) = encodeU32(2);
+  for (auto field : {kEventIdBytes, shortField(publisher), mediumField(subject), longField(""), longField("b")})
+    parts.fields.push_back(field);
+  return parts;
+}
 
 Parts with(Parts parts, std::size_t index, std::string field) {
   parts.fields.at(index) = std::move(field);
@@ -350,6 +359,12 @@ std::vector<MalformedCase> malformedCases() {
       {"PublishWithTrailingByte", plusField(publish(), "x"), E::kTrailingBytes},
       {"PublishIdZero", with(publish(), kPublishId, std::string(16, '\0')), E::kBadId},
       {"PublishSessionZero", with(publish(), kPublishId, u64(0) + u64(2)), E::kBadId},
+      {"PublishSecondSubjectWildcardOfEqualLength", withSecondEvent(publish(), kPublishCount, "", "orders.e*"),
+       E::kBadSubject},
+      {"PublishSecondSubjectWithControl", withSecondEvent(publish(), kPublishCount, "", "orders\x01eu"),
+       E::kBadSubject},
+      {"PublishSecondWithAPublisherNamed", withSecondEvent(publish(), kPublishCount, "\x01" "store"s, "orders.eu"),
+       E::kBadCaller},
       {"PublishSequenceZero", with(publish(), kPublishId, u64(1) + u64(0)), E::kBadId},
       {"PublishEmptySubject", with(publish(), kPublishSubject, mediumField("")), E::kBadSubject},
       {"PublishSubjectWithWildcard", with(publish(), kPublishSubject, mediumField("orders.*")), E::kBadSubject},
@@ -370,6 +385,15 @@ std::vector<MalformedCase> malformedCases() {
 
       // EVENTS.
       {"EventsBatchZero", with(events(), kBatch, u64(0)), E::kBadRange},
+      {"EventsSecondSubjectWildcardOfEqualLength", withSecondEvent(events(), kEventCount, "\x01" "store"s, "orders.e*"),
+       E::kBadSubject},
+      {"EventsSecondSubjectWithEmptyToken", withSecondEvent(events(), kEventCount, "\x01" "store"s, "orders..eu"),
+       E::kBadSubject},
+      {"EventsSecondPublisherWithSpace", withSecondEvent(events(), kEventCount, "\x01" "st re"s, "orders.eu"),
+       E::kBadCaller},
+      {"EventsSecondPublisherLayerFive", withSecondEvent(events(), kEventCount, "\x05" "store"s, "orders.eu"),
+       E::kBadCaller},
+      {"EventsSecondPublisherEmpty", withSecondEvent(events(), kEventCount, "", "orders.eu"), E::kBadCaller},
       {"EventsCountZero", with(events(), kEventCount, encodeU32(0)), E::kBadCount},
       {"EventsCountOverTheLimit", with(events(), kEventCount, encodeU32(kMaxEventsPerBatch + 1)), E::kBadCount},
       {"EventsCountAboveTheEventsThere", with(events(), kEventCount, encodeU32(2)), E::kTruncated},

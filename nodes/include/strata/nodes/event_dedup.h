@@ -38,6 +38,10 @@ class EventDedup {
   };
   std::unordered_map<std::uint64_t, Seen> seen_;  // by publisher session
   std::deque<std::uint64_t> order_;                           // sessions, first seen first
+  // The session of the previous event and its entry: a batch mostly holds runs of one
+  // publisher's events. Entries stay put in the map; the pointer is dropped on erase.
+  std::uint64_t lastSession_ = 0;
+  Seen* last_ = nullptr;
   std::uint64_t copies_ = 0;
 };
 
