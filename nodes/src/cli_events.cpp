@@ -46,7 +46,7 @@ namespace {
 // of one machine. In the body, as the bench's bare and NATS programs carry theirs, so
 // that a stamped 64-byte event is 64 bytes on the wire.
 constexpr std::size_t kStampBytes = 8;
-constexpr std::uint64_t kDefaultWindow = 1000;
+constexpr std::uint64_t kDefaultWindow = 2000;
 
 std::uint64_t monotonicNs() {
   timespec now{};
@@ -206,7 +206,7 @@ CLI::App* addPublishCommand(CLI::App& app, CommonOptions& common, PublishOptions
   cmd->add_option("--rate", o.rate, "with --repeat: events per second (default: as fast as accepted)")
       ->check(CLI::Range(0.0, 10'000'000.0))
       ->needs(repeat);
-  cmd->add_option("-w,--window", o.window, "with --repeat: events awaiting acceptance at once (default 1000)")
+  cmd->add_option("-w,--window", o.window, "with --repeat: events awaiting acceptance at once (default 2000)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000}))
       ->needs(repeat);
   o.sizeOption = cmd->add_option("--size", o.size, "a body of this many bytes instead of BODY or stdin")

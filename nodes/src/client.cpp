@@ -152,6 +152,10 @@ struct Client::State {
   std::vector<std::function<void()>> taskBatch;
   std::uint64_t subscriberSession = codec::newEventSession();
   std::map<std::uint64_t, Local> subscriptions;
+  std::uint64_t subscriptionsChanged = 0;  // counts every add and drop
+  std::vector<Local*> wantedBy;            // the subscriptions that want wantedFor
+  std::string wantedFor;
+  std::uint64_t wantedAt = ~std::uint64_t{0};  // subscriptionsChanged when wantedBy was made
   std::map<std::string, int, std::less<>> patternUses;  // patterns held on the brokers
   std::unordered_map<MessageId, Subscribing, core::MessageIdHash> subscribing;
   std::unordered_map<MessageId, std::size_t, core::MessageIdHash> restoring;  // SUBSCRIBE id -> link
@@ -512,6 +516,7 @@ void Client::State::addSubscription(
   subscribing[id] = Subscribing{std::move(answered)};
   for (std::size_t i = 0; i < links.size(); ++i) sendSubscribe(i, wanted.patterns, id);
   subscriptions.emplace(number, std::move(wanted));
+  ++subscriptionsChanged;
 }
 
 void Client::State::dropSubscription(std::uint64_t number) {
@@ -527,6 +532,7 @@ void Client::State::dropSubscription(std::uint64_t number) {
     }
   }
   subscriptions.erase(it);
+  ++subscriptionsChanged;
   if (kept.empty()) return;
   unused.assign(kept.begin(), kept.end());
   // No pattern at all would end the session: send what is no longer used, or, when the
@@ -562,16 +568,27 @@ void Client::State::onEvents(std::size_t link, const codec::Events& m) {
     if (!dedup.firstSight(e.id)) continue;
     arrived.id = e.id;
     arrived.subject.assign(e.subject);
-    arrived.publisher = core::Identity{std::string(e.publisher.name), e.publisher.layer};
+    arrived.publisher.name.assign(e.publisher.name);
+    arrived.publisher.layer = e.publisher.layer;
     codec::parseHeaderBlock(e.headerBlock, eventHeaders);
     detail::assignHeaders(arrived.headers, eventHeaders);
     arrived.body.assign(e.body);
-    for (auto& [number, sub] : subscriptions) {
-      bool wanted = std::any_of(sub.patterns.begin(), sub.patterns.end(),
-                                [&](const std::string& p) { return core::subjectMatches(p, arrived.subject); });
-      if (!wanted) continue;
+    // Subscriptions change only between turns (tasks), never while a batch is handed out:
+    // which of them want a subject is worked out once for a run of it.
+    if (wantedFor != arrived.subject || wantedAt != subscriptionsChanged) {
+      wantedBy.clear();
+      for (auto& [number, sub] : subscriptions) {
+        if (std::any_of(sub.patterns.begin(), sub.patterns.end(),
+                        [&](const std::string& p) { return core::subjectMatches(p, arrived.subject); })) {
+          wantedBy.push_back(&sub);
+        }
+      }
+      wantedFor = arrived.subject;
+      wantedAt = subscriptionsChanged;
+    }
+    for (Local* sub : wantedBy) {
       try {
-        sub.onEvent(arrived);
+        sub->onEvent(arrived);
       } catch (const std::exception& ex) {
         logger().error("an event handler threw: %s", std::string(ex.what()));
       }
