@@ -161,7 +161,7 @@ TEST_F(Admin, JournalCommitsAreTimed) {
     metrics = get(url + "/metrics");
     return sample(metrics.body, "strata_journal_commit_duration_seconds_count") >= kDurable &&
            sample(metrics.body, "strata_durable_requests_total") >= kDurable;
-  }, 10s)) << metrics.body;
+  }, 10s)) << metrics.body << "\nbroker log:\n" << cluster.broker().log();
   EXPECT_GT(sample(metrics.body, "strata_journal_commit_duration_seconds_sum"), 0);
   EXPECT_EQ(sample(metrics.body, "strata_durable_requests_total"), kDurable);
 }
