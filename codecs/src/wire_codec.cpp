@@ -355,11 +355,11 @@ DecodeError decodeEventRecords(Reader& in, std::vector<Event>& events, bool rela
     if (auto e = decodeEventId(in, event.id); e != DecodeError::kNone) return e;
     std::string_view caller;
     if (!in.shortField(caller)) return DecodeError::kTruncated;
-    if (i > 0 && caller == checkedCaller) {
-      event.publisher = events[i - 1].publisher;
-    } else {
+    if (i == 0 || caller != checkedCaller) {
       if (auto e = callerFrom(caller, event.publisher); e != DecodeError::kNone) return e;
       checkedCaller = caller;
+    } else {
+      event.publisher = events[i - 1].publisher;
     }
     if (event.publisher.name.empty() == relayed) return DecodeError::kBadCaller;
     if (!in.mediumField(event.subject)) return DecodeError::kTruncated;

@@ -111,11 +111,14 @@ void publishUnpaced(Client& client, const OutgoingEvent& prototype, const Publis
     std::atomic<std::uint64_t> claimed{0};  // events this run has taken to publish, up to o.repeat
     bool done = false;                      // guarded by p.mutex
     bool claim() { return claimed.fetch_add(1) < o.repeat; }
+    Client::PublishHandler onAnswer() {
+      return [this](PublishResult&& r) { answered(std::move(r)); };
+    }
     void answered(PublishResult&& r) {  // on the client's thread
       p.count(r);
       if (claim()) {
         if (o.stamp) stamp(event);
-        client.publishAsync(event, [this](PublishResult&& next) { answered(std::move(next)); });
+        client.publishAsync(event, onAnswer());
       }
       if (p.answered == o.repeat) {
         std::lock_guard lock(p.mutex);
@@ -127,7 +130,7 @@ void publishUnpaced(Client& client, const OutgoingEvent& prototype, const Publis
   for (std::uint64_t i = 0; i < std::min(window, o.repeat) && chain.claim(); ++i) {
     OutgoingEvent first = prototype;
     if (o.stamp) stamp(first);
-    client.publishAsync(std::move(first), [&chain](PublishResult&& r) { chain.answered(std::move(r)); });
+    client.publishAsync(std::move(first), chain.onAnswer());
   }
   std::unique_lock lock(p.mutex);
   p.changed.wait(lock, [&] { return chain.done; });

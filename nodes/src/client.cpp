@@ -294,11 +294,10 @@ Response Client::call(const std::string& service, std::string body, std::chrono:
 }
 
 void Client::publishAsync(const OutgoingEvent& event, PublishHandler onDone) {
-  State& s = *state_;
-  if (std::this_thread::get_id() == s.loopThread.load()) {
+  if (onLoopThread()) {
     // On the loop thread (a callback's publish): encoded at once, with no copy and in the
     // order published, into the PUBLISH this turn of the loop sends.
-    s.publish(event, std::move(onDone), s.turnTime);
+    state_->publish(event, std::move(onDone), state_->turnTime);
     return;
   }
   publishAsync(OutgoingEvent(event), std::move(onDone));
@@ -306,7 +305,7 @@ void Client::publishAsync(const OutgoingEvent& event, PublishHandler onDone) {
 
 void Client::publishAsync(OutgoingEvent&& event, PublishHandler onDone) {
   State& s = *state_;
-  if (std::this_thread::get_id() == s.loopThread.load()) {
+  if (onLoopThread()) {
     s.publish(event, std::move(onDone), s.turnTime);
     return;
   }
