@@ -5,12 +5,15 @@
 
 #include <Poco/Logger.h>
 
+#include <strata/codecs/wire_codec.h>
 #include <strata/core/errors.h>
 #include <strata/core/socket_setup.h>
 
 #include "event_hub.h"
 
 namespace strata::broker {
+
+namespace codec = strata::codecs;
 
 namespace {
 
@@ -24,26 +27,85 @@ constexpr int kReceiveBatch = 512;
 
 class Broker::SocketOutbox final : public Outbox {
  public:
-  explicit SocketOutbox(zmq::socket_t& socket) : socket_(socket) {}
+  SocketOutbox(zmq::socket_t& socket, std::size_t maxFrameSize) : socket_(socket), maxBatch_(maxFrameSize) {}
 
   SendResult send(const PeerId& peer, FrameList& frames) override {
+    if (auto it = slot_.find(peer); it != slot_.end()) flush(held_[it->second]);
     SendResult result = sendAll(peer, frames);
     frames.clear();
     return result;
   }
 
+  SendResult post(const PeerId& peer, FrameList& frames) override {
+    if (frames.size() != 1) return send(peer, frames);
+    auto message = frames.front().to_string_view();
+    auto [it, added] = slot_.try_emplace(peer, used_);
+    if (added) {
+      if (used_ == held_.size()) held_.push_back({peer, codec::BatchWriter(maxBatch_)});
+      held_[used_].peer = peer;
+      ++used_;
+    }
+    Held& held = held_[it->second];
+    if (!held.batch.takes(message.size())) return send(peer, frames);
+    if (!held.batch.fits(message.size())) flush(held);
+    held.batch.add(message);
+    frames.clear();
+    return SendResult::kSent;
+  }
+
+  // Sends what post() held, each peer's messages as one frame; unsent(peer, count,
+  // result) hears of each batch that could not leave.
+  template <typename Unsent>
+  void flushAll(Unsent&& unsent) {
+    for (std::size_t i = 0; i < used_; ++i) flush(held_[i]);
+    // The writers stay, with their buffers, for the peers of the next turn.
+    slot_.clear();
+    used_ = 0;
+    for (const auto& f : failed_) unsent(f.peer, f.count, f.result);
+    failed_.clear();
+  }
+
  private:
+  struct Held {
+    PeerId peer;
+    codec::BatchWriter batch;
+  };
+  struct Failed {
+    PeerId peer;
+    std::size_t count;
+    SendResult result;
+  };
+
+  void flush(Held& held) {
+    if (held.batch.empty()) return;
+    auto result = sendFrame(held.peer, held.batch.frame());
+    if (result != SendResult::kSent) failed_.push_back({held.peer, held.batch.count(), result});
+    held.batch.clear();
+  }
+
+  SendResult sendFrame(const PeerId& peer, std::string_view frame) {
+    return sendTo(peer, [&] { socket_.send(zmq::buffer(frame), zmq::send_flags::dontwait); });
+  }
+
   SendResult sendAll(const PeerId& peer, FrameList& frames) {
+    return sendTo(peer, [&] {
+      for (std::size_t i = 0; i < frames.size(); ++i) {
+        auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+        socket_.send(frames[i], flags | zmq::send_flags::dontwait);
+      }
+    });
+  }
+
+  // The routing id, then what sendFrames sends.
+  template <typename SendFrames>
+  SendResult sendTo(const PeerId& peer, SendFrames&& sendFrames) {
     try {
       // With ROUTER_MANDATORY a peer at its high-water mark refuses the routing id
       // (EAGAIN, no throw) and nothing of the message is queued.
       if (!socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
         return SendResult::kFull;
       }
-      for (std::size_t i = 0; i < frames.size(); ++i) {
-        auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-        socket_.send(frames[i], flags | zmq::send_flags::dontwait);
-      }
+      sendFrames();
       return SendResult::kSent;
     } catch (const zmq::error_t& e) {
       // EHOSTUNREACH: the peer left (ROUTER_MANDATORY says so instead of dropping silently).
@@ -54,6 +116,13 @@ class Broker::SocketOutbox final : public Outbox {
   }
 
   zmq::socket_t& socket_;
+  std::size_t maxBatch_;
+  // The peers posted to in this turn, in the order they were first posted to: held_[0,
+  // used_) with slot_ to find them; the writers past used_ are spares with their buffers.
+  std::vector<Held> held_;
+  std::size_t used_ = 0;
+  std::unordered_map<PeerId, std::size_t> slot_;
+  std::vector<Failed> failed_;  // batches that could not leave, told at the end of the turn
 };
 
 Broker::Broker(BrokerOptions options, const core::Clock& clock)
@@ -81,7 +150,7 @@ Broker::Broker(BrokerOptions options, const core::Clock& clock)
   monitor_.set(zmq::sockopt::linger, 0);
   monitor_.connect(monitorEndpoint);
   for (const auto& endpoint : options_.bind) endpoints_.push_back(core::bindSecure(socket_, endpoint));
-  outbox_ = std::make_unique<SocketOutbox>(socket_);
+  outbox_ = std::make_unique<SocketOutbox>(socket_, options_.limits.maxFrameSize);
   core_ = std::make_unique<BrokerCore>(options_.settings, options_.authorizedKeys, options_.policy, *outbox_);
   core_->describeSelf(options_.name, clock_.now());
   if (options_.journal.starts_with("postgresql://") || options_.journal.starts_with("postgres://")) {
@@ -184,6 +253,7 @@ void Broker::run() {
     core_->onTick(clock_.now());
     core_->flushJournal();
     core_->flushEvents();
+    flushOutbox();
   }
   auto s = core_->stats();
   logger().information("broker stopped: " + std::to_string(s.requests) + " requests, " + std::to_string(s.replies) +
@@ -221,6 +291,12 @@ std::chrono::milliseconds Broker::sinceLastTurn() const {
   if (last == 0) return std::chrono::milliseconds(0);
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(now - last));
+}
+
+void Broker::flushOutbox() {
+  outbox_->flushAll([this](const PeerId& peer, std::size_t count, SendResult result) {
+    core_->onUnsent(peer, count, result);
+  });
 }
 
 void Broker::receiveAll() {

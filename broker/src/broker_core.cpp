@@ -57,7 +57,7 @@ BrokerCore::BrokerCore(BrokerSettings settings, std::shared_ptr<const core::Auth
       table_(std::make_unique<ServiceTable>()),
       pending_(std::make_unique<PendingRequests>()),
       events_(std::make_unique<EventHub>(settings_.events, policy_,
-                                         [this](const PeerId& peer, FrameList& frames) { return send(peer, frames); })) {}
+                                         [this](const PeerId& peer, FrameList& frames) { return sendNow(peer, frames); })) {}
 
 BrokerCore::~BrokerCore() = default;
 
@@ -67,6 +67,10 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
   auto error = codec::decodeInto(codec::Frames(views_.data(), views_.size()), decoded_);
   if (error != codec::DecodeError::kNone) {
     handleMalformed(peer, nameOf(userId), frames, error, now);
+    return;
+  }
+  if (auto* batch = std::get_if<codec::Batch>(&decoded_)) {
+    onBatch(peer, userId, *batch, now);
     return;
   }
   const core::Identity* who = keys_->lookup(userId);
@@ -93,6 +97,22 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
     }
   }
   handleFromPeer(peer, *who, frames, decoded_, now);
+}
+
+void BrokerCore::onBatch(const PeerId& peer, std::string_view userId, codec::Batch& batch, TimePoint now) {
+  // Each message as if it had come alone. It is copied out of the batch's frame: a request
+  // is held, and its frame passed on, after the batch is gone. The list is swapped out
+  // (and back, keeping its capacity) because decoding the next message reuses decoded_.
+  std::vector<std::string_view> messages;
+  messages.swap(batchMessages_);
+  messages.swap(batch.messages);
+  for (auto message : messages) {
+    batched_.clear();
+    batched_.emplace_back(message.data(), message.size());
+    onMessage(peer, userId, batched_, now);
+  }
+  messages.clear();
+  batchMessages_.swap(messages);
 }
 
 void BrokerCore::handleFromWorker(const PeerId& peer, FrameList& frames, codec::Message& message) {
@@ -349,14 +369,23 @@ void BrokerCore::sendToWorker(Worker& worker, Pending& p) {
 }
 
 SendResult BrokerCore::send(const PeerId& peer, FrameList& frames) {
-  auto result = outbox_.send(peer, frames);
+  return noteSent(peer, outbox_.post(peer, frames), 1);
+}
+
+SendResult BrokerCore::sendNow(const PeerId& peer, FrameList& frames) {
+  return noteSent(peer, outbox_.send(peer, frames), 1);
+}
+
+void BrokerCore::onUnsent(const PeerId& peer, std::size_t count, SendResult result) { noteSent(peer, result, count); }
+
+SendResult BrokerCore::noteSent(const PeerId& peer, SendResult result, std::size_t count) {
   if (result == SendResult::kFull) {
     // The peer reads slower than it is sent to. What was not sent is settled as if lost:
     // a request by its deadline, an answer by the client's retry.
-    ++stats_.sendsFull;
+    stats_.sendsFull += count;
     if (badInputLog_.allow("full:" + peer, now_)) {
-      logger().warning("a peer's queue is full; dropped a message to it (%z more held back since the last line)",
-                       badInputLog_.suppressed("full:" + peer));
+      logger().warning("a peer's queue is full; dropped %z message(s) to it (%z more held back since the last line)",
+                       count, badInputLog_.suppressed("full:" + peer));
     }
   }
   return result;

@@ -1,5 +1,6 @@
 #include <strata/codecs/wire_codec.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <strata/core/subject.h>
@@ -401,6 +402,24 @@ DecodeError decodeReceived(Reader& in, Received& r) {
   return in.empty() ? DecodeError::kNone : DecodeError::kTrailingBytes;
 }
 
+// Each message a u32 length and a one-frame version-2 message that is not a batch. Only
+// the header is read here: the receiver decodes each message on its own.
+DecodeError decodeBatch(Reader& in, Batch& r) {
+  r.messages.clear();
+  while (!in.empty()) {
+    if (r.messages.size() == kMaxBatchMessages) return DecodeError::kBadCount;
+    std::string_view message;
+    if (!in.longField(message)) return DecodeError::kTruncated;
+    Command command{};
+    if (peekCommand(message, command) != DecodeError::kNone || command == Command::kBatch) {
+      return DecodeError::kBadBatch;
+    }
+    r.messages.push_back(message);
+  }
+  // One message goes as itself, never as a batch of one: one encoding per message.
+  return r.messages.size() < 2 ? DecodeError::kBadCount : DecodeError::kNone;
+}
+
 // The alternative T of message, reusing it (and the capacity of its vectors) when
 // message already holds a T.
 template <typename T>
@@ -475,6 +494,7 @@ std::string_view decodeErrorName(DecodeError error) {
     case DecodeError::kBadPattern: return "bad subject pattern";
     case DecodeError::kBadRange: return "bad sequence range";
     case DecodeError::kBadCount: return "bad count";
+    case DecodeError::kBadBatch: return "bad batched message";
   }
   return "unknown";
 }
@@ -536,6 +556,7 @@ DecodeError decodeInto(Frames frames, Message& message) {
     case Command::kAccepted: return decodeAccepted(in, reuse<Accepted>(message));
     case Command::kEvents: return decodeEvents(in, reuse<Events>(message));
     case Command::kReceived: return decodeReceived(in, reuse<Received>(message));
+    case Command::kBatch: return decodeBatch(in, reuse<Batch>(message));
   }
   return DecodeError::kUnknownCommand;
 }
@@ -644,6 +665,30 @@ void writeEventRecord(const Event& e, char* out) {
   w.longField(e.body);
 }
 
+BatchWriter::BatchWriter(std::size_t maxBytes) : maxBytes_(std::min(maxBytes, kMaxBatchBytes)) {}
+
+void BatchWriter::add(std::string_view message) {
+  if (count_ == 0) {
+    buffer_.resize(kHeaderSize);
+    Writer(buffer_.data()).header(Command::kBatch);
+  }
+  std::size_t at = buffer_.size();
+  buffer_.resize(at + kLengthSize + message.size());
+  Writer(buffer_.data() + at).longField(message);
+  ++count_;
+}
+
+std::string_view BatchWriter::frame() const {
+  std::string_view all = buffer_;
+  if (count_ == 1) return all.substr(kHeaderSize + kLengthSize);
+  return all;
+}
+
+void BatchWriter::clear() {
+  buffer_.clear();
+  count_ = 0;
+}
+
 void writePublishHeader(std::uint32_t count, char* out) {
   Writer w(out);
   w.header(Command::kPublish);
@@ -734,6 +779,14 @@ struct SingleFrameEncoder {
     Writer w(out.data() + kHeaderSize);
     w.u64(r.session);
     w.u64(r.batch);
+    return out;
+  }
+  std::string operator()(const Batch& r) const {
+    std::size_t size = 0;
+    for (auto m : r.messages) size += 4 + m.size();
+    std::string out = envelopeOf(Command::kBatch, size);
+    Writer w(out.data() + kHeaderSize);
+    for (auto m : r.messages) w.longField(m);
     return out;
   }
   template <typename T>

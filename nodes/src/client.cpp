@@ -87,6 +87,7 @@ struct Client::State {
     // thread, and while a dead broker's name fails to resolve it must not stall the others.
     std::unique_ptr<zmq::context_t> context;
     zmq::socket_t socket;
+    detail::Outgoing outgoing;  // what this turn sends on socket, leaving at its end
     zmq::socket_t monitor;
     bool refused = false;  // the last handshake failed
     std::string refusal;   // why, for the callers
@@ -171,6 +172,7 @@ struct Client::State {
   detail::FrameList frames;
   std::vector<std::string_view> views;
   codec::Message decoded;
+  std::vector<std::string_view> batchMessages;  // of the batch being handled
   codec::Request wire;                // reused to encode each call
   std::vector<std::string> encoded;  // swapped with the table's spare buffers
   std::vector<zmq::pollitem_t> items;
@@ -198,12 +200,19 @@ struct Client::State {
   void answerSubscribing(const MessageId& id, std::optional<std::pair<ErrorCode, std::string>> refusal);
   void submitQueued();
   void receive(std::size_t link);
+  // Decodes one message into decoded; false (and logged) when it is malformed.
+  bool decodeOne(codec::Frames message);
+  // What decoded holds, from link (never a Batch: receive takes those apart).
+  void handle(std::size_t link);
   void readMonitor(std::size_t link);
   void onTimers();
   // Carries out what the table asked for: sends first, then the callbacks (which may
   // submit again, straight into the table, since they run on this thread).
   void carryOut();
+  // Through the link's Outgoing: one-frame messages leave together at flushSends, the end
+  // of the loop's turn.
   void sendTo(std::size_t link, const std::vector<std::string>& frames);
+  void flushSends();
   std::optional<std::string> allRefused() const;
 };
 
@@ -216,6 +225,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)), state_(std
   for (const auto& endpoint : options_.endpoints) {
     State::Link link;
     link.endpoint = endpoint;
+    link.outgoing = detail::Outgoing(options_.limits.maxFrameSize);
     link.context = std::make_unique<zmq::context_t>(1);
     link.socket = zmq::socket_t(*link.context, zmq::socket_type::dealer);
     if (curve) core::makeCurveClient(link.socket, *options_.secretKey, *options_.serverKey, options_.limits);
@@ -452,6 +462,7 @@ void Client::State::sendPublishBatch() {
   for (std::size_t i = 0; i < links.size(); ++i) {
     if (anyAlive && !pool->alive(i)) continue;
     try {
+      links[i].outgoing.flush(links[i].socket);
       links[i].socket.send(zmq::buffer(publishBatch), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& error) {
       logger().debug("%s: send failed: %s", links[i].endpoint, std::string(error.what()));
@@ -603,9 +614,19 @@ void Client::State::sendTo(std::size_t i, const std::vector<std::string>& out) {
   // A full or closed pipe is not an error here: the deadline or the endpoint's death
   // settles the request.
   try {
-    detail::sendFrames(links[i].socket, out);
+    links[i].outgoing.send(links[i].socket, out);
   } catch (const zmq::error_t& e) {
     logger().debug("%s: send failed: %s", links[i].endpoint, std::string(e.what()));
+  }
+}
+
+void Client::State::flushSends() {
+  for (auto& link : links) {
+    try {
+      link.outgoing.flush(link.socket);
+    } catch (const zmq::error_t& e) {
+      logger().debug("%s: send failed: %s", link.endpoint, std::string(e.what()));
+    }
   }
 }
 
@@ -692,63 +713,79 @@ void Client::State::receive(std::size_t link) {
     }
     views.clear();
     for (const auto& f : frames) views.push_back(f.to_string_view());
-    auto fault = codec::decodeInto(views, decoded);
-    if (fault != codec::DecodeError::kNone) {
-      logger().warning("dropped a malformed reply: %s", std::string(codec::decodeErrorName(fault)));
+    if (!decodeOne(views)) continue;
+    auto* several = std::get_if<codec::Batch>(&decoded);
+    if (!several) {
+      handle(link);
       continue;
     }
-    if (auto* events = std::get_if<codec::Events>(&decoded)) {
-      onEvents(link, *events);
-    } else if (auto* accepted = std::get_if<codec::Accepted>(&decoded)) {
-      publishes->onAccepted(*accepted, publishActions);
-    } else if (auto* reply = std::get_if<codec::Reply>(&decoded)) {
-      if (pings.erase(reply->id) > 0) continue;
-      if (subscribing.contains(reply->id)) {
-        answerSubscribing(reply->id, std::nullopt);
-        continue;
-      }
-      if (restoring.erase(reply->id) > 0) continue;
-      Response r;
-      r.id = reply->id;
-      r.ok = true;
-      r.headers = detail::ownHeaders(reply->headers);
-      r.body = detail::ownBody(reply->body);
-      calls->onReply(reply->id, std::move(r), actions);
-    } else if (auto* error = std::get_if<codec::Error>(&decoded)) {
-      if (pings.erase(error->id) > 0) continue;  // a worker in direct mode has no strata.ping
-      if (subscribing.contains(error->id)) {
-        answerSubscribing(error->id, std::make_pair(error->code, std::string(error->text)));
-        continue;
-      }
-      if (auto restored = restoring.find(error->id); restored != restoring.end()) {
-        logger().error("%s refused this subscriber's subscriptions: %s", links[restored->second].endpoint,
-                       std::string(error->text));
-        restoring.erase(restored);
-        continue;
-      }
-      if (publishes->onError(error->id, error->code, error->text, publishActions)) {
-        carryOut();
-        continue;
-      }
-      calls->onError(link, error->id, error->code, error->text, actions);
-    } else if (auto* partial = std::get_if<codec::Partial>(&decoded)) {
-      if (const auto* handler = calls->partialHandler(partial->id)) {
-        (*handler)(PartialResponse{partial->id, detail::ownHeaders(partial->headers), detail::ownBody(partial->body)});
-      }
-    } else if (auto* bye = std::get_if<codec::Disconnect>(&decoded)) {
-      logger().warning("the server asked this client to disconnect: %s", std::string(bye->reason));
-      if (!patternUses.empty()) {
-        // A broker that sent this subscriber away has ended its session there: say so,
-        // and subscribe afresh, so that it gets what is published from now on.
-        std::string why = links[link].endpoint + " ended this subscriber's session: " + std::string(bye->reason);
-        for (auto& [number, sub] : subscriptions)
-          if (sub.onLost) sub.onLost(0, why);
-        linkEvents[link] = {};
-        restore(link);
-      }
-    }
-    carryOut();
+    // Each message of a batch in turn; decoding one reuses decoded, so the list is swapped out.
+    batchMessages.swap(several->messages);
+    for (auto message : batchMessages)
+      if (decodeOne(codec::Frames(&message, 1))) handle(link);
+    batchMessages.clear();
   }
+}
+
+bool Client::State::decodeOne(codec::Frames message) {
+  auto fault = codec::decodeInto(message, decoded);
+  if (fault == codec::DecodeError::kNone) return true;
+  logger().warning("dropped a malformed reply: %s", std::string(codec::decodeErrorName(fault)));
+  return false;
+}
+
+void Client::State::handle(std::size_t link) {
+  if (auto* events = std::get_if<codec::Events>(&decoded)) {
+    onEvents(link, *events);
+  } else if (auto* accepted = std::get_if<codec::Accepted>(&decoded)) {
+    publishes->onAccepted(*accepted, publishActions);
+  } else if (auto* reply = std::get_if<codec::Reply>(&decoded)) {
+    if (pings.erase(reply->id) > 0) return;
+    if (subscribing.contains(reply->id)) {
+      answerSubscribing(reply->id, std::nullopt);
+      return;
+    }
+    if (restoring.erase(reply->id) > 0) return;
+    Response r;
+    r.id = reply->id;
+    r.ok = true;
+    r.headers = detail::ownHeaders(reply->headers);
+    r.body = detail::ownBody(reply->body);
+    calls->onReply(reply->id, std::move(r), actions);
+  } else if (auto* error = std::get_if<codec::Error>(&decoded)) {
+    if (pings.erase(error->id) > 0) return;  // a worker in direct mode has no strata.ping
+    if (subscribing.contains(error->id)) {
+      answerSubscribing(error->id, std::make_pair(error->code, std::string(error->text)));
+      return;
+    }
+    if (auto restored = restoring.find(error->id); restored != restoring.end()) {
+      logger().error("%s refused this subscriber's subscriptions: %s", links[restored->second].endpoint,
+                     std::string(error->text));
+      restoring.erase(restored);
+      return;
+    }
+    if (publishes->onError(error->id, error->code, error->text, publishActions)) {
+      carryOut();
+      return;
+    }
+    calls->onError(link, error->id, error->code, error->text, actions);
+  } else if (auto* partial = std::get_if<codec::Partial>(&decoded)) {
+    if (const auto* handler = calls->partialHandler(partial->id)) {
+      (*handler)(PartialResponse{partial->id, detail::ownHeaders(partial->headers), detail::ownBody(partial->body)});
+    }
+  } else if (auto* bye = std::get_if<codec::Disconnect>(&decoded)) {
+    logger().warning("the server asked this client to disconnect: %s", std::string(bye->reason));
+    if (!patternUses.empty()) {
+      // A broker that sent this subscriber away has ended its session there: say so,
+      // and subscribe afresh, so that it gets what is published from now on.
+      std::string why = links[link].endpoint + " ended this subscriber's session: " + std::string(bye->reason);
+      for (auto& [number, sub] : subscriptions)
+        if (sub.onLost) sub.onLost(0, why);
+      linkEvents[link] = {};
+      restore(link);
+    }
+  }
+  carryOut();
 }
 
 void Client::State::readMonitor(std::size_t i) {
@@ -842,6 +879,7 @@ void Client::State::run() {
     }
     onTimers();
     submitQueued();
+    flushSends();
   }
   // Whoever still waits is told, so no caller blocks past the client's life.
   stopping = true;
@@ -860,6 +898,7 @@ void Client::State::run() {
     for (std::size_t i = 0; i < links.size(); ++i) sendTo(i, bye);
   }
   carryOut();
+  flushSends();
   for (auto& link : links) zmq_socket_monitor(link.socket.handle(), nullptr, 0);
 }
 

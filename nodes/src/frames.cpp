@@ -11,18 +11,30 @@ bool receiveRest(zmq::socket_t& socket, zmq::message_t& first, FrameList& frames
   return core::receiveRest(socket, more, frames, limits) == core::Received::kWhole;
 }
 
-codecs::DecodeResult decodeFrames(const FrameList& frames, std::vector<std::string_view>& views) {
-  views.clear();
-  for (const auto& f : frames) views.push_back(f.to_string_view());
-  return codecs::decode(codecs::Frames(views.data(), views.size()));
-}
-
 void sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, const std::string* routingId) {
   if (routingId) socket.send(zmq::buffer(*routingId), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   for (std::size_t i = 0; i < frames.size(); ++i) {
     auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
     socket.send(zmq::buffer(frames[i]), flags | zmq::send_flags::dontwait);
   }
+}
+
+void Outgoing::send(zmq::socket_t& socket, const std::vector<std::string>& frames) {
+  if (frames.size() != 1 || !batch_.takes(frames.front().size())) {
+    flush(socket);
+    sendFrames(socket, frames);
+    return;
+  }
+  if (!batch_.fits(frames.front().size())) flush(socket);
+  batch_.add(frames.front());
+}
+
+void Outgoing::flush(zmq::socket_t& socket) {
+  if (batch_.empty()) return;
+  auto frame = batch_.frame();
+  zmq::message_t message(frame.data(), frame.size());
+  batch_.clear();  // before the send: one that throws must not leave the batch to go twice
+  socket.send(message, zmq::send_flags::dontwait);
 }
 
 void assignHeaders(Headers& out, const std::vector<codecs::Header>& headers) {

@@ -20,10 +20,25 @@ using FrameList = std::vector<zmq::message_t>;
 // everything) if it breaks the frame-count or size limit.
 bool receiveRest(zmq::socket_t& socket, zmq::message_t& first, FrameList& frames, const core::Limits& limits);
 
-// Decodes frames (all of them) through the codec.
-codecs::DecodeResult decodeFrames(const FrameList& frames, std::vector<std::string_view>& views);
-
 void sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, const std::string* routingId = nullptr);
+
+// The one-frame messages a loop sends on one socket in a turn, held for flush() at the
+// turn's end, which sends them as one frame: a BATCH, or the message itself when alone
+// (so a lone call costs nothing more). Whatever else goes through send() first sends what
+// is held, so the socket carries everything in the order it was given. send and flush
+// throw zmq::error_t as a socket's send does.
+class Outgoing {
+ public:
+  // maxFrameSize: the node's own frame limit, which a batch never outgrows.
+  explicit Outgoing(std::size_t maxFrameSize = codecs::kMaxBatchBytes) : batch_(maxFrameSize) {}
+  void send(zmq::socket_t& socket, const std::vector<std::string>& frames);
+  void flush(zmq::socket_t& socket);
+  // The socket was replaced: what is held was meant for the old connection.
+  void clear() { batch_.clear(); }
+
+ private:
+  codecs::BatchWriter batch_;
+};
 
 Headers ownHeaders(const std::vector<codecs::Header>& headers);
 std::vector<codecs::Header> viewHeaders(const Headers& headers);

@@ -86,6 +86,7 @@ struct Worker::Impl {
     // the broker may hold up to (capacity + the most streams open at once) credit; what
     // it sends past capacity waits in the pool's queue. Loop thread only.
     std::uint32_t laterSurplus = 0;
+    detail::Outgoing outgoing;  // what this turn sends on socket, leaving at its end
   };
 
   explicit Impl(WorkerOptions o) : options(std::move(o)) {}
@@ -120,6 +121,7 @@ struct Worker::Impl {
 
   // The inline path's buffers, reused call after call on the loop thread (runInline).
   codec::Message linkDecoded;
+  std::vector<std::string_view> batchMessages;  // of the batch being handled
   IncomingRequest inlineIn;
   const Origin* inlineOrigin = nullptr;
   bool inlinePartials = false;
@@ -133,11 +135,15 @@ struct Worker::Impl {
   void sendReady(Link& link);
   void run();
   void onLinkMessage(int index, detail::FrameList& frames, std::vector<std::string_view>& views);
+  void onLinkEnvelope(int index, codec::Frames frames);
   void onDirectMessage(detail::FrameList& frames, std::vector<std::string_view>& views);
+  void onDirectEnvelope(const std::string& routingId, const core::Identity& identity, codec::Frames frames);
   void startJob(Origin origin, const codec::Request& request, core::Identity caller);
   void runInline(const Origin& origin, const codec::Request& request, core::Identity caller, const Handler& handler);
   void push(Completion completion);
   void flushCompletions();
+  // Sends what each link's Outgoing holds: the one-frame messages of this turn, together.
+  void flushSends();
   // Sends an answer where its request came from. Loop thread only.
   void deliver(const Completion& completion, core::TimePoint now);
   void deliver(const Origin& origin, const std::vector<std::string>& frames, bool final, core::TimePoint now);
@@ -248,7 +254,8 @@ void Worker::start() {
   for (const auto& endpoint : w.options.brokers) {
     auto link = std::make_unique<Impl::Link>(
         Impl::Link{endpoint, std::make_unique<zmq::context_t>(1), zmq::socket_t(),
-                   BrokerLink(w.options.heartbeat, w.options.liveness), 0, false});
+                   BrokerLink(w.options.heartbeat, w.options.liveness), 0, false, 0,
+                   detail::Outgoing(w.options.limits.maxFrameSize)});
     w.connect(*link);
     w.links.push_back(std::move(link));
   }
@@ -270,6 +277,7 @@ void Worker::stop() {
 
 void Worker::Impl::connect(Link& link) {
   link.socket = zmq::socket_t(*link.context, zmq::socket_type::dealer);
+  link.outgoing = detail::Outgoing(options.limits.maxFrameSize);  // nothing held for the old socket
   core::makeCurveClient(link.socket, *options.secretKey, *options.brokerKey, options.limits);
   try {
     link.socket.connect(link.endpoint);
@@ -284,7 +292,7 @@ void Worker::Impl::sendReady(Link& link) {
   std::vector<std::string_view> names;
   for (const auto& [name, _] : services) names.push_back(name);
   codec::Ready ready{options.capacity, static_cast<std::uint32_t>(options.heartbeat.count()), names};
-  detail::sendFrames(link.socket, codec::encode(ready));
+  link.outgoing.send(link.socket, codec::encode(ready));
 }
 
 void Worker::Impl::apply(Link& link, BrokerLink::Actions actions) {
@@ -300,7 +308,7 @@ void Worker::Impl::apply(Link& link, BrokerLink::Actions actions) {
       connect(link);
     }
     if (actions.sendReady) sendReady(link);
-    if (actions.sendHeartbeat) detail::sendFrames(link.socket, codec::encode(codec::Heartbeat{}));
+    if (actions.sendHeartbeat) link.outgoing.send(link.socket, codec::encode(codec::Heartbeat{}));
   } catch (const zmq::error_t& e) {
     logger().warning("%s: %s", link.endpoint, std::string(e.what()));
   }
@@ -436,16 +444,28 @@ void Worker::Impl::runInline(const Origin& origin, const codec::Request& request
 }
 
 void Worker::Impl::onLinkMessage(int index, detail::FrameList& frames, std::vector<std::string_view>& views) {
-  Link& link = *links[index];
   views.clear();
   for (const auto& f : frames) views.push_back(f.to_string_view());
-  auto error = codec::decodeInto(views, linkDecoded);
+  onLinkEnvelope(index, views);
+}
+
+void Worker::Impl::onLinkEnvelope(int index, codec::Frames frames) {
+  Link& link = *links[index];
+  auto error = codec::decodeInto(frames, linkDecoded);
   auto now = clock.now();
   if (error != codec::DecodeError::kNone) {
     if (badInputLog.allow(link.endpoint, now)) {
       logger().warning("%s: dropped a malformed message: %s", link.endpoint,
                        std::string(codec::decodeErrorName(error)));
     }
+    return;
+  }
+  if (auto* batch = std::get_if<codec::Batch>(&linkDecoded)) {
+    // Each message in turn, as if it had come alone (a batch holds no batch). Decoding
+    // one reuses linkDecoded, so the list is swapped out first.
+    batchMessages.swap(batch->messages);
+    for (auto message : batchMessages) onLinkEnvelope(index, codec::Frames(&message, 1));
+    batchMessages.clear();
     return;
   }
   bool bye = std::holds_alternative<codec::Disconnect>(linkDecoded);
@@ -473,13 +493,24 @@ void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::s
   const core::Identity* identity = user ? options.authorizedKeys->lookup(user) : nullptr;
   if (!identity) return;
   frames.erase(frames.begin());
-  auto decoded = detail::decodeFrames(frames, views);
+  views.clear();
+  for (const auto& f : frames) views.push_back(f.to_string_view());
+  onDirectEnvelope(routingId, *identity, views);
+}
+
+void Worker::Impl::onDirectEnvelope(const std::string& routingId, const core::Identity& identity,
+                                    codec::Frames frames) {
+  auto decoded = codec::decode(frames);
+  if (auto* batch = decoded.ok() ? std::get_if<codec::Batch>(&decoded.message) : nullptr) {
+    for (auto message : batch->messages) onDirectEnvelope(routingId, identity, codec::Frames(&message, 1));
+    return;
+  }
   auto* request = decoded.ok() ? std::get_if<codec::Request>(&decoded.message) : nullptr;
   if (!request) {
-    if (badInputLog.allow(identity->name, clock.now())) {
+    if (badInputLog.allow(identity.name, clock.now())) {
       logger().warning("dropped a malformed message from %s: %s (%z more held back since the last line)",
-                       identity->name, std::string(codec::decodeErrorName(decoded.error)),
-                       badInputLog.suppressed(identity->name));
+                       identity.name, std::string(codec::decodeErrorName(decoded.error)),
+                       badInputLog.suppressed(identity.name));
     }
     return;
   }
@@ -487,8 +518,8 @@ void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::s
   auto refuse = [&](ErrorCode code, std::string text) {
     push({std::move(origin), codec::encode(codec::Error{request->id, code, text}), false, {}});
   };
-  if (!options.policy.allows(identity->layer, options.layer, request->service)) {
-    refuse(ErrorCode::kForbidden, core::mayNotCall(identity->layer, request->service));
+  if (!options.policy.allows(identity.layer, options.layer, request->service)) {
+    refuse(ErrorCode::kForbidden, core::mayNotCall(identity.layer, request->service));
     return;
   }
   if (directInFlight >= options.capacity) {
@@ -496,7 +527,7 @@ void Worker::Impl::onDirectMessage(detail::FrameList& frames, std::vector<std::s
     return;
   }
   ++directInFlight;
-  startJob(std::move(origin), *request, *identity);
+  startJob(std::move(origin), *request, identity);
 }
 
 void Worker::Impl::flushCompletions() {
@@ -552,12 +583,22 @@ void Worker::Impl::deliver(const Origin& origin, const std::vector<std::string>&
       Link& link = *links[origin.link];
       // An answer for a connection that has since been replaced would confuse the new one.
       if (link.generation != origin.generation) return;
-      detail::sendFrames(link.socket, frames);
+      link.outgoing.send(link.socket, frames);
       link.state.onSent(now);
     }
   } catch (const zmq::error_t& e) {
     // The client or broker left; its deadline or the broker's requeue settles the request.
     logger().debug("reply not sent: %s", std::string(e.what()));
+  }
+}
+
+void Worker::Impl::flushSends() {
+  for (auto& link : links) {
+    try {
+      link->outgoing.flush(link->socket);
+    } catch (const zmq::error_t& e) {
+      logger().debug("%s: answers not sent: %s", link->endpoint, std::string(e.what()));
+    }
   }
 }
 
@@ -605,13 +646,15 @@ void Worker::Impl::run() {
       if (link->state.state() == BrokerLink::State::kActive) ++active;
     }
     registered.store(active, std::memory_order_relaxed);
+    flushSends();
     lastTurnNs.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   }
   for (auto& link : links) {
     try {
       // Long enough for the goodbye to leave, so the broker moves our requests at once.
       link->socket.set(zmq::sockopt::linger, static_cast<int>(kGoodbyeLinger.count()));
-      detail::sendFrames(link->socket, codec::encode(codec::Disconnect{"worker stopping"}));
+      link->outgoing.send(link->socket, codec::encode(codec::Disconnect{"worker stopping"}));
+      link->outgoing.flush(link->socket);
     } catch (const zmq::error_t&) {
     }
   }

@@ -12,7 +12,8 @@
 //  - a decoded message's command is the one peekCommand reads from its header;
 //  - encode(decode(frames)) == frames: the encoding is canonical, so a decoder that
 //    accepts bytes the encoder can never produce has a hole;
-//  - decode(encode(m)) succeeds and encodes to the same frames again.
+//  - decode(encode(m)) succeeds and encodes to the same frames again;
+//  - each message of a decoded BATCH decodes (or fails) on its own, never as a batch.
 
 #include <algorithm>
 #include <cstddef>
@@ -76,6 +77,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::string> encoded = encode(first.message);
   check(std::equal(frames.begin(), frames.end(), encoded.begin(), encoded.end()),
         "encode(decode(frames)) == frames");
+
+  if (const auto* batch = std::get_if<Batch>(&first.message)) {
+    for (auto message : batch->messages) {
+      std::vector<std::string_view> one{message};
+      DecodeResult inner = decode(one);
+      check(!decodeErrorName(inner.error).empty(), "every DecodeError has a name");
+      check(!inner.ok() || !std::holds_alternative<Batch>(inner.message), "a batch holds no batch");
+    }
+  }
 
   std::vector<std::string_view> views(encoded.begin(), encoded.end());
   DecodeResult second = decode(views);

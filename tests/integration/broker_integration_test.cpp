@@ -8,6 +8,8 @@
 #include <zmq.hpp>
 
 #include <future>
+#include <optional>
+#include <set>
 #include <regex>
 
 #include <strata/codecs/wire_codec.h>
@@ -157,6 +159,71 @@ TEST_F(BrokerIntegration, GivesNothingToAPlaintextPeer) {
   EXPECT_TRUE(client.call(request("echo", "still here")).ok);
 }
 
+TEST_F(BrokerIntegration, AnswersEveryRequestOfABatchFromAPeerOfItsOwn) {
+  // A peer written from docs/protocol.md alone, as a new user would: it sends 40 requests
+  // and one malformed one as a single BATCH frame, and takes apart whatever comes back.
+  auto endpoint = cluster.startBroker();
+  cluster.startNode("logic-a", "echo");
+  zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  core::makeCurveClient(socket, core::loadSecretKey(cluster.keyFile("front")),
+                        core::loadPublicKey(cluster.pubFile("broker")), core::Limits{});
+  socket.connect(endpoint);
+  std::set<std::string> waiting;
+  std::string batch("ST\x02\x0f", 4);
+  auto add = [&](const std::string& message) {
+    batch += codecs::encodeU32(static_cast<std::uint32_t>(message.size())) + message;
+  };
+  for (int i = 0; i < 40; ++i) {
+    auto id = core::MessageId::generate();
+    waiting.insert(std::string(id.bytes()));
+    add(codecs::encode(codecs::Request{id, "echo", 10000, {}, {}, {"n" + std::to_string(i)}}).front());
+  }
+  auto badId = core::MessageId::generate();
+  add(codecs::encode(codecs::Request{badId, "no such name!", 10000, {}, {}, {"x"}}).front());
+  socket.send(zmq::buffer(batch), zmq::send_flags::none);
+
+  std::size_t frames = 0;
+  std::size_t replies = 0;
+  std::optional<codecs::ErrorCode> badAnswer;
+  auto handle = [&](std::string_view message) {
+    std::vector<std::string_view> one{message};
+    auto decoded = codecs::decode(one);
+    ASSERT_TRUE(decoded.ok()) << codecs::decodeErrorName(decoded.error);
+    if (auto* reply = std::get_if<codecs::Reply>(&decoded.message)) {
+      EXPECT_EQ(waiting.erase(std::string(reply->id.bytes())), 1u);
+      ++replies;
+    } else if (auto* error = std::get_if<codecs::Error>(&decoded.message)) {
+      EXPECT_EQ(error->id, badId) << error->text;
+      badAnswer = error->code;
+    } else {
+      ADD_FAILURE() << "unexpected alternative " << decoded.message.index();
+    }
+  };
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  auto until = std::chrono::steady_clock::now() + 20s;
+  while ((replies < 40 || !badAnswer) && std::chrono::steady_clock::now() < until) {
+    if (zmq::poll(&item, 1, 100ms) == 0) continue;
+    zmq::message_t frame;
+    ASSERT_TRUE(socket.recv(frame, zmq::recv_flags::dontwait));
+    ++frames;
+    std::vector<std::string_view> views{frame.to_string_view()};
+    auto decoded = codecs::decode(views);
+    ASSERT_TRUE(decoded.ok()) << codecs::decodeErrorName(decoded.error);
+    if (auto* several = std::get_if<codecs::Batch>(&decoded.message)) {
+      for (auto message : several->messages) handle(message);
+    } else {
+      handle(frame.to_string_view());
+    }
+  }
+  EXPECT_EQ(replies, 40u);
+  EXPECT_TRUE(waiting.empty());
+  EXPECT_EQ(badAnswer, codecs::ErrorCode::kMalformed);
+  // The broker batches too: 41 answers came in fewer frames.
+  EXPECT_LT(frames, 41u);
+}
+
 TEST_F(BrokerIntegration, AnswersAnOversizedRequestWithTooLarge) {
   cluster.startBroker({{"strata.limits.max_message_size", "65536"}});
   cluster.startNode("logic-a", "echo");
@@ -294,6 +361,19 @@ TEST_F(DirectMode, ServesClientsWithoutABroker) {
   ASSERT_TRUE(r.ok) << r.errorText;
   EXPECT_EQ(r.bodyText(), "direct");
   EXPECT_EQ(nodes::findHeader(r.headers, "strata-worker").value_or(""), "direct-a");
+  // Calls made together leave the client as one BATCH; the node takes each apart.
+  std::promise<void> allDone;
+  std::atomic<int> answered{0};
+  std::atomic<int> right{0};
+  constexpr int kBurst = 50;
+  for (int i = 0; i < kBurst; ++i) {
+    client.callAsync(request("echo", "burst " + std::to_string(i)), [&, i](Response answer) {
+      if (answer.ok && answer.bodyText() == "burst " + std::to_string(i)) ++right;
+      if (++answered == kBurst) allDone.set_value();
+    });
+  }
+  ASSERT_EQ(allDone.get_future().wait_for(20s), std::future_status::ready) << node.log();
+  EXPECT_EQ(right, kBurst);
 
   options.secretKey = std::make_shared<core::SecretKey>(core::loadSecretKey(cluster.keyFile("stranger")));
   Client stranger(options);

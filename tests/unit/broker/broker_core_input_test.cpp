@@ -200,6 +200,89 @@ TEST(BrokerCore, KeepsServingAfterMalformedInput) {
   EXPECT_EQ(h.takeOne().peer, peerOf(kLogicA));
 }
 
+// ---- Batches ----
+
+void expectReply(const Sent& sent, std::string_view to, const MessageId& id) {
+  EXPECT_EQ(sent.peer, peerOf(to));
+  EXPECT_EQ(sentAs<codecs::Reply>(sent).id, id);
+}
+
+// A BATCH frame of these one-frame messages, as a peer's loop sends them.
+std::vector<std::string> batchOf(const std::vector<codecs::Message>& messages) {
+  codecs::BatchWriter writer;
+  std::vector<std::string> one;
+  for (const auto& m : messages) {
+    one = codecs::encode(m);
+    writer.add(one.front());
+  }
+  return {std::string(writer.frame())};
+}
+
+TEST(BrokerCore, HandlesEachMessageOfABatchAsIfItCameAlone) {
+  Harness h;
+  h.sendRaw(peerOf(kLogicA), kLogicA, batchOf({ready(1, {"orders"}), codecs::Credit{1}}));
+  auto first = MessageId::generate();
+  auto second = MessageId::generate();
+  auto third = MessageId::generate();
+  h.sendRaw(peerOf(kFront), kFront,
+            batchOf({request(first, "orders"), request(second, "orders"), request(third, "orders")}));
+  // Credit 2 (READY 1, CREDIT 1): the first two go to the worker in order, the third waits.
+  auto sent = h.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sentAs<codecs::Request>(sent[0]).id, first);
+  EXPECT_EQ(sentAs<codecs::Request>(sent[1]).id, second);
+  EXPECT_EQ(sentAs<codecs::Request>(sent[0]).caller.name, kFront);  // the caller as ZAP says, still
+  h.sendRaw(peerOf(kLogicA), kLogicA, batchOf({reply(first, "one"), reply(second, "two")}));
+  // The first answer goes to the client and its credit takes the third request to the
+  // worker at once, before the second answer is read: as if they had come one by one.
+  sent = h.take();
+  ASSERT_EQ(sent.size(), 3u);
+  expectReply(sent[0], kFront, first);
+  EXPECT_EQ(sent[1].peer, peerOf(kLogicA));
+  EXPECT_EQ(sentAs<codecs::Request>(sent[1]).id, third);
+  expectReply(sent[2], kFront, second);
+  EXPECT_EQ(h.broker.stats().requests, 3u);
+}
+
+TEST(BrokerCore, AnswersAMalformedMessageOfABatchAloneAndHandlesTheRest) {
+  Harness h;
+  h.send(kLogicA, ready(5, {"orders"}));
+  auto bad = MessageId::generate();
+  auto good = MessageId::generate();
+  h.sendRaw(peerOf(kFront), kFront, batchOf({request(bad, "no spaces allowed"), request(good, "orders")}));
+  auto sent = h.take();
+  ASSERT_EQ(sent.size(), 2u);
+  expectError(sent[0], kFront, bad, ErrorCode::kMalformed);
+  EXPECT_EQ(sent[1].peer, peerOf(kLogicA));
+  EXPECT_EQ(sentAs<codecs::Request>(sent[1]).id, good);
+  EXPECT_EQ(h.broker.stats().malformed, 1u);
+}
+
+TEST(BrokerCore, DropsABatchBuiltWrongAsOneMalformedMessage) {
+  Harness h;
+  h.send(kLogicA, ready(5, {"orders"}));
+  auto inner = batchOf({codecs::Heartbeat{}, codecs::Heartbeat{}}).front();
+  auto request1 = codecs::encode(request(MessageId::generate(), "orders")).front();
+  std::string nested = "ST\x02\x0f"s + codecs::encodeU32(static_cast<std::uint32_t>(request1.size())) + request1 +
+                       codecs::encodeU32(static_cast<std::uint32_t>(inner.size())) + inner;
+  h.sendRaw(peerOf(kFront), kFront, {nested});
+  std::string cut = "ST\x02\x0f"s + codecs::encodeU32(static_cast<std::uint32_t>(request1.size())) + request1 +
+                    codecs::encodeU32(400) + "ST\x02\x07"s;
+  h.sendRaw(peerOf(kFront), kFront, {cut});
+  // Nothing of either is handled, not even the well-formed request at its front.
+  EXPECT_TRUE(h.take().empty());
+  EXPECT_EQ(h.broker.stats().malformed, 2u);
+  EXPECT_EQ(h.broker.stats().requests, 0u);
+}
+
+TEST(BrokerCore, CountsEveryMessageOfABatchThatCouldNotLeave) {
+  Harness h;
+  h.broker.onUnsent(peerOf(kFront), 7, SendResult::kFull);
+  EXPECT_EQ(h.broker.stats().sendsFull, 7u);
+  h.broker.onUnsent(peerOf(kFront), 3, SendResult::kGone);  // a peer that left is not full
+  EXPECT_EQ(h.broker.stats().sendsFull, 7u);
+}
+
 // ---- Full peers ----
 
 TEST(BrokerCore, CountsAMessageAFullPeerCouldNotTake) {

@@ -124,6 +124,17 @@ Parts events() {
           {}};
 }
 Parts received() { return {{header(0x0e), u64(7), u64(1)}, {}}; }
+// Two whole messages, each a u32 length and its bytes.
+Parts batch() {
+  auto first = wire(credit())[0];
+  auto second = wire(heartbeat())[0];
+  return {{header(0x0f), longField(first), longField(second)}, {}};
+}
+Parts batchOf(std::size_t count) {
+  Parts parts{{header(0x0f)}, {}};
+  for (std::size_t i = 0; i < count; ++i) parts.fields.push_back(longField(wire(heartbeat())[0]));
+  return parts;
+}
 // A PUBLISH or EVENTS whose first record is the valid one above and whose second has
 // this publisher and subject: the decoder checks a field again unless it is the same
 // bytes as the one before, so a bad second one must be caught however alike it looks.
@@ -218,7 +229,7 @@ std::vector<MalformedCase> malformedCases() {
       {"VersionOne", {{"ST\x01\x07"s}, {}}, E::kBadVersion},
       {"VersionThree", {{"ST\x03\x07"s}, {}}, E::kBadVersion},
       {"CommandZero", {{"ST\x02\x00"s}, {}}, E::kUnknownCommand},
-      {"CommandAfterLast", {{"ST\x02\x0f"s}, {}}, E::kUnknownCommand},
+      {"CommandAfterLast", {{"ST\x02\x10"s}, {}}, E::kUnknownCommand},
       {"CommandFF", {{"ST\x02\xff"s}, {}}, E::kUnknownCommand},
 
       // Envelopes cut short, at each field.
@@ -411,6 +422,18 @@ std::vector<MalformedCase> malformedCases() {
       {"ReceivedBatchZero", with(received(), 2, u64(0)), E::kBadRange},
       {"ReceivedWithoutBatch", withoutFields(received()), E::kTruncated},
       {"ReceivedWithTrailingByte", plusField(received(), "x"), E::kTrailingBytes},
+
+      // BATCH: how it is built; each message in it is decoded on its own, later.
+      {"BatchEmpty", {{header(0x0f)}, {}}, E::kBadCount},
+      {"BatchOfOne", withoutFields(batch()), E::kBadCount},
+      {"BatchOverTheLimit", batchOf(kMaxBatchMessages + 1), E::kBadCount},
+      {"BatchLengthPastEnd", with(batch(), 2, encodeU32(9) + "ST\x02\x07"s), E::kTruncated},
+      {"BatchLengthCut", plusField(batch(), "\x00\x00"s), E::kTruncated},
+      {"BatchOfAnEmptyMessage", with(batch(), 2, longField("")), E::kBadBatch},
+      {"BatchOfAVersionOneMessage", with(batch(), 2, longField("ST\x01\x07"s)), E::kBadBatch},
+      {"BatchOfAnUnknownCommand", with(batch(), 2, longField("ST\x02\x10"s)), E::kBadBatch},
+      {"BatchInABatch", with(batch(), 2, longField(wire(batch())[0])), E::kBadBatch},
+      {"BatchWithExtraFrame", plusFrame(batch()), E::kExtraFrame},
   };
 }
 
@@ -433,7 +456,7 @@ INSTANTIATE_TEST_SUITE_P(WireCodec, MalformedInput, ::testing::ValuesIn(malforme
 TEST(WireCodec, ValidBaseMessagesDecode) {
   for (const auto& parts : {request(), requestWithBodyFrames(), partial(), reply(), error(), ready(), credit(),
                             heartbeat(), disconnect(), subscribe(), unsubscribe(), publish(), accepted(), events(),
-                            received()}) {
+                            received(), batch(), batchOf(kMaxBatchMessages)}) {
     auto frames = wire(parts);
     DecodeResult result = decodeOwned(frames);
     EXPECT_TRUE(result.ok()) << "command " << static_cast<int>(frames[0][3]) << ": "

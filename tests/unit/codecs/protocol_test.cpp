@@ -18,7 +18,7 @@ using namespace std::string_literals;
 
 // The last enumerators; a new one added after these must extend the loops below.
 constexpr auto kLastErrorCode = ErrorCode::kConflict;
-constexpr auto kLastDecodeError = DecodeError::kBadCount;
+constexpr auto kLastDecodeError = DecodeError::kBadBatch;
 
 TEST(Protocol, FindCommandFindsEveryTableEntry) {
   for (const auto& spec : kCommands) {
@@ -30,7 +30,7 @@ TEST(Protocol, FindCommandFindsEveryTableEntry) {
 
 TEST(Protocol, FindCommandRejectsCodesOutsideTable) {
   EXPECT_EQ(findCommand(0x00), nullptr);
-  EXPECT_EQ(findCommand(0x0f), nullptr);
+  EXPECT_EQ(findCommand(0x10), nullptr);
   EXPECT_EQ(findCommand(0xff), nullptr);
 }
 

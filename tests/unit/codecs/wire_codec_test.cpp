@@ -463,6 +463,73 @@ TEST(WireCodec, RefusesVersion1WorkerWithVersion1Disconnect) {
   EXPECT_NE((*refusal)[1].find("version 2"), std::string::npos);
 }
 
+// ---- BATCH ----
+
+TEST(BatchCodec, GoldenBytes) {
+  const std::string heartbeat = "ST\x02\x07"s;
+  const std::string credit = "ST\x02\x06\x00\x00\x00\x05"s;
+  Batch in{{heartbeat, credit}};
+  std::vector<std::string> golden{"ST\x02\x0f"s + "\x00\x00\x00\x04"s + "ST\x02\x07"s + "\x00\x00\x00\x08"s +
+                                  "ST\x02\x06\x00\x00\x00\x05"s};
+  EXPECT_EQ(encode(in), golden);
+  auto out = roundTrip<Batch>(in, golden);
+  ASSERT_EQ(out.messages.size(), 2u);
+  EXPECT_EQ(out.messages[0], in.messages[0]);
+  EXPECT_EQ(out.messages[1], in.messages[1]);
+}
+
+TEST(BatchWriter, SendsALoneMessageAsItself) {
+  BatchWriter writer;
+  auto credit = encode(Credit{5}).front();
+  writer.add(credit);
+  EXPECT_EQ(writer.count(), 1u);
+  EXPECT_EQ(writer.frame(), credit);
+}
+
+TEST(BatchWriter, GathersMessagesInOrderIntoOneBatch) {
+  BatchWriter writer;
+  std::vector<std::string> sent;
+  for (std::uint32_t i = 1; i <= 3; ++i) sent.push_back(encode(Credit{i}).front());
+  sent.push_back(encode(Reply{countingId(), {{"k", "v"}}, {"body"}}).front());
+  for (const auto& m : sent) writer.add(m);
+  std::vector<std::string> frames{std::string(writer.frame())};
+  DecodeResult result = decodeOwned(frames);
+  ASSERT_TRUE(result.ok()) << decodeErrorName(result.error);
+  const auto& batch = std::get<Batch>(result.message);
+  ASSERT_EQ(batch.messages.size(), sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_EQ(batch.messages[i], sent[i]) << i;
+    std::vector<std::string_view> one{batch.messages[i]};
+    EXPECT_TRUE(decode(one).ok()) << i;
+  }
+  EXPECT_EQ(frames, encode(batch));  // one encoding: the writer's and the encoder's agree
+}
+
+TEST(BatchWriter, StaysWithinItsBytesAndCount) {
+  BatchWriter small(100);  // a node whose frame limit is 100 bytes
+  std::string message = "ST\x02\x08" + std::string(40, 'r');
+  EXPECT_TRUE(small.takes(message.size()));
+  EXPECT_FALSE(small.takes(100));
+  ASSERT_TRUE(small.fits(message.size()));
+  small.add(message);
+  ASSERT_TRUE(small.fits(message.size()));
+  small.add(message);
+  EXPECT_FALSE(small.fits(message.size()));
+  EXPECT_LE(small.frame().size(), 100u);
+  small.clear();
+  EXPECT_TRUE(small.empty());
+
+  BatchWriter big(1u << 30);  // never past kMaxBatchBytes, whatever the frame limit
+  EXPECT_FALSE(big.takes(kMaxBatchBytes));
+  auto heartbeat = encode(Heartbeat{}).front();
+  std::size_t added = 0;
+  while (big.fits(heartbeat.size())) {
+    big.add(heartbeat);
+    ++added;
+  }
+  EXPECT_EQ(added, kMaxBatchMessages);
+}
+
 TEST(WireCodec, HasNoRefusalForCurrentOrUnknownVersions) {
   auto current = encode(Heartbeat{});
   EXPECT_FALSE(versionRefusal(std::vector<std::string_view>(current.begin(), current.end())));

@@ -90,6 +90,7 @@ class Broker {
  private:
   class SocketOutbox;
   void receiveAll();
+  void flushOutbox();  // what the loop's turn posted, one frame per peer
   void readMonitor();
   // The first message of a connection: which socket it came on, and its key's layer.
   void notePeer(const PeerId& peer, std::string_view userId, const zmq::message_t& first);

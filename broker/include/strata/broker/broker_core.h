@@ -35,8 +35,13 @@ class Outbox {
  public:
   virtual ~Outbox() = default;
   // Sends frames to peer and empties them either way, leaving the list for the caller
-  // to use again (so a warm broker allocates no list per message).
+  // to use again (so a warm broker allocates no list per message). Whatever post() holds
+  // for peer goes first, so a peer gets its messages in the order they were given.
   virtual SendResult send(const PeerId& peer, FrameList& frames) = 0;
+  // The same, but a one-frame message may wait for the end of the loop's turn, to leave
+  // in one BATCH with the others for peer. kSent then says only that it is held; a batch
+  // that cannot leave is reported to BrokerCore::onUnsent.
+  virtual SendResult post(const PeerId& peer, FrameList& frames) { return send(peer, frames); }
 };
 
 // Publish/subscribe limits (strata.events.*, docs/configuration.md).
@@ -158,6 +163,8 @@ class BrokerCore {
   // One whole message from peer, authenticated by ZAP, whose User-Id is the peer's public
   // key (Z85). Never throws for bad input.
   void onMessage(const PeerId& peer, std::string_view userId, FrameList& frames, core::TimePoint now);
+  // Messages that post() held for peer and then could not send (kFull, kGone): count of them.
+  void onUnsent(const PeerId& peer, std::size_t count, SendResult result);
   // A message that broke the frame-count or size limit. frames holds its first frames only.
   void onOversized(const PeerId& peer, std::string_view userId, FrameList& frames, core::TimePoint now);
   // Expires requests, buries silent workers, sends heartbeats.
@@ -232,7 +239,12 @@ class BrokerCore {
   std::size_t adopt(std::vector<JournalEntry> entries, core::TimePoint now);  // queues journaled requests
   void takeOverIfDue(core::TimePoint now);
 
+  // Through Outbox::post: may leave in a batch at the end of the turn. sendNow, through
+  // Outbox::send, leaves at once and says what became of it (the event hub needs that).
   SendResult send(const PeerId& peer, FrameList& frames);
+  SendResult sendNow(const PeerId& peer, FrameList& frames);
+  SendResult noteSent(const PeerId& peer, SendResult result, std::size_t count);
+  void onBatch(const PeerId& peer, std::string_view userId, codecs::Batch& batch, core::TimePoint now);
   void sendError(const PeerId& peer, const core::MessageId& id, codecs::ErrorCode code, std::string_view text);
   void sendDisconnect(const PeerId& peer, std::string_view reason);
   void sendEncoded(const PeerId& peer, const codecs::Message& message);
@@ -252,6 +264,8 @@ class BrokerCore {
   std::vector<std::string_view> views_;
   codecs::Message decoded_;
   FrameList out_;  // what goes to a peer, built here message after message
+  FrameList batched_;  // one message of a batch, as if it had come alone
+  std::vector<std::string_view> batchMessages_;
   Journal* journal_ = nullptr;
   core::TimePoint nextTakeOver_{};
   std::vector<std::pair<PeerId, core::MessageId>> toAccept_;  // journaled, awaiting commit

@@ -36,6 +36,7 @@ enum class Command : std::uint8_t {
   kAccepted = 0x0C,
   kEvents = 0x0D,
   kReceived = 0x0E,
+  kBatch = 0x0F,
 };
 
 // Bounds on fields, checked by the decoder.
@@ -60,6 +61,11 @@ inline constexpr std::size_t kEventsBatchBytes = 64 * 1024;
 // (the "inline" flag); any other body follows as frames of its own. One rule, so every
 // message has exactly one encoding.
 inline constexpr std::size_t kMaxInlineBody = 4096;
+// A BATCH carries 2 to kMaxBatchMessages one-frame messages for one peer, gathered in one
+// turn of the sender's loop, so that CURVE encrypts and ZeroMQ frames them once. A sender
+// lets a batch grow to at most kMaxBatchBytes (and never past its own frame limit).
+inline constexpr std::size_t kMaxBatchMessages = 1024;
+inline constexpr std::size_t kMaxBatchBytes = 32 * 1024;
 
 // Envelope flags (REQUEST, PARTIAL, REPLY).
 inline constexpr std::uint8_t kFlagInlineBody = 0x01;
@@ -82,7 +88,7 @@ struct CommandSpec {
 // an event whose sequence is not above the last they saw from that session.
 inline constexpr std::size_t kEventSessionSize = 8;
 
-inline constexpr std::array<CommandSpec, 14> kCommands{{
+inline constexpr std::array<CommandSpec, 15> kCommands{{
     {Command::kRequest, "REQUEST", kAnyNumber, "flags id timeout caller service headers [body]"},
     {Command::kPartial, "PARTIAL", kAnyNumber, "flags id headers [body]"},
     {Command::kReply, "REPLY", kAnyNumber, "flags id headers [body]"},
@@ -97,6 +103,7 @@ inline constexpr std::array<CommandSpec, 14> kCommands{{
     {Command::kAccepted, "ACCEPTED", 1, "session range+"},
     {Command::kEvents, "EVENTS", 1, "batch dropped count event+"},
     {Command::kReceived, "RECEIVED", 1, "session batch"},
+    {Command::kBatch, "BATCH", 1, "message+"},
 }};
 
 // Liveness, the same at both ends of every link: a heartbeat (or any message) each

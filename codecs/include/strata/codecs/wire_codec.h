@@ -133,8 +133,15 @@ struct Received {
   std::uint64_t batch = 0;
 };
 
+// Several one-frame messages for one peer in one frame, in the order they were sent. The
+// decoder checks only how the batch is built (each message's length and header); the
+// receiver decodes each message in turn, so one malformed message costs only itself.
+struct Batch {
+  std::vector<std::string_view> messages;
+};
+
 using Message = std::variant<Request, Partial, Reply, Error, Ready, Credit, Heartbeat, Disconnect, Subscribe,
-                             Unsubscribe, Publish, Accepted, Events, Received>;
+                             Unsubscribe, Publish, Accepted, Events, Received, Batch>;
 
 enum class DecodeError {
   kNone = 0,
@@ -162,6 +169,7 @@ enum class DecodeError {
   kBadPattern,
   kBadRange,
   kBadCount,
+  kBadBatch,  // a batched message that runs past the end, has no valid header, or is a batch
 };
 
 std::string_view decodeErrorName(DecodeError error);
@@ -203,6 +211,31 @@ std::size_t envelopeSize(const Request& request);
 void writeEnvelope(const Request& request, char* out);
 // Overwrites the timeout of an encoded REQUEST envelope (at least kRequestTimeoutOffset + 4 bytes).
 void patchTimeout(char* envelope, std::uint32_t timeoutMs);
+
+// Gathers the one-frame messages a loop sends one peer in one turn; what frame() gives is
+// then sent as one message: the message itself when it is alone, else a BATCH.
+class BatchWriter {
+ public:
+  // maxBytes: the sender's own frame limit (a batch never grows past it or kMaxBatchBytes).
+  explicit BatchWriter(std::size_t maxBytes = kMaxBatchBytes);
+  // Whether a message of size bytes may ever travel in a batch.
+  bool takes(std::size_t size) const { return size + kLengthSize + kHeaderSize <= maxBytes_; }
+  // Whether it fits beside what is held; if not, send frame() and clear() first.
+  bool fits(std::size_t size) const {
+    return count_ < kMaxBatchMessages && buffer_.size() + kLengthSize + size <= maxBytes_;
+  }
+  void add(std::string_view message);
+  std::size_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  std::string_view frame() const;
+  void clear();
+
+ private:
+  static constexpr std::size_t kLengthSize = 4;
+  std::size_t maxBytes_;
+  std::string buffer_;  // the BATCH header, then each message as a u32 length and its bytes
+  std::size_t count_ = 0;
+};
 
 std::string encodeHeaders(const std::vector<Header>& headers);
 // The same into out, reusing its capacity.
