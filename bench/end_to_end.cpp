@@ -250,7 +250,7 @@ void printRow(const Result& r) {
 
 }  // namespace
 
-int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std::string& only) {
+int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std::string& only, std::size_t body) {
   std::cout << "strata-bench e2e: echo request/reply on loopback; each path has its own client, middle and worker "
                "processes\n"
                "  strata: strata call --repeat -> strata-broker -> strata-node (echo); CURVE on every hop\n"
@@ -283,11 +283,12 @@ int runEndToEnd(std::uint64_t requests, std::uint64_t latencyRequests, const std
   printHeader();
 
   std::map<std::pair<std::size_t, int>, std::map<Path, Result>> throughput;
-  for (std::size_t body : {std::size_t{64}, std::size_t{1024}}) {
+  for (std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
+    if (body != 0 && size != body) continue;
     for (int workers : {1, 2}) {
-      auto medians = medianRounds(paths, Scenario{Path::kStrata, workers, body, kWindow, requests}, natsServer, false);
+      auto medians = medianRounds(paths, Scenario{Path::kStrata, workers, size, kWindow, requests}, natsServer, false);
       for (const auto& [path, result] : medians) printRow(result);
-      throughput[{body, workers}] = medians;
+      throughput[{size, workers}] = medians;
     }
   }
   auto latency = medianRounds(paths, Scenario{Path::kStrata, 1, kLatencyBody, 1, latencyRequests}, natsServer, true);

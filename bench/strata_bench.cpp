@@ -332,6 +332,9 @@ int main(int argc, char** argv) {
   soak->add_option("--interval", soakInterval, "seconds between samples (default 30)")->check(CLI::Range(1, 3600));
   std::string only;
   e2e->add_option("--only", only, "run one path alone (strata, bare, nats or nats-tls), e.g. to profile it");
+  std::size_t e2eBody = 0;
+  e2e->add_option("--body", e2eBody, "one body size alone for the throughput rows (64 or 1024; default both)")
+      ->check(CLI::IsMember({64, 1024}));
   auto* events = app.add_subcommand("events", "publish/subscribe fan-out to 1, 10 and 100 subscribers: Strata, bare "
                                               "ZeroMQ programs and NATS, each publisher, middle and subscriber its "
                                               "own process");
@@ -369,7 +372,7 @@ int main(int argc, char** argv) {
   try {
     if (*plugins) return strata::bench::runPluginBench(requests);
     if (*soak) return strata::bench::runSoak(std::chrono::seconds(soakSeconds), std::chrono::seconds(soakInterval));
-    if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only);
+    if (*e2e) return strata::bench::runEndToEnd(requests, latencyRequests, only, e2eBody);
     if (*events) return strata::bench::runEvents(eventCount, eventRate, latencyEvents, eventsOnly, fanOuts);
     if (*watch) return strata::bench::runWatch(watchRounds, watchOnly);
     if (*adminBench) return strata::bench::runAdminBench(adminRequests, adminRounds);
