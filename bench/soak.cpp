@@ -46,7 +46,7 @@ int runSoak(std::chrono::seconds duration, std::chrono::seconds interval) {
   }
   // More requests than the run can send (no path here nears this rate): the load stops
   // when the client is stopped. Not far more: the client keeps each latency.
-  constexpr std::uint64_t kCeilingPerSecond = 150'000;
+  constexpr std::uint64_t kCeilingPerSecond = 400'000;  // twice the rate batches reach here
   auto repeat = std::to_string(kCeilingPerSecond * static_cast<std::uint64_t>(duration.count() + 60));
   auto& load = cluster.startProcess(test::cliBinary(),
                                     {"call", "--config", cluster.clientConfig("client").string(), "echo",
