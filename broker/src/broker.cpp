@@ -21,13 +21,14 @@ Poco::Logger& logger() { return Poco::Logger::get("strata.broker"); }
 
 // Messages taken per poll wake-up before timers get a turn; keeps deadlines honest
 // under a flood without paying a poll per message.
-constexpr int kReceiveBatch = 512;
+constexpr std::uint64_t kReceiveBatch = 512;
 
 }  // namespace
 
 class Broker::SocketOutbox final : public Outbox {
  public:
-  SocketOutbox(zmq::socket_t& socket, std::size_t maxFrameSize) : socket_(socket), maxBatch_(maxFrameSize) {}
+  // maxBatch: the most bytes one frame may carry (Limits::maxOneFrameMessage).
+  SocketOutbox(zmq::socket_t& socket, std::size_t maxBatch) : socket_(socket), maxBatch_(maxBatch) {}
 
   SendResult send(const PeerId& peer, FrameList& frames) override {
     if (auto it = slot_.find(peer); it != slot_.end()) flush(held_[it->second]);
@@ -150,7 +151,7 @@ Broker::Broker(BrokerOptions options, const core::Clock& clock)
   monitor_.set(zmq::sockopt::linger, 0);
   monitor_.connect(monitorEndpoint);
   for (const auto& endpoint : options_.bind) endpoints_.push_back(core::bindSecure(socket_, endpoint));
-  outbox_ = std::make_unique<SocketOutbox>(socket_, options_.limits.maxFrameSize);
+  outbox_ = std::make_unique<SocketOutbox>(socket_, options_.limits.maxOneFrameMessage());
   core_ = std::make_unique<BrokerCore>(options_.settings, options_.authorizedKeys, options_.policy, *outbox_);
   core_->describeSelf(options_.name, clock_.now());
   if (options_.journal.starts_with("postgresql://") || options_.journal.starts_with("postgres://")) {
@@ -302,7 +303,9 @@ void Broker::flushOutbox() {
 void Broker::receiveAll() {
   const auto& limits = options_.limits;
   FrameList frames;
-  for (int n = 0; n < kReceiveBatch; ++n) {
+  // The budget counts messages as well as frames: one frame may be a batch of a thousand.
+  const auto start = core_->messagesTaken();
+  for (std::uint64_t n = 0; n < kReceiveBatch && core_->messagesTaken() - start < kReceiveBatch; ++n) {
     zmq::message_t routing;
     if (!socket_.recv(routing, zmq::recv_flags::dontwait)) return;
     frames.clear();

@@ -66,6 +66,7 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
   viewsOf(frames, views_);
   auto error = codec::decodeInto(codec::Frames(views_.data(), views_.size()), decoded_);
   if (error != codec::DecodeError::kNone) {
+    ++taken_;
     handleMalformed(peer, nameOf(userId), frames, error, now);
     return;
   }
@@ -73,6 +74,7 @@ void BrokerCore::onMessage(const PeerId& peer, std::string_view userId, FrameLis
     onBatch(peer, userId, *batch, now);
     return;
   }
+  ++taken_;
   const core::Identity* who = keys_->lookup(userId);
   if (!who) {
     // ZAP let the connection in; a reload has since taken its key away.
@@ -206,6 +208,7 @@ void BrokerCore::replaceKeys(std::shared_ptr<const core::AuthorizedKeys> keys) {
 
 void BrokerCore::onOversized(const PeerId& peer, std::string_view userId, FrameList& frames, TimePoint now) {
   now_ = now;
+  ++taken_;
   ++stats_.tooLarge;
   std::string key = nameOf(userId);
   if (badInputLog_.allow(key, now)) {

@@ -29,6 +29,7 @@ BrokerLink::Actions BrokerLink::onMessage(core::TimePoint now, bool disconnect) 
   if (disconnect) return registerAgain(now);
   lastHeard_ = now;
   state_ = State::kActive;
+  retryAt_.reset();  // the broker took us after all: a retry would only unregister us
   return {};
 }
 

@@ -225,7 +225,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)), state_(std
   for (const auto& endpoint : options_.endpoints) {
     State::Link link;
     link.endpoint = endpoint;
-    link.outgoing = detail::Outgoing(options_.limits.maxFrameSize);
+    link.outgoing = detail::Outgoing(options_.limits.maxOneFrameMessage());
     link.context = std::make_unique<zmq::context_t>(1);
     link.socket = zmq::socket_t(*link.context, zmq::socket_type::dealer);
     if (curve) core::makeCurveClient(link.socket, *options_.secretKey, *options_.serverKey, options_.limits);
@@ -730,7 +730,7 @@ void Client::State::receive(std::size_t link) {
 bool Client::State::decodeOne(codec::Frames message) {
   auto fault = codec::decodeInto(message, decoded);
   if (fault == codec::DecodeError::kNone) return true;
-  logger().warning("dropped a malformed reply: %s", std::string(codec::decodeErrorName(fault)));
+  logger().warning("dropped a malformed message: %s", std::string(codec::decodeErrorName(fault)));
   return false;
 }
 

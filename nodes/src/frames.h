@@ -29,8 +29,9 @@ void sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, c
 // throw zmq::error_t as a socket's send does.
 class Outgoing {
  public:
-  // maxFrameSize: the node's own frame limit, which a batch never outgrows.
-  explicit Outgoing(std::size_t maxFrameSize = codecs::kMaxBatchBytes) : batch_(maxFrameSize) {}
+  // maxBatch: the most bytes one frame may carry (the node's Limits::maxOneFrameMessage),
+  // which a batch never outgrows.
+  explicit Outgoing(std::size_t maxBatch = codecs::kMaxBatchBytes) : batch_(maxBatch) {}
   void send(zmq::socket_t& socket, const std::vector<std::string>& frames);
   void flush(zmq::socket_t& socket);
   // The socket was replaced: what is held was meant for the old connection.

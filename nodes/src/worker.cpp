@@ -254,8 +254,7 @@ void Worker::start() {
   for (const auto& endpoint : w.options.brokers) {
     auto link = std::make_unique<Impl::Link>(
         Impl::Link{endpoint, std::make_unique<zmq::context_t>(1), zmq::socket_t(),
-                   BrokerLink(w.options.heartbeat, w.options.liveness), 0, false, 0,
-                   detail::Outgoing(w.options.limits.maxFrameSize)});
+                   BrokerLink(w.options.heartbeat, w.options.liveness), 0, false, 0, detail::Outgoing()});
     w.connect(*link);
     w.links.push_back(std::move(link));
   }
@@ -277,7 +276,7 @@ void Worker::stop() {
 
 void Worker::Impl::connect(Link& link) {
   link.socket = zmq::socket_t(*link.context, zmq::socket_type::dealer);
-  link.outgoing = detail::Outgoing(options.limits.maxFrameSize);  // nothing held for the old socket
+  link.outgoing = detail::Outgoing(options.limits.maxOneFrameMessage());  // nothing held for the old socket
   core::makeCurveClient(link.socket, *options.secretKey, *options.brokerKey, options.limits);
   try {
     link.socket.connect(link.endpoint);
@@ -464,7 +463,12 @@ void Worker::Impl::onLinkEnvelope(int index, codec::Frames frames) {
     // Each message in turn, as if it had come alone (a batch holds no batch). Decoding
     // one reuses linkDecoded, so the list is swapped out first.
     batchMessages.swap(batch->messages);
-    for (auto message : batchMessages) onLinkEnvelope(index, codec::Frames(&message, 1));
+    auto generation = link.generation;
+    for (auto message : batchMessages) {
+      onLinkEnvelope(index, codec::Frames(&message, 1));
+      // A DISCONNECT in it had us connect afresh: the rest was for the old connection.
+      if (link.generation != generation) break;
+    }
     batchMessages.clear();
     return;
   }
@@ -606,6 +610,7 @@ void Worker::Impl::run() {
   loopThread = std::this_thread::get_id();
   auto now = clock.now();
   for (auto& link : links) apply(*link, link->state.start(now));
+  flushSends();  // the first READY leaves now, not at the end of the first turn's wait
   detail::FrameList frames;
   std::vector<std::string_view> views;
   std::vector<zmq::pollitem_t> items;

@@ -15,6 +15,7 @@
 #include <strata/codecs/wire_codec.h>
 #include <strata/core/socket_setup.h>
 #include <strata/nodes/client.h>
+#include <strata/nodes/worker.h>
 
 #include "cluster.h"
 
@@ -222,6 +223,97 @@ TEST_F(BrokerIntegration, AnswersEveryRequestOfABatchFromAPeerOfItsOwn) {
   EXPECT_EQ(badAnswer, codecs::ErrorCode::kMalformed);
   // The broker batches too: 41 answers came in fewer frames.
   EXPECT_LT(frames, 41u);
+}
+
+TEST_F(BrokerIntegration, WorkerRegistersOnceWhenADisconnectComesInABatch) {
+  // A broker of our own, written from docs/protocol.md: it takes the worker's READY, then
+  // sends one BATCH of two DISCONNECTs. The first has the worker connect afresh; the second was
+  // meant for the connection it left, so it must not start another round. The broker then
+  // keeps the worker alive for eight heartbeats and counts its registrations.
+  zmq::context_t context;
+  zmq::socket_t router(context, zmq::socket_type::router);
+  router.set(zmq::sockopt::linger, 0);
+  router.set(zmq::sockopt::curve_server, true);
+  router.set(zmq::sockopt::curve_secretkey, std::string(core::loadSecretKey(cluster.keyFile("broker")).z85()));
+  router.bind("tcp://127.0.0.1:*");
+
+  constexpr auto kHeartbeat = 100ms;
+  nodes::WorkerOptions options;
+  options.name = "logic-a";
+  options.brokers = {router.get(zmq::sockopt::last_endpoint)};
+  options.secretKey = std::make_shared<core::SecretKey>(core::loadSecretKey(cluster.keyFile("logic-a")));
+  options.brokerKey = core::loadPublicKey(cluster.pubFile("broker"));
+  options.heartbeat = kHeartbeat;
+  nodes::Worker worker(options);
+  worker.addService("echo", [](const nodes::IncomingRequest& in, const nodes::PartialSender&) {
+    return nodes::Outcome::reply(in.body);
+  });
+  worker.start();
+
+  // Each message the worker sends, with the connection it came on.
+  struct Arrival {
+    std::string peer;
+    codecs::Message message;
+  };
+  zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+  auto receive = [&](std::chrono::milliseconds wait) {
+    std::vector<Arrival> out;
+    if (zmq::poll(&item, 1, wait) == 0) return out;
+    zmq::message_t peer, frame;
+    EXPECT_TRUE(router.recv(peer, zmq::recv_flags::dontwait));
+    EXPECT_TRUE(router.recv(frame, zmq::recv_flags::dontwait));
+    std::vector<std::string_view> views{frame.to_string_view()};
+    auto decoded = codecs::decode(views);
+    EXPECT_TRUE(decoded.ok()) << codecs::decodeErrorName(decoded.error);
+    if (auto* batch = std::get_if<codecs::Batch>(&decoded.message)) {
+      for (auto m : batch->messages) {
+        std::vector<std::string_view> one{m};
+        out.push_back({peer.to_string(), codecs::decode(one).message});
+      }
+    } else {
+      out.push_back({peer.to_string(), decoded.message});
+    }
+    return out;
+  };
+  auto sendTo = [&](const std::string& peer, std::string_view frame) {
+    router.send(zmq::buffer(peer), zmq::send_flags::sndmore);
+    router.send(zmq::buffer(frame), zmq::send_flags::none);
+  };
+
+  std::optional<std::string> first;
+  for (auto until = std::chrono::steady_clock::now() + 10s; !first && std::chrono::steady_clock::now() < until;) {
+    for (auto& a : receive(100ms)) {
+      if (std::holds_alternative<codecs::Ready>(a.message)) first = a.peer;
+    }
+  }
+  ASSERT_TRUE(first) << "no READY from the worker";
+  auto heartbeat = codecs::encode(codecs::Heartbeat{}).front();
+  sendTo(*first, heartbeat);  // taken: the worker counts itself registered
+  ASSERT_TRUE(waitUntil([&] { return worker.status().registered == 1; }, 10s));
+  codecs::BatchWriter batch;
+  auto bye = codecs::encode(codecs::Disconnect{"register again"}).front();
+  auto again = codecs::encode(codecs::Disconnect{"still the old connection"}).front();
+  batch.add(bye);
+  batch.add(again);
+  sendTo(*first, batch.frame());
+
+  std::set<std::string> readyFrom;
+  std::size_t readies = 0;
+  for (auto until = std::chrono::steady_clock::now() + 8 * kHeartbeat; std::chrono::steady_clock::now() < until;) {
+    for (auto& a : receive(10ms)) {
+      if (a.peer == *first) continue;  // what the old connection still had on its way
+      if (std::holds_alternative<codecs::Ready>(a.message)) {
+        ++readies;
+        readyFrom.insert(a.peer);
+      }
+      // As a broker does, it answers heartbeats, not READY: a retry the second DISCONNECT
+      // set would come due before anything from the broker could cancel it.
+      if (std::holds_alternative<codecs::Heartbeat>(a.message)) sendTo(a.peer, heartbeat);
+    }
+  }
+  EXPECT_EQ(readies, 1u) << "the worker registered again more than once";
+  EXPECT_EQ(readyFrom.size(), 1u);
+  worker.stop();
 }
 
 TEST_F(BrokerIntegration, AnswersAnOversizedRequestWithTooLarge) {

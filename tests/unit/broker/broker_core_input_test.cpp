@@ -275,6 +275,18 @@ TEST(BrokerCore, DropsABatchBuiltWrongAsOneMalformedMessage) {
   EXPECT_EQ(h.broker.stats().requests, 0u);
 }
 
+TEST(BrokerCore, CountsEachMessageOfABatchAsTakenSoTheLoopsBudgetSeesThem) {
+  Harness h;
+  h.send(kLogicA, ready(5, {"orders"}));
+  EXPECT_EQ(h.broker.messagesTaken(), 1u);
+  h.sendRaw(peerOf(kFront), kFront,
+            batchOf({request(MessageId::generate(), "orders"), request(MessageId::generate(), "orders"),
+                     codecs::Heartbeat{}}));
+  EXPECT_EQ(h.broker.messagesTaken(), 4u);
+  h.sendRaw(peerOf(kFront), kFront, {"\xff\xff\xff\xff"s});  // malformed input is work taken too
+  EXPECT_EQ(h.broker.messagesTaken(), 5u);
+}
+
 TEST(BrokerCore, CountsEveryMessageOfABatchThatCouldNotLeave) {
   Harness h;
   h.broker.onUnsent(peerOf(kFront), 7, SendResult::kFull);

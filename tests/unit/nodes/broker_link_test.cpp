@@ -214,6 +214,18 @@ TEST(BrokerLink, RepeatedRefusalsWaitAHeartbeatEachTime) {
   EXPECT_EQ(f.tickAfter(kHeartbeat), kReconnectAndReady);
 }
 
+TEST(BrokerLink, RefusalFollowedByTheBrokersTrafficNeedsNoRetry) {
+  Fixture f;
+  f.start();
+  f.messageAfter(10ms, true);
+  // The broker talks to us after all (it took a later READY): we are registered, and the
+  // pending retry, which would tear that down, is dropped.
+  EXPECT_EQ(f.messageAfter(10ms), kNothing);
+  EXPECT_EQ(f.link.state(), State::kActive);
+  EXPECT_FALSE(f.tickAfter(kHeartbeat).reconnect);
+  EXPECT_EQ(f.link.state(), State::kActive);
+}
+
 // ---- When the loop must wake ----
 
 TEST(BrokerLink, NextDueIsHeartbeatAfterStart) {

@@ -196,6 +196,9 @@ class BrokerCore {
   void flushEvents();
 
   const BrokerStats& stats() const { return stats_; }
+  // Messages taken since the start, each one inside a batch counted on its own: the loop's
+  // measure of a turn's work, whatever frames they came in.
+  std::uint64_t messagesTaken() const { return taken_; }
   // How long each journal commit took (one per batch with durable requests).
   const DurationHistogram& journalCommits() const { return journalCommits_; }
   // The services with workers or waiting requests; with everyCounted, also those that
@@ -265,6 +268,7 @@ class BrokerCore {
   codecs::Message decoded_;
   FrameList out_;  // what goes to a peer, built here message after message
   FrameList batched_;  // one message of a batch, as if it had come alone
+  std::uint64_t taken_ = 0;
   std::vector<std::string_view> batchMessages_;
   Journal* journal_ = nullptr;
   core::TimePoint nextTakeOver_{};

@@ -216,11 +216,13 @@ void patchTimeout(char* envelope, std::uint32_t timeoutMs);
 // then sent as one message: the message itself when it is alone, else a BATCH.
 class BatchWriter {
  public:
-  // maxBytes: the sender's own frame limit (a batch never grows past it or kMaxBatchBytes).
+  // maxBytes: the most one frame of the sender may carry (a batch never grows past it or
+  // kMaxBatchBytes).
   explicit BatchWriter(std::size_t maxBytes = kMaxBatchBytes);
   // Whether a message of size bytes may ever travel in a batch.
   bool takes(std::size_t size) const { return size + kLengthSize + kHeaderSize <= maxBytes_; }
-  // Whether it fits beside what is held; if not, send frame() and clear() first.
+  // Whether it fits beside what is held, for a message that takes() allows; if not, send
+  // frame() and clear() first.
   bool fits(std::size_t size) const {
     return count_ < kMaxBatchMessages && buffer_.size() + kLengthSize + size <= maxBytes_;
   }

@@ -18,6 +18,10 @@ struct Limits {
   std::size_t maxFrames = kDefaultMaxFrames;
   std::size_t maxMessageSize = kDefaultMaxMessageSize;
   std::chrono::milliseconds handshake = kDefaultHandshake;
+
+  // The largest message of one frame these limits take whole: a bound for what a sender
+  // gathers into one frame (a batch), with peers configured alike.
+  std::size_t maxOneFrameMessage() const { return maxFrameSize < maxMessageSize ? maxFrameSize : maxMessageSize; }
 };
 
 }  // namespace strata::core
